@@ -1,0 +1,281 @@
+/*
+ * phys.c - simulated physical memory and its page allocator.
+ *
+ * Physical memory is one anonymous host mapping covering [0, end of the
+ * highest segment); pages outside every segment are holes: readable (as
+ * the mapping's zeroes) but never handed out.  The allocator keeps a stack
+ * of free page numbers and a byte map saying which pages are free, which is
+ * what the auditor checks TLB entries against.
+ *
+ * Fault injection in the style of SQLite's test_malloc: fail the Nth
+ * allocation from now, or each allocation with a seeded probability.  A
+ * failing allocation changes nothing but the counters.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "sim_internal.h"
+
+struct sim_machine sim_m;
+
+void
+sim_fatal(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fprintf(stderr, "sim: fatal: ");
+	vfprintf(stderr, fmt, ap);
+	fprintf(stderr, "\n");
+	va_end(ap);
+	abort();
+}
+
+void
+sim_config_default(struct sim_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->ncpus = 4;
+	c->mem_size = 64ULL << 20;
+	c->tlb_mode = SIM_TLB_STRICT;
+	c->tlb_capacity = 1536;
+	c->seed = 1;
+	c->maxphyaddr = 46;
+	c->ad_on_fault = SIM_AD_UPPER;
+}
+
+void
+sim_phys_init(const struct sim_config *c)
+{
+	struct sim_config *m = &sim_m.m_cfg;
+	*m = *c;
+	if (m->mem_size == 0)
+		m->mem_size = 64ULL << 20;
+	if (m->maxphyaddr == 0)
+		m->maxphyaddr = 46;
+	if (m->maxphyaddr < 36 || m->maxphyaddr > 52)
+		sim_fatal("maxphyaddr %d out of range 36..52", m->maxphyaddr);
+	if (m->nsegs == 0) {
+		m->nsegs = 1;
+		m->segs[0].start = 1ULL << 20;
+		m->segs[0].end = m->segs[0].start + (m->mem_size & ~(SIM_PAGE_SIZE - 1));
+	}
+	if (m->nsegs > SIM_MAXSEGS)
+		sim_fatal("%d segments, at most %d", m->nsegs, SIM_MAXSEGS);
+
+	uint64_t end = 0;
+	for (int i = 0; i < m->nsegs; i++) {
+		struct sim_segment *s = &m->segs[i];
+		if ((s->start | s->end) & (SIM_PAGE_SIZE - 1) || s->end <= s->start)
+			sim_fatal("segment %d [%#llx, %#llx) is not page aligned and non-empty",
+			    i, (unsigned long long)s->start, (unsigned long long)s->end);
+		for (int j = 0; j < i; j++)
+			if (s->start < m->segs[j].end && m->segs[j].start < s->end)
+				sim_fatal("segments %d and %d overlap", i, j);
+		if (s->end > end)
+			end = s->end;
+	}
+	if (end > (1ULL << m->maxphyaddr))
+		sim_fatal("memory ends at %#llx, beyond MAXPHYADDR %d",
+		    (unsigned long long)end, m->maxphyaddr);
+
+	sim_m.m_phys_end = end;
+	sim_m.m_maxpa_mask = PG_FRAME & ~((1ULL << m->maxphyaddr) - 1);
+	sim_m.m_phys = mmap(NULL, end, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (sim_m.m_phys == MAP_FAILED)
+		sim_fatal("cannot map %llu bytes of simulated memory", (unsigned long long)end);
+
+	uint64_t npages = end / SIM_PAGE_SIZE;
+	sim_m.m_free_map = calloc(npages, 1);
+	sim_m.m_free_stack = calloc(npages, sizeof(uint64_t));
+	if (sim_m.m_free_map == NULL || sim_m.m_free_stack == NULL)
+		sim_fatal("out of host memory for the page allocator");
+	pthread_mutex_init(&sim_m.m_alloc_lock, NULL);
+	sim_m.m_free_top = 0;
+	sim_m.m_npages_total = 0;
+	/* Push in descending order so allocation starts at low addresses. */
+	for (int i = m->nsegs - 1; i >= 0; i--) {
+		for (uint64_t pa = m->segs[i].end; pa > m->segs[i].start;) {
+			pa -= SIM_PAGE_SIZE;
+			sim_m.m_free_stack[sim_m.m_free_top++] = pa / SIM_PAGE_SIZE;
+			sim_m.m_free_map[pa / SIM_PAGE_SIZE] = 1;
+			sim_m.m_npages_total++;
+		}
+	}
+	sim_m.m_rng = m->seed ^ 0x5eed0f00dULL;
+	sim_m.m_alloc_count = sim_m.m_alloc_fail_count = 0;
+	sim_m.m_fail_nth = 0;
+	sim_m.m_fail_ppm = 0;
+}
+
+void
+sim_phys_fini(void)
+{
+	munmap(sim_m.m_phys, sim_m.m_phys_end);
+	free(sim_m.m_free_map);
+	free(sim_m.m_free_stack);
+	pthread_mutex_destroy(&sim_m.m_alloc_lock);
+	sim_m.m_phys = NULL;
+}
+
+int
+sim_nsegs(void)
+{
+	return sim_m.m_cfg.nsegs;
+}
+
+struct sim_segment
+sim_segment(int i)
+{
+	return sim_m.m_cfg.segs[i];
+}
+
+uint64_t
+sim_phys_end(void)
+{
+	return sim_m.m_phys_end;
+}
+
+bool
+sim_pa_is_ram(uint64_t pa)
+{
+	for (int i = 0; i < sim_m.m_cfg.nsegs; i++)
+		if (pa >= sim_m.m_cfg.segs[i].start && pa < sim_m.m_cfg.segs[i].end)
+			return true;
+	return false;
+}
+
+void *
+sim_phys_ptr(uint64_t pa)
+{
+	if (pa >= sim_m.m_phys_end)
+		sim_fatal("sim_phys_ptr: pa %#llx beyond the end of memory %#llx",
+		    (unsigned long long)pa, (unsigned long long)sim_m.m_phys_end);
+	return sim_m.m_phys + pa;
+}
+
+static void
+default_free_violation(const char *report)
+{
+	sim_fatal("page freed while still referenced: %s", report);
+}
+
+void
+sim_set_free_violation_hook(void (*fn)(const char *))
+{
+	sim_m.m_free_violation = fn;
+}
+
+void
+sim_set_audit_on_free(bool on)
+{
+	__atomic_store_n(&sim_m.m_cfg.audit_on_free, on, __ATOMIC_RELAXED);
+}
+
+int
+sim_page_alloc(uint64_t *pap)
+{
+	pthread_mutex_lock(&sim_m.m_alloc_lock);
+	sim_m.m_alloc_count++;
+	bool fail = false;
+	if (sim_m.m_fail_nth != 0 && --sim_m.m_fail_nth == 0)
+		fail = true;
+	if (sim_m.m_fail_ppm != 0 &&
+	    sim_rng_next(&sim_m.m_rng) % 1000000 < sim_m.m_fail_ppm)
+		fail = true;
+	if (fail || sim_m.m_free_top == 0) {
+		sim_m.m_alloc_fail_count++;
+		pthread_mutex_unlock(&sim_m.m_alloc_lock);
+		return -1;
+	}
+	uint64_t pn = sim_m.m_free_stack[--sim_m.m_free_top];
+	sim_m.m_free_map[pn] = 0;
+	pthread_mutex_unlock(&sim_m.m_alloc_lock);
+	*pap = pn * SIM_PAGE_SIZE;
+	return 0;
+}
+
+void
+sim_page_free(uint64_t pa)
+{
+	if ((pa & (SIM_PAGE_SIZE - 1)) != 0 || !sim_pa_is_ram(pa))
+		sim_fatal("sim_page_free: pa %#llx is not a RAM page", (unsigned long long)pa);
+	if (__atomic_load_n(&sim_m.m_cfg.audit_on_free, __ATOMIC_RELAXED)) {
+		char text[512];
+		if (sim_audit_page_referenced(pa, text, sizeof(text)))
+			(sim_m.m_free_violation ? sim_m.m_free_violation
+						: default_free_violation)(text);
+	}
+	pthread_mutex_lock(&sim_m.m_alloc_lock);
+	uint64_t pn = pa / SIM_PAGE_SIZE;
+	if (sim_m.m_free_map[pn]) {
+		pthread_mutex_unlock(&sim_m.m_alloc_lock);
+		sim_fatal("sim_page_free: pa %#llx freed twice", (unsigned long long)pa);
+	}
+	sim_m.m_free_map[pn] = 1;
+	sim_m.m_free_stack[sim_m.m_free_top++] = pn;
+	pthread_mutex_unlock(&sim_m.m_alloc_lock);
+}
+
+bool
+sim_page_free_p(uint64_t pa)
+{
+	if (pa >= sim_m.m_phys_end)
+		return false;
+	pthread_mutex_lock(&sim_m.m_alloc_lock);
+	bool f = sim_m.m_free_map[pa / SIM_PAGE_SIZE] != 0;
+	pthread_mutex_unlock(&sim_m.m_alloc_lock);
+	return f;
+}
+
+uint64_t
+sim_pages_free(void)
+{
+	pthread_mutex_lock(&sim_m.m_alloc_lock);
+	uint64_t n = sim_m.m_free_top;
+	pthread_mutex_unlock(&sim_m.m_alloc_lock);
+	return n;
+}
+
+uint64_t
+sim_pages_total(void)
+{
+	return sim_m.m_npages_total;
+}
+
+void
+sim_alloc_fail_nth(uint64_t n)
+{
+	pthread_mutex_lock(&sim_m.m_alloc_lock);
+	sim_m.m_fail_nth = n;
+	pthread_mutex_unlock(&sim_m.m_alloc_lock);
+}
+
+void
+sim_alloc_fail_prob(uint32_t ppm)
+{
+	pthread_mutex_lock(&sim_m.m_alloc_lock);
+	sim_m.m_fail_ppm = ppm;
+	pthread_mutex_unlock(&sim_m.m_alloc_lock);
+}
+
+uint64_t
+sim_alloc_count(void)
+{
+	pthread_mutex_lock(&sim_m.m_alloc_lock);
+	uint64_t n = sim_m.m_alloc_count;
+	pthread_mutex_unlock(&sim_m.m_alloc_lock);
+	return n;
+}
+
+uint64_t
+sim_alloc_failures(void)
+{
+	pthread_mutex_lock(&sim_m.m_alloc_lock);
+	uint64_t n = sim_m.m_alloc_fail_count;
+	pthread_mutex_unlock(&sim_m.m_alloc_lock);
+	return n;
+}

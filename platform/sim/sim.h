@@ -1,0 +1,263 @@
+/*
+ * sim.h - the simulated machine: physical memory, CPUs, an amd64 MMU with
+ * per-CPU TLBs and paging-structure caches, and an auditor.
+ *
+ * The machine is a normal Linux process.  Physical memory is one anonymous
+ * host mapping; a "CPU" is a host thread that runs functions handed to it and
+ * whose loads, stores and instruction fetches go through its own MMU model.
+ *
+ * Why it exists: hardware and emulators flush more than the architecture
+ * promises, which hides a missing TLB invalidation.  This MMU keeps every
+ * translation (and every paging-structure-cache entry) for exactly as long as
+ * the SDM allows in strict mode, so a pmap that forgets an INVLPG reads stale
+ * data here, deterministically, instead of once a month in production.
+ *
+ * Threading: every function marked "on a CPU" must be called from a CPU
+ * thread (inside sim_run_on()); the MMU state it touches is that CPU's own.
+ * Functions marked "any thread" take the locks they need.
+ */
+#ifndef PMAP_SIM_H
+#define PMAP_SIM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SIM_MAXCPUS	64
+#define SIM_MAXSEGS	8
+#define SIM_PAGE_SIZE	4096ULL
+
+/* ------------------------------------------------------------------ */
+/* Configuration                                                       */
+/* ------------------------------------------------------------------ */
+
+struct sim_segment {
+	uint64_t start;		/* first byte, page aligned */
+	uint64_t end;		/* one past the last byte, page aligned */
+};
+
+enum sim_tlb_mode {
+	SIM_TLB_STRICT,		/* never evict: stale entries live until invalidated */
+	SIM_TLB_CAPACITY,	/* at most tlb_capacity entries, seeded random eviction */
+};
+
+/* When a walk faults, which Accessed bits has it already set? */
+enum sim_ad_on_fault {
+	SIM_AD_UPPER,		/* A set on each non-leaf entry the walk got past */
+	SIM_AD_NONE,		/* a faulting walk changes nothing */
+};
+
+struct sim_config {
+	int ncpus;			/* 1..SIM_MAXCPUS; 0 means 4 */
+	int nsegs;			/* 0: one segment of mem_size at 1 MiB */
+	struct sim_segment segs[SIM_MAXSEGS];
+	uint64_t mem_size;		/* used when nsegs == 0; 0 means 64 MiB */
+	enum sim_tlb_mode tlb_mode;
+	unsigned tlb_capacity;		/* entries per CPU in SIM_TLB_CAPACITY mode */
+	uint64_t seed;			/* eviction and allocation-failure RNG */
+	int maxphyaddr;			/* physical address width; 0 means 46 */
+	enum sim_ad_on_fault ad_on_fault;
+	bool audit_on_free;		/* scan every TLB when a page is freed */
+	bool no_psc;			/* do not model paging-structure caches */
+};
+
+/* Fill *c with the defaults (4 CPUs, 64 MiB, strict TLB). */
+void sim_config_default(struct sim_config *c);
+
+/* Build the machine and start the CPU threads.  Any thread, once. */
+void sim_init(const struct sim_config *c);
+/* Stop the CPU threads and release everything.  Not on a CPU. */
+void sim_fini(void);
+
+/* ------------------------------------------------------------------ */
+/* Physical memory (any thread)                                        */
+/* ------------------------------------------------------------------ */
+
+int sim_nsegs(void);
+struct sim_segment sim_segment(int i);
+uint64_t sim_phys_end(void);		/* highest segment end */
+bool sim_pa_is_ram(uint64_t pa);	/* inside a segment */
+
+/* Host pointer to physical address pa (the "direct map" of the host). */
+void *sim_phys_ptr(uint64_t pa);
+
+/* Page allocator over the segments.  0 on success, -1 when out of pages
+ * or when fault injection says so. */
+int sim_page_alloc(uint64_t *pap);
+void sim_page_free(uint64_t pa);
+bool sim_page_free_p(uint64_t pa);	/* is pa a page on the free list? */
+uint64_t sim_pages_free(void);
+uint64_t sim_pages_total(void);
+
+/* Fault injection: fail the nth allocation from now (1 = the next one);
+ * 0 disarms.  sim_alloc_fail_prob fails each allocation with probability
+ * per_million / 1e6 using the machine's seeded RNG. */
+void sim_alloc_fail_nth(uint64_t n);
+void sim_alloc_fail_prob(uint32_t per_million);
+uint64_t sim_alloc_count(void);		/* successful + failed attempts so far */
+uint64_t sim_alloc_failures(void);
+
+/* Host callback when a page is freed with audit_on_free set: called with
+ * the violation text if some TLB still references the page.  Default: the
+ * report is printed and the process aborts. */
+void sim_set_free_violation_hook(void (*fn)(const char *report));
+/* Turn the free-time check (sim_config.audit_on_free) on or off. */
+void sim_set_audit_on_free(bool on);
+
+/* ------------------------------------------------------------------ */
+/* CPUs                                                                */
+/* ------------------------------------------------------------------ */
+
+int sim_ncpus(void);
+/* The CPU this thread is, or -1 when not on a CPU. */
+int sim_cpu_id(void);
+
+/* Run fn(arg) on cpu and wait for it.  From a CPU thread the caller keeps
+ * taking its own interrupts while it waits. */
+void sim_run_on(int cpu, void (*fn)(void *), void *arg);
+/* Queue fn(arg) on cpu and return at once; sim_wait(cpu) waits until that
+ * CPU has finished everything queued on it so far. */
+void sim_run_async(int cpu, void (*fn)(void *), void *arg);
+void sim_wait(int cpu);
+
+/* Interrupt vectors.  A handler runs on the target CPU, at its next access
+ * boundary, spin or idle point, and never inside a critical section. */
+#define SIM_NVECTORS	8
+#define SIM_VEC_SIGNAL	7	/* "a signal arrived": see sim_signal_pending() */
+typedef void (*sim_intr_handler_t)(int vector);
+void sim_set_intr_handler(int vector, sim_intr_handler_t fn);
+/* Post vector to every CPU in mask (bit i = CPU i).  Any thread. */
+void sim_send_ipi(uint64_t cpumask, int vector);
+
+/* Critical sections (on a CPU): interrupts are held back until the
+ * outermost sim_intr_restore(). */
+void sim_intr_disable(void);
+void sim_intr_restore(void);
+bool sim_intr_disabled_p(void);
+/* Take pending interrupts now if allowed; call in spin loops. */
+void sim_cpu_relax(void);
+/* Block until pred(arg) is true, taking interrupts meanwhile. */
+void sim_cpu_wait(bool (*pred)(void *), void *arg);
+/* Wake CPUs blocked in sim_cpu_wait so they re-check their predicate. */
+void sim_cpu_kick(uint64_t cpumask);
+/* Was a signal posted to this CPU (SIM_VEC_SIGNAL) and not yet consumed? */
+bool sim_signal_pending(bool consume);
+
+/* ------------------------------------------------------------------ */
+/* The amd64 MMU (on a CPU unless stated)                              */
+/* ------------------------------------------------------------------ */
+
+enum sim_access {
+	SIM_READ = 0,
+	SIM_WRITE = 1,
+	SIM_FETCH = 2,
+};
+#define SIM_ACC_TYPE	0x3
+#define SIM_ACC_USER	0x4	/* CPL 3 */
+#define SIM_ACC_AC	0x8	/* EFLAGS.AC = 1 (SMAP override) */
+
+enum sim_result {
+	SIM_OK = 0,
+	SIM_PF = 1,		/* page fault: see sim_last_fault() */
+	SIM_GP = 2,		/* general protection (non-canonical address) */
+};
+
+struct sim_fault {
+	uint64_t cr2;		/* faulting linear address */
+	uint32_t error_code;	/* PGEX_* bits */
+	int vector;		/* 14 for #PF, 13 for #GP */
+};
+
+/* Translate and perform one access of size 1, 2, 4 or 8 bytes. */
+int sim_load(uint64_t va, int size, uint64_t *val, unsigned flags);
+int sim_store(uint64_t va, int size, uint64_t val, unsigned flags);
+/* An instruction fetch of one byte at va (value discarded). */
+int sim_fetch(uint64_t va, unsigned flags);
+/* Byte copies through the MMU; stop at the first fault. */
+int sim_copyin(void *dst, uint64_t va, size_t len, unsigned flags);
+int sim_copyout(uint64_t va, const void *src, size_t len, unsigned flags);
+struct sim_fault sim_last_fault(void);
+
+/* The result of translating va for one access, without performing it. */
+struct sim_xlate {
+	int result;		/* SIM_OK / SIM_PF / SIM_GP */
+	uint64_t pa;		/* physical address of va */
+	int level;		/* leaf level: 1 = 4 KiB, 2 = 2 MiB, 3 = 1 GiB */
+	unsigned memtype;	/* MT_* from the PAT */
+	bool tlb_hit;
+	struct sim_fault fault;
+};
+struct sim_xlate sim_translate(uint64_t va, unsigned flags);
+
+/* Instructions and registers. */
+void sim_invlpg(uint64_t va);
+/* Returns 0, or SIM_GP for the cases the SDM raises #GP. */
+int sim_invpcid(int type, uint16_t pcid, uint64_t va);
+int sim_write_cr3(uint64_t v);
+uint64_t sim_read_cr3(void);
+void sim_write_cr0(uint64_t v);
+uint64_t sim_read_cr0(void);
+int sim_write_cr4(uint64_t v);
+uint64_t sim_read_cr4(void);
+void sim_write_efer(uint64_t v);
+uint64_t sim_read_efer(void);
+void sim_write_pat(uint64_t v);
+uint64_t sim_read_pat(void);
+
+/* Per-CPU counters (any thread). */
+struct sim_cpu_stats {
+	uint64_t accesses;
+	uint64_t tlb_hits;
+	uint64_t walks;
+	uint64_t page_faults;
+	uint64_t invlpg;
+	uint64_t invpcid;
+	uint64_t cr3_loads;
+	uint64_t flushes_full;	/* CR3/CR4/INVPCID flushes that dropped entries */
+	uint64_t ipis_taken;
+	uint64_t tlb_entries;	/* current */
+	uint64_t psc_entries;	/* current */
+};
+struct sim_cpu_stats sim_cpu_stats(int cpu);
+void sim_stats_reset(void);
+
+/* ------------------------------------------------------------------ */
+/* Test and audit support                                              */
+/* ------------------------------------------------------------------ */
+
+/* Walk va in the page tables rooted at cr3 without touching any cache or
+ * A/D bit ("what would a fresh walk give now").  flags as for sim_load; the
+ * CPU's control registers come from cpu. Any thread. */
+struct sim_xlate sim_walk_pure(int cpu, uint64_t cr3, uint64_t va, unsigned flags);
+
+/* Plant a TLB entry directly (for auditor tests).  On a CPU. */
+void sim_tlb_plant(uint64_t va, int level, uint64_t pa, uint16_t pcid,
+    bool rw, bool us, bool xd, bool dirty, bool global);
+
+/* Is there a TLB entry for va (current PCID or global) on this CPU?  */
+bool sim_tlb_present(uint64_t va);
+
+struct sim_audit_report {
+	bool ok;
+	int cpu;
+	uint16_t pcid;
+	uint64_t va;
+	const char *rule;	/* which rule was broken */
+	char text[512];		/* one human-readable paragraph */
+};
+
+/* Check every CPU's TLB and paging-structure caches against the page
+ * tables of the PCID they belong to and against the free-page record.
+ * Fills *r with the first violation.  Any thread; meaningful when no CPU
+ * is changing page tables. Returns r->ok. */
+bool sim_audit(struct sim_audit_report *r);
+
+/* Let the auditor skip the entries of (cpu, pcid) because their owner has
+ * arranged for them to be flushed before they can be used again (lazy PCID
+ * invalidation).  Cleared by the next load of that PCID. */
+void sim_audit_pcid_dead(int cpu, uint16_t pcid);
+
+/* One-line dump of the TLB of cpu (for diagnostics). Any thread. */
+void sim_tlb_dump(int cpu, void (*out)(const char *line, void *arg), void *arg);
+
+#endif /* PMAP_SIM_H */

@@ -1,0 +1,11 @@
+/* tap_stdio.c - TAP output for hosted test programs. */
+#include <stdio.h>
+
+#include "tap.h"
+
+void
+tap_vprintf(const char *fmt, va_list ap)
+{
+	vfprintf(stdout, fmt, ap);
+	fflush(stdout);
+}
