@@ -38,7 +38,7 @@ CFLAGS ?=
 CFLAGS_ALL = $(BASE_CFLAGS) $(VFLAGS) $(CFLAGS)
 LDFLAGS_ALL = $(VFLAGS) -pthread $(LDFLAGS)
 
-INCLUDES := -Iinclude -Iarch/amd64/include -Iplatform/sim -Itests/lib
+INCLUDES := -Iinclude -Iarch/amd64/include -Iplatform/sim -Itests/lib -Itools/mmuprobe
 
 # ---- the simulated machine ----
 SIM_SRCS := platform/sim/phys.c platform/sim/cpu.c platform/sim/tcache.c \
@@ -55,8 +55,8 @@ SIM_TESTS := $(patsubst tests/sim/%.c,$(B)/tests/sim/%,$(wildcard tests/sim/*_te
 TSAN_TESTS := mmu_test
 
 # ---- tools ----
-TOOLS := $(B)/tools/mmuprobe
-BENCHES := $(B)/bench/bench_mmu
+TOOLS := $(B)/bin/mmuprobe
+BENCHES := $(B)/bin/bench_mmu
 
 all: $(SIM_LIB) $(SIM_TESTS) $(TOOLS) $(BENCHES)
 
@@ -73,10 +73,12 @@ $(SIM_LIB): $(SIM_OBJS)
 $(B)/tests/sim/%: $(B)/tests/sim/%.o $(SIM_LIB) $(TAP_OBJS)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^
 
-$(B)/tools/mmuprobe: $(B)/tools/mmuprobe/main.o $(B)/tools/mmuprobe/probe_gen.o $(SIM_LIB)
+$(B)/bin/mmuprobe: $(B)/tools/mmuprobe/main.o $(B)/tools/mmuprobe/probe_gen.o $(SIM_LIB)
+	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^
 
-$(B)/bench/bench_mmu: $(B)/bench/bench_mmu.o $(SIM_LIB)
+$(B)/bin/bench_mmu: $(B)/bench/bench_mmu.o $(SIM_LIB)
+	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^
 
 # ---- running tests ----
@@ -100,7 +102,7 @@ check: check-asan check-tsan
 	@echo "make check: all suites passed"
 
 bench: all
-	$(B)/bench/bench_mmu
+	$(B)/bin/bench_mmu
 
 clean:
 	rm -rf build

@@ -104,7 +104,7 @@ audit_entry(const struct tc_entry *e, void *arg)
 {
 	struct audit_ctx *a = arg;
 	struct sim_cpu *c = a->a_cpu;
-	if (a->a_found)
+	if (a->a_found || !tc_live(c, e))
 		return;
 	bool psc = e->te_kind >= TC_KIND_PSC(AMD64_LVL_PD);
 	uint16_t cur = (c->c_cr4 & CR4_PCIDE) ? (uint16_t)(c->c_cr3 & CR3_PCID_MASK) : 0;
@@ -210,6 +210,7 @@ sim_audit_pcid_dead(int cpu, uint16_t pcid)
 }
 
 struct ref_ctx {
+	struct sim_cpu *r_c;
 	uint64_t r_pa;
 	int r_cpu;
 	char *r_text;
@@ -221,7 +222,7 @@ static void
 ref_entry(const struct tc_entry *e, void *arg)
 {
 	struct ref_ctx *r = arg;
-	if (r->r_found)
+	if (r->r_found || !tc_live(r->r_c, e))
 		return;
 	bool psc = e->te_kind >= TC_KIND_PSC(AMD64_LVL_PD);
 	uint64_t size = psc ? SIM_PAGE_SIZE : amd64_level_size(e->te_kind);
@@ -239,7 +240,7 @@ sim_audit_page_referenced(uint64_t pa, char *text, size_t len)
 {
 	for (int i = 0; i < sim_m.m_ncpus; i++) {
 		struct sim_cpu *c = &sim_m.m_cpus[i];
-		struct ref_ctx r = { .r_pa = pa, .r_cpu = i, .r_text = text, .r_len = len };
+		struct ref_ctx r = { .r_c = c, .r_pa = pa, .r_cpu = i, .r_text = text, .r_len = len };
 		pthread_mutex_lock(&c->c_tlb_lock);
 		if ((c->c_cr3 & CR3_FRAME) == pa) {
 			snprintf(text, len, "freed-table: page %#" PRIx64 " freed while it is "
@@ -256,6 +257,7 @@ sim_audit_page_referenced(uint64_t pa, char *text, size_t len)
 }
 
 struct dump_ctx {
+	struct sim_cpu *c;
 	void (*out)(const char *, void *);
 	void *arg;
 };
@@ -265,6 +267,8 @@ dump_entry(const struct tc_entry *e, void *arg)
 {
 	struct dump_ctx *d = arg;
 	char line[200];
+	if (!tc_live(d->c, e))
+		return;
 	snprintf(line, sizeof(line), "%-11s pcid %3u va %#18" PRIx64 " -> %#14" PRIx64
 	    "%s%s%s%s%s pat %u", kind_name(e->te_kind), e->te_pcid, e->te_va, e->te_pa,
 	    e->te_rw ? " rw" : " ro", e->te_us ? " user" : " sup", e->te_xd ? " nx" : "",
@@ -278,7 +282,7 @@ sim_tlb_dump(int cpu, void (*out)(const char *, void *), void *arg)
 	if (cpu < 0 || cpu >= sim_m.m_ncpus)
 		return;
 	struct sim_cpu *c = &sim_m.m_cpus[cpu];
-	struct dump_ctx d = { out, arg };
+	struct dump_ctx d = { c, out, arg };
 	pthread_mutex_lock(&c->c_tlb_lock);
 	tc_foreach(&c->c_tc, dump_entry, &d);
 	pthread_mutex_unlock(&c->c_tlb_lock);

@@ -201,6 +201,7 @@ enum walk_mode {
 
 static void psc_fill(struct sim_cpu *c, uint64_t va, int level, uint16_t pcid,
     uint64_t next, bool rw, bool us, bool xd, uint64_t entry);
+static inline struct tc_entry *cache_find(struct sim_cpu *c, uint64_t key);
 
 static int
 walk(struct sim_cpu *c, uint64_t cr3, uint16_t pcid, uint64_t va, unsigned flags,
@@ -217,7 +218,7 @@ restart:;
 		/* Longest cached prefix first: PDE, then PDPTE, then PML4E. */
 		for (int l = AMD64_LVL_PD; l <= AMD64_LVL_PML4; l++) {
 			uint64_t base = va & ~(amd64_level_size(l) - 1);
-			struct tc_entry *p = tc_lookup(&c->c_tc,
+			struct tc_entry *p = cache_find(c,
 			    tc_key(base, TC_KIND_PSC(l), false, pcid));
 			if (p != NULL) {
 				table = p->te_pa;
@@ -294,18 +295,44 @@ restart:;
 /* TLB and paging-structure caches                                     */
 /* ---------------------------------------------------------------- */
 
+static bool
+dead_pred(const struct tc_entry *e, void *arg)
+{
+	return !tc_live(arg, e);
+}
+
+/* Insert (or refresh) an entry with a fresh stamp. */
 static void
 cache_insert(struct sim_cpu *c, const struct tc_entry *e)
 {
+	struct tc_entry t = *e;
 	pthread_mutex_lock(&c->c_tlb_lock);
-	if (sim_m.m_cfg.tlb_mode == SIM_TLB_CAPACITY &&
-	    tc_lookup(&c->c_tc, e->te_key) == NULL &&
+	t.te_stamp = ++c->c_stamp;
+	bool fresh = tc_lookup(&c->c_tc, t.te_key) == NULL;
+	if (fresh && tc_full_p(&c->c_tc))
+		tc_remove_if(&c->c_tc, dead_pred, c);	/* reclaim before growing */
+	if (fresh && sim_m.m_cfg.tlb_mode == SIM_TLB_CAPACITY &&
 	    c->c_tc.tc_count >= sim_m.m_cfg.tlb_capacity) {
-		tc_evict_random(&c->c_tc, sim_rng_next(&c->c_rng));
+		tc_remove_if(&c->c_tc, dead_pred, c);
+		while (c->c_tc.tc_count >= sim_m.m_cfg.tlb_capacity)
+			tc_evict_random(&c->c_tc, sim_rng_next(&c->c_rng));
 		c->c_epoch++;
 	}
-	tc_insert(&c->c_tc, e);
+	tc_insert(&c->c_tc, &t);
 	pthread_mutex_unlock(&c->c_tlb_lock);
+}
+
+/* The live entry for key, or NULL (a dead one is removed on the way). */
+static inline struct tc_entry *
+cache_find(struct sim_cpu *c, uint64_t key)
+{
+	struct tc_entry *e = tc_lookup(&c->c_tc, key);
+	if (e == NULL || tc_live(c, e))
+		return e;
+	pthread_mutex_lock(&c->c_tlb_lock);
+	tc_remove(&c->c_tc, key);
+	pthread_mutex_unlock(&c->c_tlb_lock);
+	return NULL;
 }
 
 static void
@@ -319,7 +346,7 @@ psc_fill(struct sim_cpu *c, uint64_t va, int level, uint16_t pcid, uint64_t next
 		.te_kind = (uint8_t)TC_KIND_PSC(level),
 		.te_rw = rw, .te_us = us, .te_xd = xd, .te_pte = entry,
 	};
-	struct tc_entry *cur = tc_lookup(&c->c_tc, t.te_key);
+	struct tc_entry *cur = cache_find(c, t.te_key);
 	if (cur != NULL && cur->te_pa == next && cur->te_rw == rw && cur->te_us == us &&
 	    cur->te_xd == xd)
 		return;
@@ -353,9 +380,9 @@ tlb_find(struct sim_cpu *c, uint64_t va, uint16_t pcid)
 		if (tc->tc_kind_count[TC_KIND_TLB(l)] == 0)
 			continue;
 		uint64_t base = va & ~(amd64_level_size(l) - 1);
-		struct tc_entry *e = tc_lookup(tc, tc_key(base, TC_KIND_TLB(l), false, pcid));
+		struct tc_entry *e = cache_find(c, tc_key(base, TC_KIND_TLB(l), false, pcid));
 		if (e == NULL)
-			e = tc_lookup(tc, tc_key(base, TC_KIND_TLB(l), true, 0));
+			e = cache_find(c, tc_key(base, TC_KIND_TLB(l), true, 0));
 		if (e != NULL)
 			return e;
 	}
@@ -382,28 +409,26 @@ struct flush_sel {
 	uint16_t fs_pcid;
 };
 
-static bool
-flush_pred(const struct tc_entry *e, void *arg)
-{
-	const struct flush_sel *s = arg;
-	if (e->te_kind >= TC_KIND_PSC(AMD64_LVL_PD)) {
-		if (!s->fs_psc)
-			return false;
-		return !s->fs_one_pcid || e->te_pcid == s->fs_pcid;
-	}
-	if (e->te_global)
-		return s->fs_tlb_global;
-	if (!s->fs_tlb_nonglobal)
-		return false;
-	return !s->fs_one_pcid || e->te_pcid == s->fs_pcid;
-}
-
-/* Apply a flush selection; caller holds c_tlb_lock. */
+/* Apply a flush selection by raising floors; caller holds c_tlb_lock. */
 static void
 flush_locked(struct sim_cpu *c, const struct flush_sel *s)
 {
-	size_t n = tc_remove_if(&c->c_tc, flush_pred, (void *)s);
-	if (n != 0 && (s->fs_tlb_nonglobal || s->fs_tlb_global))
+	uint64_t floor = ++c->c_stamp;
+	if (s->fs_tlb_nonglobal) {
+		if (s->fs_one_pcid)
+			c->c_floor_tlb[s->fs_pcid] = floor;
+		else
+			c->c_floor_tlb_all = floor;
+	}
+	if (s->fs_tlb_global)
+		c->c_floor_global = floor;
+	if (s->fs_psc) {
+		if (s->fs_one_pcid)
+			c->c_floor_psc[s->fs_pcid] = floor;
+		else
+			c->c_floor_psc_all = floor;
+	}
+	if (s->fs_tlb_nonglobal || s->fs_tlb_global)
 		STAT_INC(c, flushes_full);
 	c->c_epoch++;
 }
@@ -848,10 +873,15 @@ sim_cpu_stats(int cpu)
 	s.flushes_full = atomic_load(&c->c_st.flushes_full);
 	s.ipis_taken = atomic_load(&c->c_st.ipis_taken);
 	pthread_mutex_lock(&c->c_tlb_lock);
-	for (int k = TC_KIND_TLB(1); k <= TC_KIND_TLB(3); k++)
-		s.tlb_entries += c->c_tc.tc_kind_count[k];
-	for (int k = TC_KIND_PSC(2); k <= TC_KIND_PSC(4); k++)
-		s.psc_entries += c->c_tc.tc_kind_count[k];
+	for (size_t i = 0; i <= c->c_tc.tc_mask; i++) {
+		const struct tc_entry *e = &c->c_tc.tc_slots[i];
+		if (e->te_key == 0 || !tc_live(c, e))
+			continue;
+		if (e->te_kind >= TC_KIND_PSC(AMD64_LVL_PD))
+			s.psc_entries++;
+		else
+			s.tlb_entries++;
+	}
 	pthread_mutex_unlock(&c->c_tlb_lock);
 	return s;
 }

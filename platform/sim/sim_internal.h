@@ -54,6 +54,7 @@ struct tc_entry {
 	    te_dirty : 1,	/* filled or updated with D = 1 */
 	    te_global : 1;
 	uint8_t te_pat;		/* PAT index of the leaf */
+	uint64_t te_stamp;	/* fill time; see "flush floors" in sim_cpu */
 	uint64_t te_pte;	/* the entry as read at fill time (diagnostics) */
 };
 
@@ -65,6 +66,8 @@ struct tcache {
 };
 
 void tc_init(struct tcache *tc);
+/* Would the next insertion of a new key grow the table? */
+bool tc_full_p(const struct tcache *tc);
 void tc_fini(struct tcache *tc);
 struct tc_entry *tc_lookup(struct tcache *tc, uint64_t key);
 struct tc_entry *tc_insert(struct tcache *tc, const struct tc_entry *e);
@@ -126,6 +129,18 @@ struct sim_cpu {
 	uint64_t c_cr0, c_cr3, c_cr4, c_efer, c_pat;
 	struct tcache c_tc;
 	uint64_t c_epoch;		/* bumped by every invalidation */
+	/*
+	 * Flush floors make whole-context flushes O(1): every cache entry is
+	 * stamped from c_stamp when filled, and an entry whose stamp is below
+	 * the floor that applies to it is dead (treated as absent, removed
+	 * when met).  A flush just raises a floor to a fresh stamp.
+	 */
+	uint64_t c_stamp;
+	uint64_t c_floor_tlb[4096];	/* non-global TLB entries of one PCID */
+	uint64_t c_floor_psc[4096];	/* paging-structure caches of one PCID */
+	uint64_t c_floor_tlb_all;	/* non-global TLB entries of every PCID */
+	uint64_t c_floor_psc_all;	/* paging-structure caches of every PCID */
+	uint64_t c_floor_global;	/* global TLB entries */
 	struct utlb_entry c_utlb[UTLB_SIZE];
 	uint64_t c_rng;
 	uint64_t c_pcid_root[4096];	/* last CR3 frame loaded with each PCID */
@@ -205,7 +220,23 @@ sim_rng_next(uint64_t *s)
 	return z ^ (z >> 31);
 }
 
-#define STAT_INC(c, f) atomic_fetch_add_explicit(&(c)->c_st.f, 1, memory_order_relaxed)
+/* Counters have one writer (the owning CPU): a relaxed load and store is
+ * enough and avoids a locked instruction on the hot path. */
+#define STAT_INC(c, f) atomic_store_explicit(&(c)->c_st.f, \
+	atomic_load_explicit(&(c)->c_st.f, memory_order_relaxed) + 1, memory_order_relaxed)
+
+/* Is cache entry e of CPU c still alive (not below a flush floor)? */
+static inline bool
+tc_live(const struct sim_cpu *c, const struct tc_entry *e)
+{
+	if (e->te_kind >= TC_KIND_PSC(2))
+		return e->te_stamp >= c->c_floor_psc[e->te_pcid] &&
+		    e->te_stamp >= c->c_floor_psc_all;
+	if (e->te_global)
+		return e->te_stamp >= c->c_floor_global;
+	return e->te_stamp >= c->c_floor_tlb[e->te_pcid] &&
+	    e->te_stamp >= c->c_floor_tlb_all;
+}
 
 void sim_fatal(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 

@@ -40,6 +40,12 @@ tc_fini(struct tcache *tc)
 	memset(tc, 0, sizeof(*tc));
 }
 
+bool
+tc_full_p(const struct tcache *tc)
+{
+	return 2 * (tc->tc_count + 1) > tc->tc_mask + 1;
+}
+
 struct tc_entry *
 tc_lookup(struct tcache *tc, uint64_t key)
 {
@@ -86,7 +92,7 @@ tc_insert(struct tcache *tc, const struct tc_entry *e)
 		*cur = *e;
 		return cur;
 	}
-	if (2 * (tc->tc_count + 1) > tc->tc_mask + 1)
+	if (tc_full_p(tc))
 		tc_grow(tc);
 	tc_place(tc, e);
 	tc->tc_count++;
