@@ -12,7 +12,6 @@
 
 VARIANT ?= release
 B := build/$(VARIANT)
-CC ?= cc
 ifeq ($(origin CC),default)
 CC := gcc
 endif
@@ -38,71 +37,158 @@ CFLAGS ?=
 CFLAGS_ALL = $(BASE_CFLAGS) $(VFLAGS) $(CFLAGS)
 LDFLAGS_ALL = $(VFLAGS) -pthread $(LDFLAGS)
 
-INCLUDES := -Iinclude -Iarch/amd64/include -Iplatform/sim -Itests/lib -Itools/mmuprobe
+# The core sees only its own headers and the host hook header.
+CORE_INCLUDES := -Iinclude -Iarch/amd64/include -Iarch/amd64 -Ipmap
+INCLUDES := $(CORE_INCLUDES) -Iplatform/sim -Itests/lib -Itools/mmuprobe
 
-# ---- the simulated machine ----
+Q ?= @
+
+# ---- the library (machine-independent core + amd64) ----
+CORE_SRCS := pmap/pmap.c pmap/pv.c pmap/tlb.c pmap/tmpmap.c pmap/kmem.c \
+	arch/amd64/pmap_md.c
+CORE_OBJS := $(CORE_SRCS:%.c=$(B)/%.o)
+LIBPMAP := $(B)/libpmap.a
+
+# ---- the simulated machine, and the library's host on it ----
 SIM_SRCS := platform/sim/phys.c platform/sim/cpu.c platform/sim/tcache.c \
 	platform/sim/mmu_amd64.c platform/sim/audit.c
 SIM_OBJS := $(SIM_SRCS:%.c=$(B)/%.o)
 SIM_LIB := $(B)/libsim.a
+SIMHOST_SRCS := platform/sim/host.c
+SIMHOST_OBJS := $(SIMHOST_SRCS:%.c=$(B)/%.o)
+PTEST_SIM_OBJS := $(B)/platform/sim/ptest_sim.o
 
 # ---- test support ----
 TAP_OBJS := $(B)/tests/lib/tap.o $(B)/tests/lib/tap_stdio.o
 
-# ---- sim-only tests (use sim.h directly) ----
-SIM_TESTS := $(patsubst tests/sim/%.c,$(B)/tests/sim/%,$(wildcard tests/sim/*_test.c))
-# Tests that exercise several CPUs at once: also run under TSan.
-TSAN_TESTS := mmu_test
+# ---- tests ----
+# tests/sim: the machine itself (sim.h only).
+SIM_TEST_NAMES := $(patsubst tests/sim/%.c,%,$(wildcard tests/sim/*_test.c))
+SIM_TESTS := $(SIM_TEST_NAMES:%=$(B)/tests/sim/%)
+# tests/portable: pmap.h + ptest.h only; run here and on the real machine.
+PORTABLE_NAMES := $(patsubst tests/portable/%.c,%,$(wildcard tests/portable/*_test.c))
+PORTABLE_TESTS := $(PORTABLE_NAMES:%=$(B)/tests/portable/%)
+# Suites that exercise several CPUs at once: also run under TSan.
+TSAN_TESTS := tests/sim/mmu_test $(filter-out %/caller_errors_test,\
+	$(PORTABLE_NAMES:%=tests/portable/%))
+# Suites run a second time with sf_buf in mapped (no direct map) mode.
+MAPPED_NAMES := sfbuf_test quick_test
 
-# ---- tools ----
-TOOLS := $(B)/bin/mmuprobe
-BENCHES := $(B)/bin/bench_mmu
+TOOLS := $(B)/bin/mmuprobe $(B)/bin/pmapsim
+BENCHES := $(B)/bin/bench_mmu $(B)/bin/bench_pmap
 
-all: $(SIM_LIB) $(SIM_TESTS) $(TOOLS) $(BENCHES)
+all: $(LIBPMAP) $(SIM_LIB) $(SIM_TESTS) $(PORTABLE_TESTS) $(TOOLS) $(BENCHES)
 
-Q ?= @
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
 	$(Q)$(CC) $(CFLAGS_ALL) $(INCLUDES) -MMD -MP -c $< -o $@
 
+$(B)/tests/portable/%.o: tests/portable/%.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(CFLAGS_ALL) $(INCLUDES) -DPTEST_STANDALONE -MMD -MP -c $< -o $@
+
+$(LIBPMAP): $(CORE_OBJS)
+	@rm -f $@
+	$(Q)ar rcs $@ $^
+
 $(SIM_LIB): $(SIM_OBJS)
 	@rm -f $@
-	ar rcs $@ $^
+	$(Q)ar rcs $@ $^
 
 $(B)/tests/sim/%: $(B)/tests/sim/%.o $(SIM_LIB) $(TAP_OBJS)
-	$(CC) $(LDFLAGS_ALL) -o $@ $^
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^
+
+$(B)/tests/portable/%: $(B)/tests/portable/%.o $(PTEST_SIM_OBJS) $(SIMHOST_OBJS) \
+		$(LIBPMAP) $(SIM_LIB) $(TAP_OBJS)
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^
 
 $(B)/bin/mmuprobe: $(B)/tools/mmuprobe/main.o $(B)/tools/mmuprobe/probe_gen.o $(SIM_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS_ALL) -o $@ $^
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^
+
+$(B)/bin/pmapsim: $(B)/tools/pmapsim/main.o $(SIMHOST_OBJS) $(LIBPMAP) $(SIM_LIB)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^
 
 $(B)/bin/bench_mmu: $(B)/bench/bench_mmu.o $(SIM_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS_ALL) -o $@ $^
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^
+
+$(B)/bin/bench_pmap: $(B)/bench/bench_pmap.o $(SIMHOST_OBJS) $(LIBPMAP) $(SIM_LIB)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^
+
+# ---- the core, freestanding ----
+# Compiled with no libc headers at all (-nostdinc plus the compiler's own
+# freestanding headers), then linked into one relocatable object whose
+# undefined symbols must all be host hooks (or the memset/memcpy a
+# compiler may emit).
+FS_DIR := build/freestanding
+FS_CFLAGS := -std=c11 -O2 -ffreestanding -nostdlib -nostdinc \
+	-isystem $(shell $(CC) -print-file-name=include) -fno-builtin -mno-red-zone \
+	-mcmodel=kernel -fno-pic -fno-stack-protector $(WARN)
+FS_OBJS := $(CORE_SRCS:%.c=$(FS_DIR)/%.o)
+
+$(FS_DIR)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC/FS   $@"
+	$(Q)$(CC) $(FS_CFLAGS) $(CORE_INCLUDES) -c $< -o $@
+
+.PHONY: check-freestanding
+check-freestanding: $(FS_OBJS)
+	$(Q)ld -r -o $(FS_DIR)/libpmap-core.o $(FS_OBJS)
+	@bad=$$(nm -u $(FS_DIR)/libpmap-core.o | awk '{print $$2}' | \
+		grep -v -E '^(pmap_host_[a-z0-9_]+|memset|memcpy)$$' || true); \
+	if [ -n "$$bad" ]; then \
+		echo "freestanding core calls outside pmap_host.h: $$bad"; exit 1; \
+	fi
+	@echo "freestanding core: OK ($$(nm -u $(FS_DIR)/libpmap-core.o | wc -l) host symbols)"
 
 # ---- running tests ----
 PROVE := prove --exec '' --timer
 
-.PHONY: all test check check-asan check-tsan bench clean run
+.PHONY: all test check check-asan check-tsan check-clang bench clean run
 
-# Run the tests of the current variant.
+define mapped_wrappers
+	@for n in $(MAPPED_NAMES); do \
+		printf '#!/bin/sh\nexec "$$(dirname "$$0")/%s" --sfbuf=mapped "$$@"\n' $$n \
+			> build/$(1)/tests/portable/$$n-mapped.t; \
+		chmod +x build/$(1)/tests/portable/$$n-mapped.t; \
+	done
+endef
+
+# The tests of the current variant.
 test: all
-	$(PROVE) $(SIM_TESTS)
+	$(call mapped_wrappers,$(VARIANT))
+	$(PROVE) $(SIM_TESTS) $(PORTABLE_TESTS) $(MAPPED_NAMES:%=$(B)/tests/portable/%-mapped.t)
 
 check-asan:
 	$(MAKE) VARIANT=asan all
-	$(PROVE) $(patsubst tests/sim/%.c,build/asan/tests/sim/%,$(wildcard tests/sim/*_test.c))
+	$(call mapped_wrappers,asan)
+	$(PROVE) $(SIM_TEST_NAMES:%=build/asan/tests/sim/%) \
+		$(PORTABLE_NAMES:%=build/asan/tests/portable/%) \
+		$(MAPPED_NAMES:%=build/asan/tests/portable/%-mapped.t)
 
 check-tsan:
-	$(MAKE) VARIANT=tsan $(TSAN_TESTS:%=build/tsan/tests/sim/%)
-	$(PROVE) $(TSAN_TESTS:%=build/tsan/tests/sim/%)
+	$(MAKE) VARIANT=tsan $(TSAN_TESTS:%=build/tsan/%)
+	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
+		$(PROVE) $(TSAN_TESTS:%=build/tsan/%)
 
-check: check-asan check-tsan
+# The whole tree must build warning-free with clang too.
+check-clang:
+	$(MAKE) CC=clang B=build/clang VARIANT=release all
+
+check: check-freestanding check-asan check-tsan check-clang
 	@echo "make check: all suites passed"
 
 bench: all
 	$(B)/bin/bench_mmu
+	$(B)/bin/bench_pmap
+
+run: $(B)/bin/pmapsim
+	$(B)/bin/pmapsim
 
 clean:
 	rm -rf build

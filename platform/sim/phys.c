@@ -133,6 +133,12 @@ sim_segment(int i)
 	return sim_m.m_cfg.segs[i];
 }
 
+int
+sim_maxphyaddr(void)
+{
+	return sim_m.m_cfg.maxphyaddr;
+}
+
 uint64_t
 sim_phys_end(void)
 {

@@ -76,6 +76,7 @@ void sim_fini(void);
 int sim_nsegs(void);
 struct sim_segment sim_segment(int i);
 uint64_t sim_phys_end(void);		/* highest segment end */
+int sim_maxphyaddr(void);
 bool sim_pa_is_ram(uint64_t pa);	/* inside a segment */
 
 /* Host pointer to physical address pa (the "direct map" of the host). */

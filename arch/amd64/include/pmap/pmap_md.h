@@ -1,0 +1,42 @@
+/*
+ * pmap_md.h - amd64 constants the public API exposes: page size, the
+ * virtual address map, and the per-page fields the MD layer keeps.
+ *
+ * Virtual address map (48-bit, 4-level paging; one PML4 slot = 512 GiB):
+ *
+ *   0x0000000000000000 - 0x00007fffffffffff  user (slots 0-255), per pmap
+ *   0xffff800000000000 - 0xffff81ffffffffff  direct map of physical memory
+ *                                            (slots 256-259, 2 TiB, 1G/2M pages)
+ *   0xffffc00000000000 - 0xffffc07fffffffff  kernel virtual space (slot 384):
+ *                                            quick slots, kenter_temporary
+ *                                            window, sf_buf window, then the
+ *                                            range pmap_virtual_space() hands
+ *                                            out and pmap_growkernel() grows
+ *   0xffffff8000000000 - 0xffffffffffffffff  kernel image (slot 511), mapped
+ *                                            from the host's boot information
+ *
+ * Every kernel PML4 slot in use gets its PDPT at bootstrap and keeps it, so
+ * a user pmap copies the kernel's PML4 entries once, at pmap_create(), and
+ * sees every later kernel page table without further work.
+ */
+#ifndef PMAP_MD_H
+#define PMAP_MD_H
+
+#include <stdint.h>
+
+#define PAGE_SHIFT	12
+#define PAGE_SIZE	(1UL << PAGE_SHIFT)
+#define PAGE_MASK	(PAGE_SIZE - 1)
+
+#define PMAP_USER_MIN		0x0000000000000000UL
+#define PMAP_USER_MAX		0x0000800000000000UL	/* exclusive */
+#define PMAP_DMAP_BASE		0xffff800000000000UL
+#define PMAP_DMAP_SLOTS		4
+#define PMAP_DMAP_MAX		(PMAP_DMAP_BASE + PMAP_DMAP_SLOTS * (1UL << 39))
+#define PMAP_KVA_BASE		0xffffc00000000000UL
+#define PMAP_KVA_MAX		(PMAP_KVA_BASE + (1UL << 39))	/* exclusive */
+#define PMAP_KIMAGE_BASE	0xffffff8000000000UL
+
+#define PMAP_HAVE_DIRECT_MAP	1
+
+#endif /* PMAP_MD_H */

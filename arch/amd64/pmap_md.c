@@ -1,0 +1,738 @@
+/*
+ * pmap_md.c - the amd64 half of libpmap: 4-level page tables, the kernel
+ * address space, leaf PTE encoding, and the invalidation instructions.
+ *
+ * Page-table pages.  A user pmap's tables below the PML4 are allocated on
+ * demand by pmap_enter (pmap_md_pte_prepare allocates everything an
+ * address lacks before anything changes, so PMAP_CANFAIL can fail without
+ * side effects) and each one counts its valid entries in the pp_ptp_nvalid
+ * field of its own vm_page.  When a count drops to zero the page is
+ * unlinked from its parent and handed to the TLB batch, which frees it
+ * only after every CPU that may cache a paging-structure entry pointing at
+ * it has invalidated (pmap_tlb_defer_free).  The kernel's tables are never
+ * freed: the KVA PDPT exists from bootstrap on, pmap_growkernel adds PD
+ * and PT pages under it, and user pmaps copy the kernel half of the PML4
+ * at creation, so every pmap sees every kernel page table.
+ *
+ * Kernel mappings are global (CR4.PGE) so they survive CR3 loads; a
+ * mapping is invalidated with INVLPG, which drops global entries too.
+ *
+ * Memory types: the PAT is programmed as WB, WT, UC-, UC, WB, WC, UC-, UC
+ * (entry 5 changed from the power-on WT to WC), so a leaf selects WB with
+ * no bits, UC with PCD|PWT, UC- with PCD, WC with PAT|PWT.
+ */
+#include "pmap_impl.h"
+
+#define PAT_LIBPMAP	0x0007010600070406ULL
+
+#define KVA_SLOT	(unsigned)((PMAP_KVA_BASE >> AMD64_L4_SHIFT) & 511)
+
+static uint32_t md_features;
+static vaddr_t md_kva_grown;		/* KVA below this has page tables */
+static vaddr_t md_kva_start;		/* first address pmap_virtual_space gives */
+static volatile uint8_t md_grow_lock;
+
+/* ---- helpers ---- */
+
+static inline pmap_pte_t *
+table_of(paddr_t pa)
+{
+	return (pmap_pte_t *)pmap_host_phys_map(pa);
+}
+
+static inline struct pmap_page *
+ptp_pp(paddr_t pa)
+{
+	struct vm_page *pg = pmap_host_phys_to_page(pa);
+	PMAP_KASSERTMSG(pg != NULL, "page-table page %#llx has no vm_page",
+	    (unsigned long long)pa);
+	return pmap_host_page_md(pg);
+}
+
+static paddr_t
+ptp_alloc_or_panic(const char *why)
+{
+	paddr_t pa;
+	if (pmap_host_page_alloc(&pa) != 0)
+		pmap_host_panic("pmap: out of memory for a page-table page (%s)", why);
+	pmap_memzero(table_of(pa), PAGE_SIZE);
+	return pa;
+}
+
+/* Upper-level entry bits: rights are decided at the leaf. */
+static inline pmap_pte_t
+upper_bits(bool kernel)
+{
+	return PG_P | PG_RW | (kernel ? 0 : PG_US);
+}
+
+/* ---- leaf encoding ---- */
+
+pmap_pte_t
+pmap_md_pte_make(paddr_t pa, vm_prot_t prot, u_int flags, bool kernel)
+{
+	pmap_pte_t e = pa | PG_P;
+	if (prot & VM_PROT_WRITE)
+		e |= PG_RW;
+	if (!kernel)
+		e |= PG_US;
+	if (!(prot & VM_PROT_EXECUTE) && (md_features & AMD64_FEAT_NX))
+		e |= PG_XD;
+	if (kernel && (md_features & AMD64_FEAT_PGE))
+		e |= PG_G;
+	switch (flags & PMAP_CACHE_MASK) {
+	case PMAP_NOCACHE:
+		e |= amd64_pat_bits(3, AMD64_LVL_PT);		/* UC */
+		break;
+	case PMAP_NOCACHE_OVR:
+		e |= amd64_pat_bits(2, AMD64_LVL_PT);		/* UC- */
+		break;
+	case PMAP_WRITE_COMBINE:
+		e |= (md_features & AMD64_FEAT_PAT) ? amd64_pat_bits(5, AMD64_LVL_PT)
+						    : amd64_pat_bits(2, AMD64_LVL_PT);
+		break;
+	default:
+		break;						/* WB */
+	}
+	return e;
+}
+
+vm_prot_t
+pmap_pte_prot(pmap_pte_t e)
+{
+	vm_prot_t p = VM_PROT_READ;
+	if (e & PG_RW)
+		p |= VM_PROT_WRITE;
+	if (!(e & PG_XD))
+		p |= VM_PROT_EXECUTE;
+	return p;
+}
+
+pmap_pte_t
+pmap_pte_restrict(pmap_pte_t e, vm_prot_t prot)
+{
+	if (!(prot & VM_PROT_WRITE))
+		e &= ~PG_RW;
+	if (!(prot & VM_PROT_EXECUTE) && (md_features & AMD64_FEAT_NX))
+		e |= PG_XD;
+	return e;
+}
+
+u_int
+pmap_pte_cache(pmap_pte_t e)
+{
+	switch (amd64_pat_index(e, AMD64_LVL_PT)) {
+	case 3: case 7: return PMAP_NOCACHE;
+	case 2: case 6: return PMAP_NOCACHE_OVR;
+	case 5: return PMAP_WRITE_COMBINE;
+	default: return 0;
+	}
+}
+
+/* ---- walking ---- */
+
+pmap_pte_t *
+pmap_md_pte(pmap_t pm, vaddr_t va)
+{
+	pmap_pte_t *t = pm->pm_md.md_root;
+	for (int l = AMD64_LVL_PML4; l > AMD64_LVL_PT; l--) {
+		pmap_pte_t e = pmap_pte_load(&t[amd64_pt_index(va, l)]);
+		if (!(e & PG_P) || pte_leaf_p(e, l))
+			return NULL;
+		t = table_of(e & PG_FRAME);
+	}
+	return &t[amd64_pt_index(va, AMD64_LVL_PT)];
+}
+
+bool
+pmap_md_leaf(pmap_t pm, vaddr_t va, pmap_pte_t *leaf, vsize_t *size)
+{
+	if (!amd64_va_canonical_p(va))
+		return false;
+	pmap_pte_t *t = pm->pm_md.md_root;
+	for (int l = AMD64_LVL_PML4; l >= AMD64_LVL_PT; l--) {
+		pmap_pte_t e = pmap_pte_load(&t[amd64_pt_index(va, l)]);
+		if (!(e & PG_P))
+			return false;
+		if (pte_leaf_p(e, l)) {
+			*leaf = e;
+			*size = amd64_level_size(l);
+			return true;
+		}
+		t = table_of(e & PG_FRAME);
+	}
+	return false;
+}
+
+int
+pmap_md_pte_prepare(pmap_t pm, vaddr_t va, struct pmap_ptp_prep *prep)
+{
+	prep->pp_n = 0;
+	pmap_pte_t *t = pm->pm_md.md_root;
+	int missing = 0;
+	for (int l = AMD64_LVL_PML4; l > AMD64_LVL_PT; l--) {
+		pmap_pte_t e = pmap_pte_load(&t[amd64_pt_index(va, l)]);
+		if (!(e & PG_P)) {
+			missing = l - 1;	/* tables for levels l-1 .. 1 */
+			break;
+		}
+		PMAP_KASSERTMSG(!pte_leaf_p(e, l), "pmap %p va %#llx is inside a "
+		    "large page (level %d entry %#llx)", (void *)pm,
+		    (unsigned long long)va, l, (unsigned long long)e);
+		t = table_of(e & PG_FRAME);
+	}
+	if (missing == 0)
+		return 0;
+	PMAP_KASSERTMSG(!pmap_is_kernel(pm), "kernel va %#llx has no page table "
+	    "(pmap_growkernel has grown the kernel to %#llx)",
+	    (unsigned long long)va, (unsigned long long)md_kva_grown);
+	for (int i = 0; i < missing; i++) {
+		paddr_t pa;
+		if (pmap_host_page_alloc(&pa) != 0) {
+			pmap_md_pte_prepare_abort(prep);
+			return PMAP_ENOMEM;
+		}
+		pmap_memzero(table_of(pa), PAGE_SIZE);
+		ptp_pp(pa)->pp_ptp_nvalid = 0;
+		prep->pp_pages[prep->pp_n++] = pa;
+	}
+	return 0;
+}
+
+void
+pmap_md_pte_prepare_abort(struct pmap_ptp_prep *prep)
+{
+	/* Never linked, so no CPU can have seen them: free at once. */
+	for (int i = 0; i < prep->pp_n; i++)
+		pmap_host_page_free(prep->pp_pages[i]);
+	prep->pp_n = 0;
+}
+
+pmap_pte_t *
+pmap_md_pte_commit(pmap_t pm, vaddr_t va, struct pmap_ptp_prep *prep)
+{
+	bool kernel = pmap_is_kernel(pm);
+	pmap_pte_t *t = pm->pm_md.md_root;
+	paddr_t tpa = pm->pm_md.md_root_pa;
+	int used = 0;
+	for (int l = AMD64_LVL_PML4; l > AMD64_LVL_PT; l--) {
+		pmap_pte_t *slot = &t[amd64_pt_index(va, l)];
+		pmap_pte_t e = pmap_pte_load(slot);
+		if (!(e & PG_P)) {
+			PMAP_KASSERTMSG(used < prep->pp_n, "pmap %p va %#llx: %d tables "
+			    "prepared, level %d missing", (void *)pm,
+			    (unsigned long long)va, prep->pp_n, l);
+			paddr_t npa = prep->pp_pages[used++];
+			e = npa | upper_bits(kernel);
+			/* The new table is zeroed and unseen: no invalidation. */
+			pmap_pte_swap(slot, e);
+			if (l != AMD64_LVL_PML4)
+				ptp_pp(tpa)->pp_ptp_nvalid++;
+			pm->pm_ptps++;
+			PMAP_CTR_ADD(ptp_pages, 1);
+		}
+		tpa = e & PG_FRAME;
+		t = table_of(tpa);
+	}
+	PMAP_KASSERTMSG(used == prep->pp_n, "pmap %p va %#llx: %d of %d prepared "
+	    "tables used", (void *)pm, (unsigned long long)va, used, prep->pp_n);
+	prep->pp_n = 0;
+	return &t[amd64_pt_index(va, AMD64_LVL_PT)];
+}
+
+/* Physical addresses of the tables on va's path: tpa[l] is the table of
+ * level l (tpa[4] = root).  Requires the whole path to exist. */
+static void
+path_of(pmap_t pm, vaddr_t va, paddr_t tpa[5])
+{
+	tpa[AMD64_LVL_PML4] = pm->pm_md.md_root_pa;
+	for (int l = AMD64_LVL_PML4; l > AMD64_LVL_PT; l--) {
+		pmap_pte_t e = pmap_pte_load(&table_of(tpa[l])[amd64_pt_index(va, l)]);
+		PMAP_KASSERTMSG(e & PG_P, "pmap %p va %#llx: level %d entry missing",
+		    (void *)pm, (unsigned long long)va, l);
+		tpa[l - 1] = e & PG_FRAME;
+	}
+}
+
+void
+pmap_md_pte_added(pmap_t pm, vaddr_t va)
+{
+	if (pmap_is_kernel(pm))
+		return;		/* kernel tables are never freed: no counts */
+	paddr_t tpa[5];
+	path_of(pm, va, tpa);
+	ptp_pp(tpa[AMD64_LVL_PT])->pp_ptp_nvalid++;
+}
+
+void
+pmap_md_pte_removed(pmap_t pm, vaddr_t va)
+{
+	if (pmap_is_kernel(pm))
+		return;
+	paddr_t tpa[5];
+	path_of(pm, va, tpa);
+	for (int l = AMD64_LVL_PT; l < AMD64_LVL_PML4; l++) {
+		struct pmap_page *pp = ptp_pp(tpa[l]);
+		PMAP_KASSERTMSG(pp->pp_ptp_nvalid > 0, "pmap %p va %#llx: level %d "
+		    "table %#llx count underflow", (void *)pm, (unsigned long long)va,
+		    l, (unsigned long long)tpa[l]);
+		if (--pp->pp_ptp_nvalid > 0)
+			return;
+		/* Empty: unlink it from its parent and free it after a flush. */
+		pmap_pte_t *pslot = &table_of(tpa[l + 1])[amd64_pt_index(va, l + 1)];
+		pmap_pte_swap(pslot, 0);
+		pm->pm_ptps--;
+		PMAP_CTR_ADD(ptp_pages, (unsigned long long)-1);
+		pmap_tlb_defer_free(pm, va & ~(amd64_level_size(l + 1) - 1), tpa[l]);
+	}
+}
+
+vaddr_t
+pmap_md_pt_next(pmap_t pm, vaddr_t va, vaddr_t eva, pmap_pte_t **ptes, vaddr_t *end)
+{
+	while (va < eva) {
+		pmap_pte_t *t = pm->pm_md.md_root;
+		int l;
+		for (l = AMD64_LVL_PML4; l > AMD64_LVL_PT; l--) {
+			pmap_pte_t e = pmap_pte_load(&t[amd64_pt_index(va, l)]);
+			if (!(e & PG_P) || pte_leaf_p(e, l))
+				break;
+			t = table_of(e & PG_FRAME);
+		}
+		if (l == AMD64_LVL_PT) {
+			vaddr_t tend = (va | (AMD64_NBPD - 1)) + 1;
+			*end = tend < eva && tend != 0 ? tend : eva;
+			*ptes = &t[amd64_pt_index(va, AMD64_LVL_PT)];
+			return va;
+		}
+		/* Nothing at level l for va: skip to the next entry of that level. */
+		vaddr_t next = (va | (amd64_level_size(l) - 1)) + 1;
+		if (next <= va)		/* wrapped past the top of the space */
+			return eva;
+		if (l == AMD64_LVL_PML4 && next == PMAP_USER_MAX)
+			return eva;	/* never step into the non-canonical hole */
+		va = next;
+	}
+	return eva;
+}
+
+/* ---- address spaces ---- */
+
+int
+pmap_md_pmap_init(pmap_t pm)
+{
+	paddr_t pa;
+	if (pmap_host_page_alloc(&pa) != 0)
+		return PMAP_ENOMEM;
+	pmap_pte_t *root = table_of(pa);
+	pmap_pte_t *kroot = PMAP_KERNEL->pm_md.md_root;
+	for (unsigned i = 0; i < 256; i++)
+		root[i] = 0;
+	for (unsigned i = 256; i < 512; i++)
+		root[i] = pmap_pte_load(&kroot[i]);
+	pm->pm_md.md_root_pa = pa;
+	pm->pm_md.md_root = root;
+	return 0;
+}
+
+void
+pmap_md_pmap_fini(pmap_t pm)
+{
+	pmap_pte_t *root = pm->pm_md.md_root;
+	for (unsigned i = 0; i < 256; i++)
+		PMAP_KASSERTMSG(root[i] == 0, "pmap %p: PML4 slot %u still points at "
+		    "%#llx", (void *)pm, i, (unsigned long long)root[i]);
+	/* The caller has evicted pm from every CPU: the root is unreachable. */
+	pmap_host_page_free(pm->pm_md.md_root_pa);
+}
+
+void
+pmap_md_activate(pmap_t pm)
+{
+	pmap_host_amd64_lcr3(pm->pm_md.md_root_pa);
+}
+
+bool
+pmap_md_user_va_p(vaddr_t va)
+{
+	return va < PMAP_USER_MAX;
+}
+
+bool
+pmap_md_kva_p(vaddr_t va)
+{
+	return va >= PMAP_KVA_BASE && va < PMAP_KVA_MAX;
+}
+
+bool
+pmap_md_dmap_p(vaddr_t va)
+{
+	return va >= PMAP_DMAP_BASE && va < PMAP_DMAP_MAX;
+}
+
+vaddr_t
+pmap_md_kva_grown(void)
+{
+	return __atomic_load_n(&md_kva_grown, __ATOMIC_ACQUIRE);
+}
+
+/* ---- invalidation on this CPU ---- */
+
+void
+pmap_md_invalidate_page(vaddr_t va)
+{
+	pmap_host_amd64_invlpg(va);
+	PMAP_CTR_ADD(invlpg, 1);
+}
+
+void
+pmap_md_invalidate_all(bool global)
+{
+	PMAP_CTR_ADD(full_flushes, 1);
+	if (!global) {
+		pmap_host_amd64_lcr3(pmap_host_amd64_rcr3());
+		return;
+	}
+	if (md_features & AMD64_FEAT_INVPCID) {
+		pmap_host_amd64_invpcid(INVPCID_ALL_GLOBAL, 0, 0);
+	} else {
+		uint64_t cr4 = pmap_host_amd64_rcr4();
+		pmap_host_amd64_lcr4(cr4 ^ CR4_PGE);	/* toggling PGE flushes all */
+		pmap_host_amd64_lcr4(cr4);
+	}
+}
+
+/* ---- KVA windows ---- */
+
+vaddr_t
+pmap_md_quick_va(int cpu)
+{
+	return PMAP_KVA_BASE + (vaddr_t)cpu * PAGE_SIZE;
+}
+
+vaddr_t
+pmap_md_ktemp_va(int i)
+{
+	return PMAP_KVA_BASE + (vaddr_t)(PMAP_MAXCPUS + i) * PAGE_SIZE;
+}
+
+vaddr_t
+pmap_md_sfbuf_va(int i)
+{
+	return PMAP_KVA_BASE + (vaddr_t)(PMAP_MAXCPUS + PMAP_KTEMP_PAGES + i) * PAGE_SIZE;
+}
+
+/* ---- kernel page tables ---- */
+
+/* Leaf slot for a kernel va at level (allocating tables above it). */
+static pmap_pte_t *
+kslot(vaddr_t va, int level)
+{
+	pmap_pte_t *t = PMAP_KERNEL->pm_md.md_root;
+	for (int l = AMD64_LVL_PML4; l > level; l--) {
+		pmap_pte_t *s = &t[amd64_pt_index(va, l)];
+		pmap_pte_t e = pmap_pte_load(s);
+		if (!(e & PG_P)) {
+			e = ptp_alloc_or_panic("kernel") | upper_bits(true);
+			pmap_pte_swap(s, e);
+			PMAP_CTR_ADD(kptp_pages, 1);
+		}
+		PMAP_KASSERTMSG(!pte_leaf_p(e, l), "kernel va %#llx already mapped by a "
+		    "level-%d leaf", (unsigned long long)va, l);
+		t = table_of(e & PG_FRAME);
+	}
+	return &t[amd64_pt_index(va, level)];
+}
+
+static void
+map_dmap_segment(paddr_t start, paddr_t end)
+{
+	bool big = (md_features & AMD64_FEAT_1G) != 0;
+	paddr_t pa = start & ~(AMD64_NBPD - 1);
+	PMAP_KASSERTMSG(end <= PMAP_DMAP_MAX - PMAP_DMAP_BASE, "segment end %#llx "
+	    "beyond the %d-slot direct map", (unsigned long long)end, PMAP_DMAP_SLOTS);
+	pmap_pte_t bits = PG_P | PG_RW | PG_A | PG_D | PG_PS |
+	    ((md_features & AMD64_FEAT_NX) ? PG_XD : 0) |
+	    ((md_features & AMD64_FEAT_PGE) ? PG_G : 0);
+	while (pa < end) {
+		vaddr_t va = PMAP_DMAP_BASE + pa;
+		if (big && (pa & (AMD64_NBPDP - 1)) == 0 && pa + AMD64_NBPDP <= end) {
+			pmap_pte_t *s = kslot(va, AMD64_LVL_PDPT);
+			if (!(pmap_pte_load(s) & PG_P))
+				pmap_pte_swap(s, pa | bits);
+			pa += AMD64_NBPDP;
+			continue;
+		}
+		pmap_pte_t *s = kslot(va, AMD64_LVL_PD);
+		if (!(pmap_pte_load(s) & PG_P))
+			pmap_pte_swap(s, pa | bits);
+		pa += AMD64_NBPD;
+	}
+}
+
+static void
+map_krange(const struct pmap_krange *kr)
+{
+	PMAP_KASSERTMSG(((kr->kr_va | kr->kr_pa | kr->kr_size) & PAGE_MASK) == 0,
+	    "kernel range va %#llx pa %#llx size %#llx not page aligned",
+	    (unsigned long long)kr->kr_va, (unsigned long long)kr->kr_pa,
+	    (unsigned long long)kr->kr_size);
+	PMAP_KASSERTMSG(kr->kr_va >= PMAP_KIMAGE_BASE, "kernel range va %#llx below "
+	    "the kernel-image slot %#llx", (unsigned long long)kr->kr_va,
+	    (unsigned long long)PMAP_KIMAGE_BASE);
+	for (vsize_t off = 0; off < kr->kr_size; off += PAGE_SIZE) {
+		pmap_pte_t e = pmap_md_pte_make(kr->kr_pa + off, kr->kr_prot, 0, true);
+		pmap_pte_swap(kslot(kr->kr_va + off, AMD64_LVL_PT),
+		    e | PG_A | PG_D | PTE_WIRED);
+	}
+}
+
+static void
+grow_locked(vaddr_t target)
+{
+	while (md_kva_grown < target) {
+		pmap_pte_t *pde = kslot(md_kva_grown, AMD64_LVL_PD);
+		if (!(pmap_pte_load(pde) & PG_P)) {
+			paddr_t pa = ptp_alloc_or_panic("pmap_growkernel");
+			pmap_pte_swap(pde, pa | upper_bits(true));
+			PMAP_CTR_ADD(kptp_pages, 1);
+		}
+		__atomic_store_n(&md_kva_grown, md_kva_grown + AMD64_NBPD, __ATOMIC_RELEASE);
+	}
+}
+
+void
+pmap_md_bootstrap(const struct pmap_bootinfo *bi)
+{
+	md_features = pmap_host_amd64_features();
+	PMAP_KASSERTMSG(pmap_host_amd64_maxphyaddr() >= 32 &&
+	    pmap_host_amd64_maxphyaddr() <= 52, "MAXPHYADDR %d out of range",
+	    pmap_host_amd64_maxphyaddr());
+
+	paddr_t root = ptp_alloc_or_panic("kernel PML4");
+	PMAP_KERNEL->pm_md.md_root_pa = root;
+	PMAP_KERNEL->pm_md.md_root = table_of(root);
+
+	for (int i = 0; i < bi->pb_nsegs; i++)
+		map_dmap_segment(bi->pb_segs[i].ps_start, bi->pb_segs[i].ps_end);
+	for (int i = 0; i < bi->pb_nkranges; i++)
+		map_krange(&bi->pb_kranges[i]);
+
+	/* KVA: its PDPT now and forever; page tables for the windows and the
+	 * initial range. */
+	md_kva_grown = PMAP_KVA_BASE;
+	vaddr_t windows = pmap_md_sfbuf_va(PMAP_SFBUF_COUNT);
+	md_kva_start = (windows + AMD64_NBPD - 1) & ~(AMD64_NBPD - 1);
+	vaddr_t initial = md_kva_start + ((bi->pb_kva_initial + AMD64_NBPD - 1) &
+	    ~(AMD64_NBPD - 1));
+	PMAP_KASSERTMSG(initial <= PMAP_KVA_MAX, "initial KVA %#llx too large",
+	    (unsigned long long)bi->pb_kva_initial);
+	grow_locked(initial);
+}
+
+void
+pmap_md_cpu_init(void)
+{
+	if (md_features & AMD64_FEAT_PAT)
+		pmap_host_amd64_wrmsr(MSR_PAT, PAT_LIBPMAP);
+	if (md_features & AMD64_FEAT_NX)
+		pmap_host_amd64_wrmsr(MSR_EFER,
+		    pmap_host_amd64_rdmsr(MSR_EFER) | EFER_NXE);
+	uint64_t cr4 = pmap_host_amd64_rcr4();
+	if (md_features & AMD64_FEAT_PGE)
+		cr4 |= CR4_PGE;
+	pmap_host_amd64_lcr4(cr4 & ~CR4_PCIDE);
+	pmap_host_amd64_lcr3(PMAP_KERNEL->pm_md.md_root_pa);
+	/* The PAT changed: flush everything cached with the old types. */
+	pmap_md_invalidate_all(true);
+}
+
+vaddr_t
+pmap_md_growkernel(vaddr_t maxkvaddr)
+{
+	PMAP_KASSERTMSG(maxkvaddr <= PMAP_KVA_MAX, "maxkvaddr %#llx beyond the end "
+	    "of kernel virtual space %#llx", (unsigned long long)maxkvaddr,
+	    (unsigned long long)PMAP_KVA_MAX);
+	pmap_spin_lock(&md_grow_lock);
+	grow_locked(maxkvaddr);
+	vaddr_t r = md_kva_grown;
+	pmap_spin_unlock(&md_grow_lock);
+	return r;
+}
+
+void
+pmap_md_virtual_space(vaddr_t *vstartp, vaddr_t *vendp)
+{
+	*vstartp = md_kva_start;
+	*vendp = PMAP_KVA_MAX;
+}
+
+/* ---- walkers for the checker and the dump ---- */
+
+static void
+foreach_rec(pmap_t pm, paddr_t table, int level, vaddr_t base, vaddr_t sva, vaddr_t eva,
+    void (*fn)(pmap_t, vaddr_t, pmap_pte_t, vsize_t, void *), void *arg)
+{
+	pmap_pte_t *t = table_of(table);
+	vsize_t sz = amd64_level_size(level);
+	for (unsigned i = 0; i < 512; i++) {
+		vaddr_t va = base + i * sz;
+		if (level == AMD64_LVL_PML4 && i >= 256)
+			va |= 0xffff000000000000UL;	/* sign-extend the upper half */
+		if (va + sz - 1 < sva || va >= eva)
+			continue;
+		pmap_pte_t e = pmap_pte_load(&t[i]);
+		if (!(e & PG_P))
+			continue;
+		if (pte_leaf_p(e, level))
+			fn(pm, va, e, sz, arg);
+		else
+			foreach_rec(pm, e & PG_FRAME, level - 1, va, sva, eva, fn, arg);
+	}
+}
+
+void
+pmap_md_foreach_leaf(pmap_t pm, vaddr_t sva, vaddr_t eva,
+    void (*fn)(pmap_t, vaddr_t, pmap_pte_t, vsize_t, void *), void *arg)
+{
+	foreach_rec(pm, pm->pm_md.md_root_pa, AMD64_LVL_PML4, 0, sva, eva, fn, arg);
+}
+
+static long
+check_rec(pmap_t pm, paddr_t table, int level)
+{
+	pmap_pte_t *t = table_of(table);
+	long valid = 0, pages = 0;
+	for (unsigned i = 0; i < 512; i++) {
+		pmap_pte_t e = pmap_pte_load(&t[i]);
+		if (!(e & PG_P))
+			continue;
+		valid++;
+		if (level > AMD64_LVL_PT && !pte_leaf_p(e, level))
+			pages += 1 + check_rec(pm, e & PG_FRAME, level - 1);
+	}
+	long counted = ptp_pp(table)->pp_ptp_nvalid;
+	PMAP_KASSERTMSG(valid == counted, "pmap %p: level-%d table %#llx has %ld "
+	    "valid entries but counts %ld", (void *)pm, level,
+	    (unsigned long long)table, valid, counted);
+	PMAP_KASSERTMSG(valid > 0, "pmap %p: empty level-%d table %#llx left linked",
+	    (void *)pm, level, (unsigned long long)table);
+	return pages;
+}
+
+long
+pmap_md_check_ptps(pmap_t pm)
+{
+	if (pmap_is_kernel(pm))
+		return pm->pm_ptps;
+	pmap_pte_t *root = pm->pm_md.md_root;
+	long pages = 0;
+	for (unsigned i = 0; i < 256; i++) {
+		pmap_pte_t e = pmap_pte_load(&root[i]);
+		if (e & PG_P)
+			pages += 1 + check_rec(pm, e & PG_FRAME, AMD64_LVL_PDPT);
+	}
+	return pages;
+}
+
+/* ---- pmap_dump: the tables as a tree, leaves coalesced into runs ---- */
+
+struct dump_run {
+	vaddr_t dr_va, dr_end;		/* [va, end) */
+	paddr_t dr_pa;
+	pmap_pte_t dr_key;		/* leaf bits that must match to extend */
+	int dr_depth;
+	bool dr_open;
+};
+
+static const char *const level_name[] = { "", "PT", "PD", "PDPT", "PML4" };
+
+static void
+dump_indent(int depth)
+{
+	static const char spaces[] = "                ";
+	int n = 2 * depth;
+	if (n > (int)sizeof(spaces) - 1)
+		n = (int)sizeof(spaces) - 1;
+	pmap_host_printf("%s", spaces + (sizeof(spaces) - 1 - (size_t)n));
+}
+
+static void
+dump_flush(struct dump_run *r)
+{
+	if (!r->dr_open)
+		return;
+	pmap_pte_t e = r->dr_key;
+	vsize_t len = r->dr_end - r->dr_va;
+	static const char *const cache[] = { "WB", "WT", "UC-", "UC", "WB", "WC", "UC-", "UC" };
+	dump_indent(r->dr_depth);
+	pmap_host_printf("%016llx-%016llx %6llu KiB -> pa %#llx  %c%c%c %s%s%s%s%s%s%s %s\n",
+	    (unsigned long long)r->dr_va, (unsigned long long)(r->dr_end - 1),
+	    (unsigned long long)(len >> 10), (unsigned long long)r->dr_pa,
+	    'r', (e & PG_RW) ? 'w' : '-', (e & PG_XD) ? '-' : 'x',
+	    (e & PG_US) ? "user" : "kern", (e & PG_G) ? " global" : "",
+	    (e & PTE_WIRED) ? " wired" : "", (e & PTE_MANAGED) ? " managed" : "",
+	    (e & PTE_KENTER) ? " kenter" : "", (e & PG_A) ? " A" : "", (e & PG_D) ? " D" : "",
+	    cache[amd64_pat_index(e, (e & PG_PS) ? AMD64_LVL_PD : AMD64_LVL_PT)]);
+	r->dr_open = false;
+}
+
+static void
+dump_leaf(struct dump_run *r, vaddr_t va, pmap_pte_t e, vsize_t size, int level, int depth)
+{
+	pmap_pte_t key = e & ~pte_frame(e, level);
+	paddr_t pa = pte_frame(e, level);
+	if (r->dr_open && r->dr_end == va && r->dr_key == key && r->dr_depth == depth &&
+	    r->dr_pa + (r->dr_end - r->dr_va) == pa) {
+		r->dr_end += size;
+		return;
+	}
+	dump_flush(r);
+	*r = (struct dump_run){ .dr_va = va, .dr_end = va + size, .dr_pa = pa, .dr_key = key,
+		.dr_depth = depth, .dr_open = true };
+}
+
+static void
+dump_rec(paddr_t table, int level, vaddr_t base, vaddr_t sva, vaddr_t eva, int depth,
+    struct dump_run *r)
+{
+	pmap_pte_t *t = table_of(table);
+	vsize_t sz = amd64_level_size(level);
+	for (unsigned i = 0; i < 512; i++) {
+		vaddr_t va = base + i * sz;
+		if (level == AMD64_LVL_PML4 && i >= 256)
+			va |= 0xffff000000000000UL;
+		if (va + sz - 1 < sva || va >= eva)
+			continue;
+		pmap_pte_t e = pmap_pte_load(&t[i]);
+		if (!(e & PG_P))
+			continue;
+		if (pte_leaf_p(e, level)) {
+			dump_leaf(r, va, e, sz, level, depth);
+			continue;
+		}
+		dump_flush(r);
+		unsigned nvalid = 0;
+		pmap_pte_t *child = table_of(e & PG_FRAME);
+		for (unsigned j = 0; j < 512; j++)
+			nvalid += (pmap_pte_load(&child[j]) & PG_P) != 0;
+		dump_indent(depth);
+		pmap_host_printf("%s[%3u] %016llx -> %s at pa %#llx (%u valid)\n",
+		    level_name[level], i, (unsigned long long)va, level_name[level - 1],
+		    (unsigned long long)(e & PG_FRAME), nvalid);
+		dump_rec(e & PG_FRAME, level - 1, va, sva, eva, depth + 1, r);
+		dump_flush(r);
+	}
+}
+
+void
+pmap_dump(pmap_t pm, vaddr_t sva, vaddr_t eva)
+{
+	pmap_host_printf("pmap %p%s: PML4 at pa %#llx, %ld resident, %ld wired, "
+	    "%ld page-table pages\n", (void *)pm, pmap_is_kernel(pm) ? " (kernel)" : "",
+	    (unsigned long long)pm->pm_md.md_root_pa, pmap_resident_count(pm),
+	    pmap_wired_count(pm), pm->pm_ptps);
+	struct dump_run r = { .dr_open = false };
+	dump_rec(pm->pm_md.md_root_pa, AMD64_LVL_PML4, 0, sva, eva, 1, &r);
+	dump_flush(&r);
+}

@@ -1,0 +1,152 @@
+/*
+ * pmap_md_impl.h - what the machine-independent core needs from the amd64
+ * layer: the meaning of a leaf PTE, atomic PTE access, the page-table tree
+ * and the invalidation instructions.  The MI code never looks at a PTE bit
+ * except through these.
+ *
+ * Software bits (ignored by the MMU, SDM "Ignored" bits 11:9):
+ *   PTE_MANAGED (bit 9)   the mapping has a pv entry (pmap_enter of a
+ *                         managed page)
+ *   PTE_WIRED   (bit 10)  wired
+ *   PTE_KENTER  (bit 11)  made by pmap_kenter_pa / pmap_qenter /
+ *                         quick or temporary mappings: unmanaged, only
+ *                         pmap_kremove may remove it
+ */
+#ifndef PMAP_MD_IMPL_H
+#define PMAP_MD_IMPL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <pmap/amd64_pte.h>
+#include <pmap/amd64_host.h>
+#include <pmap/pmap.h>
+
+typedef pt_entry_t pmap_pte_t;
+
+#define PTE_MANAGED	PG_AVL0
+#define PTE_WIRED	PG_AVL1
+#define PTE_KENTER	PG_AVL2
+
+/* Bits of a leaf that record use, not rights. */
+#define PTE_REF		PG_A
+#define PTE_MOD		PG_D
+
+struct pmap_md {
+	paddr_t md_root_pa;		/* PML4 (CR3) */
+	pmap_pte_t *md_root;		/* the same, through pmap_host_phys_map */
+};
+
+/* ---- leaf PTE meaning ---- */
+
+static inline bool pmap_pte_valid_p(pmap_pte_t e) { return (e & PG_P) != 0; }
+static inline bool pmap_pte_managed_p(pmap_pte_t e) { return (e & PTE_MANAGED) != 0; }
+static inline bool pmap_pte_wired_p(pmap_pte_t e) { return (e & PTE_WIRED) != 0; }
+static inline bool pmap_pte_kenter_p(pmap_pte_t e) { return (e & PTE_KENTER) != 0; }
+static inline bool pmap_pte_referenced_p(pmap_pte_t e) { return (e & PG_A) != 0; }
+static inline bool pmap_pte_modified_p(pmap_pte_t e) { return (e & PG_D) != 0; }
+static inline paddr_t pmap_pte_pa(pmap_pte_t e) { return e & PG_FRAME; }
+
+/* Rights (VM_PROT_*) a valid leaf grants. */
+vm_prot_t pmap_pte_prot(pmap_pte_t e);
+/* A leaf PTE for pa with prot and the cache mode in flags (PMAP_NOCACHE
+ * ...).  Kernel leaves are global.  Software bits are added by the caller. */
+pmap_pte_t pmap_md_pte_make(paddr_t pa, vm_prot_t prot, u_int flags, bool kernel);
+/* e with its rights lowered to at most prot (never raised). */
+pmap_pte_t pmap_pte_restrict(pmap_pte_t e, vm_prot_t prot);
+/* The cache-mode flag (PMAP_NOCACHE ...) of a leaf, 0 for write-back. */
+u_int pmap_pte_cache(pmap_pte_t e);
+
+/* ---- atomic access (every PTE change in the library goes through these) ---- */
+
+static inline pmap_pte_t
+pmap_pte_load(const pmap_pte_t *p)
+{
+	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+}
+
+static inline pmap_pte_t
+pmap_pte_swap(pmap_pte_t *p, pmap_pte_t n)
+{
+	return __atomic_exchange_n(p, n, __ATOMIC_ACQ_REL);
+}
+
+static inline bool
+pmap_pte_cas(pmap_pte_t *p, pmap_pte_t *old, pmap_pte_t n)
+{
+	return __atomic_compare_exchange_n(p, old, n, false, __ATOMIC_ACQ_REL,
+	    __ATOMIC_ACQUIRE);
+}
+
+/* Clear bits; returns the entry as it was. */
+static inline pmap_pte_t
+pmap_pte_clear(pmap_pte_t *p, pmap_pte_t bits)
+{
+	return __atomic_fetch_and(p, ~bits, __ATOMIC_ACQ_REL);
+}
+
+/* ---- page-table tree ---- */
+
+/* Page-table pages pmap_enter may have to add for one address. */
+struct pmap_ptp_prep {
+	int pp_n;
+	paddr_t pp_pages[3];
+};
+
+/* Pointer to the 4 KiB leaf slot of va, or NULL if a table on the way is
+ * missing (or va is mapped by a large page). */
+pmap_pte_t *pmap_md_pte(pmap_t pm, vaddr_t va);
+/* Allocate, unlinked, the tables va lacks.  0, or ENOMEM with nothing
+ * changed.  pm_lock held. */
+int pmap_md_pte_prepare(pmap_t pm, vaddr_t va, struct pmap_ptp_prep *prep);
+void pmap_md_pte_prepare_abort(struct pmap_ptp_prep *prep);
+/* Link the prepared tables and return va's leaf slot.  pm_lock held. */
+pmap_pte_t *pmap_md_pte_commit(pmap_t pm, vaddr_t va, struct pmap_ptp_prep *prep);
+/* A leaf of va became valid / invalid: keep page-table-page counts; the
+ * second frees page-table pages that became empty (deferred through the
+ * TLB batch).  pm_lock held. */
+void pmap_md_pte_added(pmap_t pm, vaddr_t va);
+void pmap_md_pte_removed(pmap_t pm, vaddr_t va);
+/*
+ * Iterate leaf slots: the first address >= va and < eva whose page table
+ * exists; *ptes points at its slot and *end at the end of that page
+ * table's range (clipped to eva).  Returns eva when there is none.
+ */
+vaddr_t pmap_md_pt_next(pmap_t pm, vaddr_t va, vaddr_t eva, pmap_pte_t **ptes,
+    vaddr_t *end);
+/* Leaf of va at any level: entry, size; false if unmapped. */
+bool pmap_md_leaf(pmap_t pm, vaddr_t va, pmap_pte_t *leaf, vsize_t *size);
+
+/* ---- address spaces ---- */
+
+int pmap_md_pmap_init(pmap_t pm);	/* root table; 0 or ENOMEM */
+void pmap_md_pmap_fini(pmap_t pm);
+void pmap_md_activate(pmap_t pm);	/* load pm on this CPU */
+bool pmap_md_user_va_p(vaddr_t va);
+bool pmap_md_kva_p(vaddr_t va);		/* the range pmap_growkernel serves */
+bool pmap_md_dmap_p(vaddr_t va);
+vaddr_t pmap_md_kva_grown(void);	/* end of the KVA with page tables */
+
+/* ---- this CPU's TLB ---- */
+
+void pmap_md_invalidate_page(vaddr_t va);
+void pmap_md_invalidate_all(bool global);
+
+/* ---- temporary-mapping windows carved from the start of KVA ---- */
+vaddr_t pmap_md_quick_va(int cpu);
+vaddr_t pmap_md_ktemp_va(int i);
+vaddr_t pmap_md_sfbuf_va(int i);
+
+void pmap_md_bootstrap(const struct pmap_bootinfo *bi);
+void pmap_md_cpu_init(void);
+vaddr_t pmap_md_growkernel(vaddr_t maxkvaddr);
+void pmap_md_virtual_space(vaddr_t *vstartp, vaddr_t *vendp);
+
+/* Walk every page table of pm (checker, dump): fn sees each valid leaf. */
+void pmap_md_foreach_leaf(pmap_t pm, vaddr_t sva, vaddr_t eva,
+    void (*fn)(pmap_t, vaddr_t, pmap_pte_t, vsize_t, void *), void *arg);
+/* Check the page-table-page counts of pm; panics on a mismatch.  Returns
+ * the number of page-table pages below the root. */
+long pmap_md_check_ptps(pmap_t pm);
+
+#endif /* PMAP_MD_IMPL_H */

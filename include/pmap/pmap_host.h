@@ -1,0 +1,118 @@
+/*
+ * pmap_host.h - everything libpmap needs from the kernel that embeds it.
+ *
+ * This is the only way the library reaches its host.  A host implements
+ * every function below (platform/sim/host.c and platform/pc/host.c are two
+ * complete examples).  Each hook says:
+ *   - when it is first called ("boot" = from pmap_bootstrap on, before
+ *     pmap_init; "run" = after pmap_init),
+ *   - whether it may sleep,
+ *   - what the library holds when it calls it.
+ * The library never calls a hook with interrupts disabled unless the hook
+ * says so.  Hooks marked "hot" are called on every mapping operation; keep
+ * them short.
+ *
+ * The amd64 layer needs a few CPU instructions as well; they are in
+ * <pmap/amd64_host.h>, which an amd64 host implements too.
+ */
+#ifndef PMAP_HOST_H
+#define PMAP_HOST_H
+
+#include <pmap/pmap.h>
+
+/* ---------------- Tier 0: usable from pmap_bootstrap on ---------------- */
+
+/*
+ * Stop the machine with a message.  printf-style: %d %u %x %lx %llx %p %s
+ * %c, with width and zero padding, must be supported.  Never returns.
+ * May be called with any lock held and interrupts in any state.  Tests on
+ * the simulated machine catch it to check that caller errors are refused.
+ */
+void pmap_host_panic(const char *fmt, ...)
+    __attribute__((noreturn, format(printf, 1, 2)));
+
+/* Console output (same format set as pmap_host_panic).  Used by pmap_dump()
+ * and diagnostics only; may be slow; never called with a pmap lock held. */
+void pmap_host_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* This CPU's id, 0 .. pmap_host_ncpus()-1 (hot).  Stable while preemption
+ * is disabled.  The number of CPUs does not change after pmap_bootstrap. */
+int pmap_host_cpu_id(void);
+int pmap_host_ncpus(void);
+
+/*
+ * Allocate one zero-filled or dirty 4 KiB physical page for the library's
+ * own use (page-table pages, pv chunks, pmap structures).  Returns 0 and
+ * the address, or nonzero when none is available - never sleeps, never
+ * panics: the library decides (PMAP_CANFAIL -> ENOMEM, otherwise it panics
+ * itself).  Called with a pmap lock held, interrupts enabled.
+ * pmap_host_page_free gives a page back; the library calls it only once
+ * no CPU's TLB or paging-structure cache can reference the page.
+ */
+int pmap_host_page_alloc(paddr_t *pap);
+void pmap_host_page_free(paddr_t pa);
+
+/*
+ * A pointer through which the library reads and writes physical memory:
+ * page tables, pv chunks, pmap_zero_page/pmap_copy_page (hot).  On amd64
+ * this is the direct map once pmap_cpu_init() has run; at bootstrap the
+ * host's own mapping of RAM.  Must cover every page pmap_host_page_alloc
+ * returns and every page a vm_page describes.
+ */
+void *pmap_host_phys_map(paddr_t pa);
+
+/*
+ * The vm_page of a physical address, or NULL when pa is not managed RAM
+ * (device memory): NULL makes pmap_enter() create an unmanaged mapping
+ * (hot).  pmap_host_page_md returns the struct pmap_page embedded in pg,
+ * pmap_host_page_pa the page's physical address (both hot).
+ */
+struct vm_page *pmap_host_phys_to_page(paddr_t pa);
+struct pmap_page *pmap_host_page_md(struct vm_page *pg);
+paddr_t pmap_host_page_pa(struct vm_page *pg);
+
+/* ---------------- Tier 1: from pmap_init on ---------------- */
+
+/*
+ * Preemption control.  While disabled, the calling thread stays on this
+ * CPU and is not switched out.  Nests.  The library disables preemption
+ * around per-CPU state (deferred invalidations, quick mappings) and while
+ * it holds a spin lock (hot).
+ */
+void pmap_host_preempt_disable(void);
+void pmap_host_preempt_enable(void);
+
+/*
+ * Called in every spin loop (waiting for a lock, for shootdown
+ * acknowledgements).  Must let this CPU take interrupts, in particular
+ * TLB-shootdown IPIs, when interrupts are enabled; may pause or yield.
+ */
+void pmap_host_spin_wait(void);
+
+/*
+ * Send the TLB-shootdown IPI to every CPU in set (never the caller).
+ * The receiving CPU's handler calls pmap_tlb_intr().  May be called with
+ * pmap and page locks held; must not sleep or take locks the IPI handler
+ * could need.  Delivery may be asynchronous; the library waits for the
+ * acknowledgements itself.
+ */
+void pmap_host_send_shootdown(uint64_t cpuset);
+
+/*
+ * Sleeping, for sf_buf_alloc() when every temporary mapping is busy.
+ * Protocol (no lost wakeups): ticket = prepare(chan); drop the library's
+ * lock; sleep(chan, ticket, catch) returns at once if wakeup(chan) was
+ * called after prepare.  sleep returns 0 when woken, nonzero (EINTR) if
+ * catch is true and a signal arrived.  Called with no spin lock held and
+ * preemption enabled; wakeup may be called with a spin lock held.
+ */
+uint64_t pmap_host_sleep_prepare(const void *chan);
+int pmap_host_sleep(const void *chan, uint64_t ticket, bool catch);
+void pmap_host_wakeup(const void *chan);
+
+/* The lwp running on this CPU, and the pmap of an lwp's process (for
+ * pmap_activate/pmap_deactivate).  Called with preemption disabled. */
+struct lwp *pmap_host_curlwp(void);
+pmap_t pmap_host_lwp_pmap(struct lwp *l);
+
+#endif /* PMAP_HOST_H */

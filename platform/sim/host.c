@@ -1,0 +1,435 @@
+/*
+ * host.c - libpmap's host hooks on the simulated machine.
+ *
+ * Every hook of <pmap/pmap_host.h> and <pmap/amd64_host.h>, each a few
+ * lines over sim.h.  How the contracts are met:
+ *  - physical memory: the machine's host mapping is the "direct map" the
+ *    library writes page tables through;
+ *  - the shootdown IPI is simulator vector 1, whose handler calls
+ *    pmap_tlb_intr() on the target CPU;
+ *  - spinning takes interrupts (sim_cpu_relax), so a CPU waiting for a
+ *    lock still answers shootdowns;
+ *  - sleep/wakeup: a sequence number per hashed channel, waited on with
+ *    sim_cpu_wait, so a sleeping CPU still takes its interrupts; a signal
+ *    posted with SIM_VEC_SIGNAL interrupts a sleep that asked for it;
+ *  - preemption: simulated CPUs never migrate threads, so disabling it is
+ *    a per-CPU counter, kept to check balance.
+ */
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim_pmap.h"
+#include <pmap/amd64_host.h>
+#include <pmap/amd64_pte.h>
+#include <pmap/pmap_host.h>
+
+#define SIM_VEC_SHOOTDOWN 1
+
+static struct vm_page *vm_pages;
+static uint64_t vm_npages;
+static struct lwp *cur_lwp[SIM_MAXCPUS];
+static int preempt_depth[SIM_MAXCPUS];
+static uint32_t host_features;
+
+struct panic_catch {
+	jmp_buf *pc_jb;
+	char *pc_msg;
+	size_t pc_len;
+};
+static struct panic_catch catchers[SIM_MAXCPUS];
+static const char *printf_prefix;
+
+#define NSLEEPQ 64
+static atomic_ullong sleepq_seq[NSLEEPQ];
+
+static int
+self(const char *fn)
+{
+	int c = sim_cpu_id();
+	if (c < 0) {
+		fprintf(stderr, "%s: libpmap called outside a simulated CPU\n", fn);
+		abort();
+	}
+	return c;
+}
+
+/* ---- Tier 0 ---- */
+
+void
+pmap_host_panic(const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	int c = sim_cpu_id();
+	if (c >= 0 && catchers[c].pc_jb != NULL) {
+		jmp_buf *jb = catchers[c].pc_jb;
+		snprintf(catchers[c].pc_msg, catchers[c].pc_len, "%s", msg);
+		catchers[c].pc_jb = NULL;
+		longjmp(*jb, 1);
+	}
+	fflush(stdout);
+	fprintf(stderr, "panic (cpu %d): %s\n", c, msg);
+	abort();
+}
+
+void
+pmap_host_printf(const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (printf_prefix == NULL) {
+		fputs(buf, stdout);
+	} else {
+		/* Prefix every line (callers print whole lines). */
+		for (char *line = buf, *nl; *line != '\0'; line = nl) {
+			nl = strchr(line, '\n');
+			nl = nl != NULL ? nl + 1 : line + strlen(line);
+			fprintf(stdout, "%s%.*s", printf_prefix, (int)(nl - line), line);
+		}
+	}
+	fflush(stdout);
+}
+
+int
+pmap_host_cpu_id(void)
+{
+	return self("pmap_host_cpu_id");
+}
+
+int
+pmap_host_ncpus(void)
+{
+	return sim_ncpus();
+}
+
+int
+pmap_host_page_alloc(paddr_t *pap)
+{
+	uint64_t pa;
+	if (sim_page_alloc(&pa) != 0)
+		return -1;
+	*pap = pa;
+	return 0;
+}
+
+void
+pmap_host_page_free(paddr_t pa)
+{
+	sim_page_free(pa);	/* with audit_on_free, checks every TLB first */
+}
+
+void *
+pmap_host_phys_map(paddr_t pa)
+{
+	return sim_phys_ptr(pa);
+}
+
+struct vm_page *
+pmap_host_phys_to_page(paddr_t pa)
+{
+	return sim_pa_to_vm_page(pa);
+}
+
+struct pmap_page *
+pmap_host_page_md(struct vm_page *pg)
+{
+	return &pg->mdpage;
+}
+
+paddr_t
+pmap_host_page_pa(struct vm_page *pg)
+{
+	return pg->phys_addr;
+}
+
+/* ---- Tier 1 ---- */
+
+void
+pmap_host_preempt_disable(void)
+{
+	preempt_depth[self("pmap_host_preempt_disable")]++;
+}
+
+void
+pmap_host_preempt_enable(void)
+{
+	int c = self("pmap_host_preempt_enable");
+	if (--preempt_depth[c] < 0) {
+		fprintf(stderr, "cpu %d: preemption enabled more often than disabled\n", c);
+		abort();
+	}
+}
+
+void
+pmap_host_spin_wait(void)
+{
+	sim_cpu_relax();
+}
+
+void
+pmap_host_send_shootdown(uint64_t cpuset)
+{
+	sim_send_ipi(cpuset, SIM_VEC_SHOOTDOWN);
+}
+
+static void
+shootdown_handler(int vec)
+{
+	(void)vec;
+	pmap_tlb_intr();
+}
+
+static unsigned
+sleepq_of(const void *chan)
+{
+	uintptr_t h = (uintptr_t)chan;
+	h ^= h >> 17;
+	h *= 0x9e3779b97f4a7c15ULL;
+	return (unsigned)(h >> 58) % NSLEEPQ;
+}
+
+uint64_t
+pmap_host_sleep_prepare(const void *chan)
+{
+	return atomic_load(&sleepq_seq[sleepq_of(chan)]);
+}
+
+struct sleep_wait {
+	unsigned sw_q;
+	uint64_t sw_ticket;
+	bool sw_catch;
+};
+
+static bool
+sleep_done_p(void *arg)
+{
+	struct sleep_wait *w = arg;
+	return atomic_load(&sleepq_seq[w->sw_q]) != w->sw_ticket ||
+	    (w->sw_catch && sim_signal_pending(false));
+}
+
+int
+pmap_host_sleep(const void *chan, uint64_t ticket, bool catch)
+{
+	struct sleep_wait w = { sleepq_of(chan), ticket, catch };
+	sim_cpu_wait(sleep_done_p, &w);
+	if (catch && sim_signal_pending(true))
+		return EINTR;
+	return 0;
+}
+
+void
+pmap_host_wakeup(const void *chan)
+{
+	atomic_fetch_add(&sleepq_seq[sleepq_of(chan)], 1);
+	sim_cpu_kick(~0ULL);
+}
+
+struct lwp *
+pmap_host_curlwp(void)
+{
+	return cur_lwp[self("pmap_host_curlwp")];
+}
+
+pmap_t
+pmap_host_lwp_pmap(struct lwp *l)
+{
+	return l != NULL ? l->l_pmap : pmap_kernel();
+}
+
+/* ---- amd64 instructions ---- */
+
+uint32_t
+pmap_host_amd64_features(void)
+{
+	return host_features;
+}
+
+int
+pmap_host_amd64_maxphyaddr(void)
+{
+	return sim_maxphyaddr();
+}
+
+void pmap_host_amd64_invlpg(uint64_t va) { sim_invlpg(va); }
+
+void
+pmap_host_amd64_invpcid(int type, uint16_t pcid, uint64_t va)
+{
+	if (sim_invpcid(type, pcid, va) != SIM_OK)
+		pmap_host_panic("INVPCID type %d pcid %u va %#llx raised #GP", type, pcid,
+		    (unsigned long long)va);
+}
+
+uint64_t pmap_host_amd64_rcr3(void) { return sim_read_cr3(); }
+
+void
+pmap_host_amd64_lcr3(uint64_t cr3)
+{
+	if (sim_write_cr3(cr3) != SIM_OK)
+		pmap_host_panic("MOV to CR3 %#llx raised #GP", (unsigned long long)cr3);
+}
+
+uint64_t pmap_host_amd64_rcr4(void) { return sim_read_cr4(); }
+
+void
+pmap_host_amd64_lcr4(uint64_t cr4)
+{
+	if (sim_write_cr4(cr4) != SIM_OK)
+		pmap_host_panic("MOV to CR4 %#llx raised #GP", (unsigned long long)cr4);
+}
+
+uint64_t
+pmap_host_amd64_rdmsr(uint32_t msr)
+{
+	switch (msr) {
+	case MSR_EFER: return sim_read_efer();
+	case MSR_PAT: return sim_read_pat();
+	default: pmap_host_panic("RDMSR of unmodelled MSR %#x", msr);
+	}
+}
+
+void
+pmap_host_amd64_wrmsr(uint32_t msr, uint64_t v)
+{
+	switch (msr) {
+	case MSR_EFER: sim_write_efer(v); break;
+	case MSR_PAT: sim_write_pat(v); break;
+	default: pmap_host_panic("WRMSR of unmodelled MSR %#x", msr);
+	}
+}
+
+/* ---- boot and test support ---- */
+
+struct vm_page *
+sim_pa_to_vm_page(paddr_t pa)
+{
+	if ((pa >> 12) >= vm_npages || !sim_pa_is_ram(pa))
+		return NULL;
+	return &vm_pages[pa >> 12];
+}
+
+void
+sim_set_curlwp(struct lwp *l)
+{
+	cur_lwp[self("sim_set_curlwp")] = l;
+}
+
+void
+sim_panic_arm(jmp_buf *jb, char *msg, size_t len)
+{
+	int c = self("sim_panic_arm");
+	catchers[c] = (struct panic_catch){ jb, msg, len };
+}
+
+void
+sim_panic_disarm(void)
+{
+	catchers[self("sim_panic_disarm")].pc_jb = NULL;
+}
+
+void
+sim_host_printf_prefix(const char *prefix)
+{
+	printf_prefix = prefix;
+}
+
+int
+sim_preempt_depth(void)
+{
+	return preempt_depth[self("sim_preempt_depth")];
+}
+
+void
+sim_preempt_reset(int depth)
+{
+	preempt_depth[self("sim_preempt_reset")] = depth;
+}
+
+void
+sim_pmap_config_default(struct sim_pmap_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	sim_config_default(&c->machine);
+	c->machine.audit_on_free = true;
+	c->sfbuf_mode = PMAP_SFBUF_DMAP;
+}
+
+static const struct sim_pmap_config *boot_cfg;
+
+static void
+boot_cpu0(void *arg)
+{
+	(void)arg;
+	struct pmap_bootinfo bi;
+	memset(&bi, 0, sizeof(bi));
+	bi.pb_nsegs = sim_nsegs();
+	for (int i = 0; i < bi.pb_nsegs; i++) {
+		struct sim_segment s = sim_segment(i);
+		bi.pb_segs[i].ps_start = s.start;
+		bi.pb_segs[i].ps_end = s.end;
+	}
+	bi.pb_kva_initial = 16ULL << 20;
+	bi.pb_sfbuf_mode = boot_cfg->sfbuf_mode;
+	pmap_bootstrap(&bi);
+	pmap_cpu_init();
+}
+
+static void
+boot_ap(void *arg)
+{
+	(void)arg;
+	pmap_cpu_init();
+}
+
+static void
+boot_init(void *arg)
+{
+	(void)arg;
+	pmap_init();
+}
+
+void
+sim_pmap_boot(const struct sim_pmap_config *c)
+{
+	boot_cfg = c;
+	host_features = (AMD64_FEAT_NX | AMD64_FEAT_PGE | AMD64_FEAT_PCID |
+	    AMD64_FEAT_INVPCID | AMD64_FEAT_1G | AMD64_FEAT_SMEP | AMD64_FEAT_SMAP |
+	    AMD64_FEAT_PAT) & ~c->clear_features;
+	memset(cur_lwp, 0, sizeof(cur_lwp));
+	memset(preempt_depth, 0, sizeof(preempt_depth));
+	memset(catchers, 0, sizeof(catchers));
+	sim_init(&c->machine);
+	vm_npages = sim_phys_end() >> 12;
+	vm_pages = calloc(vm_npages, sizeof(struct vm_page));
+	if (vm_pages == NULL) {
+		fprintf(stderr, "sim_pmap_boot: out of host memory for vm_pages\n");
+		abort();
+	}
+	for (uint64_t i = 0; i < vm_npages; i++)
+		vm_pages[i].phys_addr = i << 12;
+	sim_set_intr_handler(SIM_VEC_SHOOTDOWN, shootdown_handler);
+	sim_run_on(0, boot_cpu0, NULL);
+	for (int i = 1; i < sim_ncpus(); i++)
+		sim_run_on(i, boot_ap, NULL);
+	sim_run_on(0, boot_init, NULL);
+}
+
+void
+sim_pmap_shutdown(void)
+{
+	sim_fini();
+	free(vm_pages);
+	vm_pages = NULL;
+	vm_npages = 0;
+}

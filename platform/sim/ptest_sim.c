@@ -1,0 +1,300 @@
+/*
+ * ptest_sim.c - the portable test API (tests/lib/ptest.h) on the simulated
+ * machine, and the main() of every portable suite built for it.
+ *
+ * A suite runs on a 4-CPU machine in strict TLB mode with the free-time
+ * audit on: freeing a page that any TLB or paging-structure cache still
+ * references fails the test at that moment.
+ *
+ * Options (argv or environment): --sfbuf=dmap|mapped (PTEST_SFBUF),
+ * --seed=N (PTEST_SEED), --cpus=N (PTEST_CPUS).
+ */
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ptest.h"
+#include "sim_pmap.h"
+
+static uint64_t seed = 1;
+static enum pmap_sfbuf_mode sfbuf_mode = PMAP_SFBUF_DMAP;
+
+unsigned
+ptest_scale_percent(void)
+{
+	return 100;
+}
+
+uint64_t
+ptest_seed(void)
+{
+	return seed;
+}
+
+uint64_t
+ptest_rand(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+int ptest_ncpus(void) { return sim_ncpus(); }
+int ptest_cpu(void) { return sim_cpu_id(); }
+void ptest_run_on(int cpu, void (*fn)(void *), void *arg) { sim_run_on(cpu, fn, arg); }
+void ptest_run_async(int cpu, void (*fn)(void *), void *arg) { sim_run_async(cpu, fn, arg); }
+void ptest_wait(int cpu) { sim_wait(cpu); }
+void ptest_relax(void) { sim_cpu_relax(); }
+
+int
+ptest_load(vaddr_t va, int size, uint64_t *val, unsigned flags)
+{
+	return sim_load(va, size, val, flags & SIM_ACC_USER);
+}
+
+int
+ptest_store(vaddr_t va, int size, uint64_t val, unsigned flags)
+{
+	return sim_store(va, size, val, flags & SIM_ACC_USER);
+}
+
+int
+ptest_fetch(vaddr_t va, unsigned flags)
+{
+	return sim_fetch(va, flags & SIM_ACC_USER);
+}
+
+struct ptest_fault
+ptest_last_fault(void)
+{
+	struct sim_fault f = sim_last_fault();
+	return (struct ptest_fault){ .pf_addr = f.cr2, .pf_code = f.error_code };
+}
+
+bool
+ptest_have_user(void)
+{
+	return true;
+}
+
+struct vm_page *
+ptest_page_alloc(void)
+{
+	uint64_t pa;
+	if (sim_page_alloc(&pa) != 0)
+		return NULL;
+	memset(sim_phys_ptr(pa), 0, SIM_PAGE_SIZE);
+	struct vm_page *pg = sim_pa_to_vm_page(pa);
+	/* A fresh page: no mappings (checked), no history. */
+	if (pg->mdpage.pp_pv.pv_pmap != NULL || pg->mdpage.pp_pvlist != NULL) {
+		fprintf(stderr, "ptest_page_alloc: page %#llx still has pv entries\n",
+		    (unsigned long long)pa);
+		abort();
+	}
+	memset(&pg->mdpage, 0, sizeof(pg->mdpage));
+	return pg;
+}
+
+void
+ptest_page_free(struct vm_page *pg)
+{
+	if (pg->mdpage.pp_pv.pv_pmap != NULL || pg->mdpage.pp_pvlist != NULL) {
+		fprintf(stderr, "ptest_page_free: page %#llx is still mapped\n",
+		    (unsigned long long)pg->phys_addr);
+		abort();
+	}
+	sim_page_free(pg->phys_addr);
+}
+
+paddr_t
+ptest_page_pa(struct vm_page *pg)
+{
+	return pg->phys_addr;
+}
+
+uint64_t
+ptest_phys_read64(paddr_t pa)
+{
+	return __atomic_load_n((uint64_t *)sim_phys_ptr(pa), __ATOMIC_RELAXED);
+}
+
+void
+ptest_phys_write64(paddr_t pa, uint64_t v)
+{
+	__atomic_store_n((uint64_t *)sim_phys_ptr(pa), v, __ATOMIC_RELAXED);
+}
+
+paddr_t
+ptest_device_pa(void)
+{
+	/* The default machine's RAM starts at 1 MiB: below it is a hole. */
+	return 0xa0000;
+}
+
+uint64_t
+ptest_pages_free(void)
+{
+	return sim_pages_free();
+}
+
+struct lwp *
+ptest_lwp_create(pmap_t pm)
+{
+	struct lwp *l = calloc(1, sizeof(*l));
+	if (l == NULL)
+		abort();
+	l->l_pmap = pm;
+	return l;
+}
+
+void
+ptest_lwp_destroy(struct lwp *l)
+{
+	free(l);
+}
+
+void
+ptest_switch(struct lwp *l)
+{
+	/* NULL is a kernel thread: the host maps it to the kernel pmap. */
+	sim_set_curlwp(l);
+	pmap_activate(l);
+}
+
+bool
+ptest_catch_panic(void (*fn)(void *), void *arg, char *msg, size_t len)
+{
+	jmp_buf jb;
+	volatile int depth = sim_preempt_depth();
+	if (setjmp(jb) != 0) {
+		/* The library re-enables preemption before its caller-error
+		 * panics; make sure, so later tests run on a sane CPU. */
+		if (sim_preempt_depth() != depth) {
+			tap_diag("panic left preemption depth %d (was %d)", sim_preempt_depth(),
+			    depth);
+			sim_preempt_reset(depth);
+		}
+		return true;
+	}
+	sim_panic_arm(&jb, msg, len);
+	fn(arg);
+	sim_panic_disarm();
+	if (len > 0)
+		msg[0] = '\0';
+	return false;
+}
+
+void
+ptest_signal(int cpu)
+{
+	sim_send_ipi(1ULL << cpu, SIM_VEC_SIGNAL);
+}
+
+bool
+ptest_have_auditor(void)
+{
+	return true;
+}
+
+bool
+ptest_audit(char *text, size_t len)
+{
+	struct sim_audit_report r;
+	bool ok = sim_audit(&r);
+	snprintf(text, len, "%s", r.text);
+	return ok;
+}
+
+bool
+ptest_tlb_holds(vaddr_t va)
+{
+	return sim_tlb_present(va);
+}
+
+bool
+ptest_have_fault_injection(void)
+{
+	return true;
+}
+
+void
+ptest_alloc_fail_nth(uint64_t n)
+{
+	sim_alloc_fail_nth(n);
+}
+
+uint64_t
+ptest_alloc_count(void)
+{
+	return sim_alloc_count();
+}
+
+enum pmap_sfbuf_mode
+ptest_sfbuf_mode(void)
+{
+	return sfbuf_mode;
+}
+
+static void
+free_violation(const char *report)
+{
+	tap_ok(false, "no page is freed while a TLB still references it");
+	tap_diag("%s", report);
+	fflush(stdout);
+	abort();
+}
+
+static const struct ptest_suite *running;
+
+static void
+run_suite(void *arg)
+{
+	(void)arg;
+	sim_set_free_violation_hook(free_violation);
+	running->ps_body();
+}
+
+int
+ptest_standalone_main(const struct ptest_suite *s, int argc, char **argv)
+{
+	const char *mode = getenv("PTEST_SFBUF");
+	const char *seed_env = getenv("PTEST_SEED");
+	const char *cpus_env = getenv("PTEST_CPUS");
+	int ncpus = 4;
+	if (seed_env != NULL)
+		seed = strtoull(seed_env, NULL, 0);
+	if (cpus_env != NULL)
+		ncpus = atoi(cpus_env);
+	for (int i = 1; i < argc; i++) {
+		if (strncmp(argv[i], "--sfbuf=", 8) == 0)
+			mode = argv[i] + 8;
+		else if (strncmp(argv[i], "--seed=", 7) == 0)
+			seed = strtoull(argv[i] + 7, NULL, 0);
+		else if (strncmp(argv[i], "--cpus=", 7) == 0)
+			ncpus = atoi(argv[i] + 7);
+		else {
+			fprintf(stderr, "usage: %s [--sfbuf=dmap|mapped] [--seed=N] [--cpus=N]\n",
+			    argv[0]);
+			return 2;
+		}
+	}
+	if (mode != NULL && strcmp(mode, "mapped") == 0)
+		sfbuf_mode = PMAP_SFBUF_MAPPED;
+
+	struct sim_pmap_config c;
+	sim_pmap_config_default(&c);
+	c.machine.ncpus = ncpus;
+	c.machine.seed = seed;
+	c.sfbuf_mode = sfbuf_mode;
+	tap_diag("suite %s: %d CPUs, strict TLB, sf_buf %s mode, seed %llu", s->ps_name,
+	    ncpus, sfbuf_mode == PMAP_SFBUF_MAPPED ? "mapped" : "direct-map",
+	    (unsigned long long)seed);
+	sim_host_printf_prefix("# ");
+	sim_pmap_boot(&c);
+	running = s;
+	sim_run_on(0, run_suite, NULL);
+	sim_pmap_shutdown();
+	return tap_done();
+}

@@ -1,0 +1,936 @@
+/*
+ * pmap.c - the machine-independent heart of libpmap: pmap(9) itself.
+ *
+ * Read pmap_impl.h first for the lock order and what each lock protects,
+ * and tlb.c for when invalidations happen.  The rules every function here
+ * follows:
+ *
+ *  1. A PTE is changed only by an atomic swap or compare-and-swap, and the
+ *     function that changes it looks at the old value and decides, in the
+ *     same place, what the change needs: a pv update, an attribute
+ *     transfer (A -> referenced, D -> modified), a statistics update, an
+ *     invalidation (only if the old leaf had A set; see tlb.c).
+ *  2. Referenced and modified belong to the page: when a managed leaf goes
+ *     away or has A/D cleared, its bits are ORed into pp_attrs first, so
+ *     they survive the mapping and are lost only by pmap_clear_*.
+ *  3. Anything that can fail (page-table pages, pv entries) is obtained
+ *     before the first change, so PMAP_CANFAIL returns with nothing
+ *     changed and nothing leaked.
+ *  4. A caller error panics before any lock is taken, or releases its
+ *     locks first, so a test that catches the panic can go on.
+ */
+#include "pmap_impl.h"
+
+struct pmap pmap_kernel_store;
+struct pmap_counters_atomic pmap_ctr;
+
+/* ---- argument checks (macros, so __func__ names the API function) ---- */
+
+#define CHECK_ALIGNED(what, v)							\
+	PMAP_KASSERTMSG(((v) & PAGE_MASK) == 0, "%s %#llx is not page aligned",	\
+	    (what), (unsigned long long)(v))
+
+#define CHECK_VA(pm, va) do {							\
+	CHECK_ALIGNED("va", (va));						\
+	if (pmap_is_kernel(pm))							\
+		PMAP_KASSERTMSG(pmap_md_kva_p(va) && (va) < pmap_md_kva_grown(), \
+		    "kernel pmap: va %#llx is outside the kernel virtual space "	\
+		    "with page tables [%#llx, %#llx)", (unsigned long long)(va),	\
+		    (unsigned long long)PMAP_KVA_BASE,				\
+		    (unsigned long long)pmap_md_kva_grown());			\
+	else									\
+		PMAP_KASSERTMSG(pmap_md_user_va_p(va), "pmap %p: va %#llx is not " \
+		    "a user address (user space ends at %#llx)", (void *)(pm),	\
+		    (unsigned long long)(va), (unsigned long long)PMAP_USER_MAX); \
+} while (0)
+
+#define CHECK_RANGE(pm, sva, eva) do {						\
+	CHECK_ALIGNED("sva", (sva));						\
+	CHECK_ALIGNED("eva", (eva));						\
+	PMAP_KASSERTMSG((sva) <= (eva), "pmap %p: range [%#llx, %#llx) is "	\
+	    "reversed", (void *)(pm), (unsigned long long)(sva),		\
+	    (unsigned long long)(eva));						\
+	if (pmap_is_kernel(pm))							\
+		PMAP_KASSERTMSG((sva) == (eva) || (pmap_md_kva_p(sva) &&	\
+		    (eva) <= PMAP_KVA_MAX), "kernel pmap: range [%#llx, %#llx) "	\
+		    "is outside the kernel virtual space",			\
+		    (unsigned long long)(sva), (unsigned long long)(eva));	\
+	else									\
+		PMAP_KASSERTMSG((eva) <= PMAP_USER_MAX, "pmap %p: range "	\
+		    "[%#llx, %#llx) leaves user space", (void *)(pm),		\
+		    (unsigned long long)(sva), (unsigned long long)(eva));	\
+} while (0)
+
+/* ---- bootstrap and life cycle ---- */
+
+void
+pmap_bootstrap(const struct pmap_bootinfo *bi)
+{
+	pmap_t pm = PMAP_KERNEL;
+	pmap_memzero(pm, sizeof(*pm));
+	atomic_init(&pm->pm_refcnt, 1);
+	PMAP_KASSERTMSG(pmap_host_ncpus() >= 1 && pmap_host_ncpus() <= PMAP_MAXCPUS,
+	    "host reports %d CPUs, the library is built for 1..%d", pmap_host_ncpus(),
+	    PMAP_MAXCPUS);
+	pmap_md_bootstrap(bi);
+	pmap_tmpmap_init(bi->pb_sfbuf_mode);
+	atomic_store(&pmap_ctr.pmaps, 1);
+}
+
+void
+pmap_cpu_init(void)
+{
+	pmap_host_preempt_disable();
+	int cpu = pmap_host_cpu_id();
+	struct pmap_cpu *pc = &pmap_cpus[cpu];
+	pc->pc_quick_va = pmap_md_quick_va(cpu);
+	pc->pc_quick_busy = false;
+	pmap_md_cpu_init();
+	pc->pc_curpmap = PMAP_KERNEL;
+	pmap_host_preempt_enable();
+}
+
+void
+pmap_init(void)
+{
+}
+
+pmap_t
+pmap_kernel(void)
+{
+	return PMAP_KERNEL;
+}
+
+void
+pmap_virtual_space(vaddr_t *vstartp, vaddr_t *vendp)
+{
+	pmap_md_virtual_space(vstartp, vendp);
+}
+
+pmap_t
+pmap_create(void)
+{
+	pmap_t pm = pmap_kmem_alloc_pmap();
+	if (pm == NULL)
+		PMAP_PANIC("out of memory for a pmap structure");
+	pmap_memzero(pm, sizeof(*pm));
+	atomic_init(&pm->pm_refcnt, 1);
+	if (pmap_md_pmap_init(pm) != 0) {
+		pmap_kmem_free_pmap(pm);
+		PMAP_PANIC("out of memory for a PML4 page");
+	}
+	PMAP_CTR_ADD(pmaps, 1);
+	return pm;
+}
+
+void
+pmap_reference(pmap_t pm)
+{
+	atomic_fetch_add_explicit(&pm->pm_refcnt, 1, memory_order_relaxed);
+}
+
+void
+pmap_destroy(pmap_t pm)
+{
+	int old = atomic_fetch_sub_explicit(&pm->pm_refcnt, 1, memory_order_acq_rel);
+	PMAP_KASSERTMSG(old >= 1, "pmap %p: reference count was %d", (void *)pm, old);
+	if (old > 1)
+		return;
+	PMAP_KASSERTMSG(!pmap_is_kernel(pm), "the kernel pmap cannot be destroyed");
+	long res = atomic_load(&pm->pm_resident);
+	PMAP_KASSERTMSG(res == 0, "pmap %p still has %ld mappings", (void *)pm, res);
+	PMAP_KASSERTMSG(pm->pm_ptps == 0 && pm->pm_pvchunks == NULL, "pmap %p holds "
+	    "%ld page-table pages and pv chunk %p with no mappings", (void *)pm,
+	    pm->pm_ptps, (void *)pm->pm_pvchunks);
+	/* No CPU may keep the root in CR3 (pmap_deactivate is lazy). */
+	pmap_tlb_evict(pm);
+	pmap_md_pmap_fini(pm);
+	pmap_kmem_free_pmap(pm);
+	PMAP_CTR_ADD(pmaps, (unsigned long long)-1);
+}
+
+long
+pmap_resident_count(pmap_t pm)
+{
+	return atomic_load_explicit(&pm->pm_resident, memory_order_relaxed);
+}
+
+long
+pmap_wired_count(pmap_t pm)
+{
+	return atomic_load_explicit(&pm->pm_wired, memory_order_relaxed);
+}
+
+long
+pmap_ptp_count(pmap_t pm)
+{
+	return pm->pm_ptps;
+}
+
+void
+pmap_get_counters(struct pmap_counters *c)
+{
+	c->pc_pv_entries = atomic_load(&pmap_ctr.pv_entries);
+	c->pc_pv_chunks = atomic_load(&pmap_ctr.pv_chunks);
+	c->pc_ptp_pages = atomic_load(&pmap_ctr.ptp_pages);
+	c->pc_kptp_pages = atomic_load(&pmap_ctr.kptp_pages);
+	c->pc_shootdowns = atomic_load(&pmap_ctr.shootdowns);
+	c->pc_shootdown_ipis = atomic_load(&pmap_ctr.shootdown_ipis);
+	c->pc_invlpg = atomic_load(&pmap_ctr.invlpg);
+	c->pc_full_flushes = atomic_load(&pmap_ctr.full_flushes);
+	c->pc_pmaps = atomic_load(&pmap_ctr.pmaps);
+}
+
+vaddr_t
+pmap_growkernel(vaddr_t maxkvaddr)
+{
+	return pmap_md_growkernel(maxkvaddr);
+}
+
+void
+pmap_fork(pmap_t src, pmap_t dst)
+{
+	/* amd64 keeps no per-process state beside the page tables (no LDT). */
+	(void)src;
+	(void)dst;
+}
+
+void
+pmap_copy(pmap_t dst, pmap_t src, vaddr_t dst_addr, vsize_t len, vaddr_t src_addr)
+{
+	/* Advisory, and pre-copying hurts fork+exec (pmap(9) BUGS): nothing. */
+	(void)dst;
+	(void)src;
+	(void)dst_addr;
+	(void)len;
+	(void)src_addr;
+}
+
+/* ---- pmap_enter ---- */
+
+static void
+lock_two(struct pmap_page *a, struct pmap_page *b)
+{
+	if (a != NULL && b != NULL && (uintptr_t)b < (uintptr_t)a) {
+		struct pmap_page *t = a;
+		a = b;
+		b = t;
+	}
+	if (a != NULL)
+		pp_lock(a);
+	if (b != NULL)
+		pp_lock(b);
+}
+
+static void
+unlock_two(struct pmap_page *a, struct pmap_page *b)
+{
+	if (a != NULL)
+		pp_unlock(a);
+	if (b != NULL)
+		pp_unlock(b);
+}
+
+int
+pmap_enter(pmap_t pm, vaddr_t va, paddr_t pa, vm_prot_t prot, u_int flags)
+{
+	CHECK_VA(pm, va);
+	CHECK_ALIGNED("pa", pa);
+	PMAP_KASSERTMSG((prot & VM_PROT_ALL) != 0 && (prot & ~VM_PROT_ALL) == 0,
+	    "pmap %p va %#llx: bad protection %#x", (void *)pm, (unsigned long long)va,
+	    (unsigned)prot);
+	PMAP_KASSERTMSG((flags & PMAP_PROT_MASK & ~(u_int)prot) == 0, "pmap %p va %#llx: "
+	    "access type %#x exceeds protection %#x", (void *)pm, (unsigned long long)va,
+	    flags & PMAP_PROT_MASK, (unsigned)prot);
+	u_int cache = flags & PMAP_CACHE_MASK;
+	PMAP_KASSERTMSG((cache & (cache - 1)) == 0, "pmap %p va %#llx: several cache "
+	    "modes in flags %#x", (void *)pm, (unsigned long long)va, flags);
+
+	struct vm_page *pg = pmap_host_phys_to_page(pa);
+	pmap_pte_t npte = pmap_md_pte_make(pa, prot, flags, pmap_is_kernel(pm));
+	if (flags & PMAP_WIRED)
+		npte |= PTE_WIRED;
+	if (pg != NULL)
+		npte |= PTE_MANAGED;
+	/* Seed referenced/modified with the access that caused the mapping. */
+	if (flags & PMAP_PROT_MASK)
+		npte |= PTE_REF;
+	if (flags & VM_PROT_WRITE)
+		npte |= PTE_MOD;
+
+	const char *what = "page-table page";
+	struct pmap_ptp_prep prep = { 0 };
+	pmap_lock(pm);
+	if (pmap_md_pte_prepare(pm, va, &prep) != 0)
+		goto fail;
+	pmap_pte_t *ptep = pmap_md_pte(pm, va);
+	pmap_pte_t opte = ptep != NULL ? pmap_pte_load(ptep) : 0;
+	if (__predict_false(pmap_pte_kenter_p(opte))) {
+		pmap_unlock(pm);
+		PMAP_PANIC("va %#llx holds a pmap_kenter_pa mapping (pte %#llx); only "
+		    "pmap_kremove may replace it", (unsigned long long)va,
+		    (unsigned long long)opte);
+	}
+
+	if (pmap_pte_valid_p(opte) && pmap_pte_pa(opte) == pa) {
+		/* Same page: new rights, wiring or cache mode; pv unchanged. */
+		pmap_pte_t n;
+		do {
+			n = npte | (opte & (PTE_REF | PTE_MOD));
+		} while (!pmap_pte_cas(ptep, &opte, n));
+		long dw = (long)pmap_pte_wired_p(n) - (long)pmap_pte_wired_p(opte);
+		if (dw != 0)
+			atomic_fetch_add(&pm->pm_wired, dw);
+		if (((opte ^ n) & ~(pmap_pte_t)(PTE_REF | PTE_MOD)) != 0 &&
+		    pmap_pte_referenced_p(opte))
+			pmap_tlb_defer(pm, va);
+		pmap_unlock(pm);
+		return 0;
+	}
+
+	struct vm_page *opg = NULL;
+	if (pmap_pte_valid_p(opte) && pmap_pte_managed_p(opte)) {
+		opg = pmap_host_phys_to_page(pmap_pte_pa(opte));
+		PMAP_KASSERTMSG(opg != NULL, "pmap %p va %#llx: managed pte %#llx without "
+		    "a vm_page", (void *)pm, (unsigned long long)va,
+		    (unsigned long long)opte);
+	}
+	struct pmap_page *npp = pg != NULL ? pmap_pp(pg) : NULL;
+	struct pmap_page *opp = opg != NULL ? pmap_pp(opg) : NULL;
+	lock_two(npp, opp);
+	struct pmap_pv *pv = NULL;
+	if (npp != NULL && !pv_slot_free_p(npp)) {
+		pv = pv_alloc(pm);
+		if (pv == NULL) {
+			unlock_two(npp, opp);
+			what = "pv entry";
+			goto fail;
+		}
+	}
+
+	/* Nothing can fail from here on. */
+	if (ptep == NULL)
+		ptep = pmap_md_pte_commit(pm, va, &prep);
+	opte = pmap_pte_swap(ptep, npte);
+	struct pmap_pv *opv = NULL;
+	if (pmap_pte_valid_p(opte)) {
+		if (opp != NULL) {
+			opv = pv_remove(opp, pm, va);
+			pp_attrs_set(opp, pp_attrs_of_pte(opte));
+		}
+		if (pmap_pte_wired_p(opte))
+			atomic_fetch_sub(&pm->pm_wired, 1);
+		/* The old translation must go before the new one is relied on. */
+		if (pmap_pte_referenced_p(opte))
+			pmap_tlb_defer(pm, va);
+	} else {
+		atomic_fetch_add(&pm->pm_resident, 1);
+		pmap_md_pte_added(pm, va);
+	}
+	if (npp != NULL && !pv_insert(npp, pm, va, pv) && pv != NULL)
+		opv = opv != NULL ? (pv_free(pm, opv), pv) : pv;
+	if (flags & PMAP_WIRED)
+		atomic_fetch_add(&pm->pm_wired, 1);
+	unlock_two(npp, opp);
+	if (opv != NULL)
+		pv_free(pm, opv);
+	pmap_unlock(pm);
+	return 0;
+
+fail:
+	pmap_md_pte_prepare_abort(&prep);
+	pmap_unlock(pm);
+	if (flags & PMAP_CANFAIL)
+		return PMAP_ENOMEM;
+	PMAP_PANIC("pmap %p va %#llx pa %#llx: no memory for a %s and PMAP_CANFAIL is "
+	    "not set", (void *)pm, (unsigned long long)va, (unsigned long long)pa, what);
+}
+
+/* ---- removal ---- */
+
+/* Remove the valid, non-kenter leaf at ptep.  pm_lock held. */
+static void
+remove_leaf(pmap_t pm, vaddr_t va, pmap_pte_t *ptep)
+{
+	pmap_pte_t e = pmap_pte_load(ptep);
+	struct pmap_page *pp = NULL;
+	if (pmap_pte_managed_p(e)) {
+		pp = pmap_pp(pmap_host_phys_to_page(pmap_pte_pa(e)));
+		pp_lock(pp);
+	}
+	e = pmap_pte_swap(ptep, 0);
+	struct pmap_pv *opv = NULL;
+	if (pp != NULL) {
+		opv = pv_remove(pp, pm, va);
+		pp_attrs_set(pp, pp_attrs_of_pte(e));
+		pp_unlock(pp);
+	}
+	atomic_fetch_sub(&pm->pm_resident, 1);
+	if (pmap_pte_wired_p(e))
+		atomic_fetch_sub(&pm->pm_wired, 1);
+	if (pmap_pte_referenced_p(e))
+		pmap_tlb_defer(pm, va);
+	/* else: A was clear, so no TLB holds it (tlb.c); no invalidation. */
+	pmap_md_pte_removed(pm, va);
+	if (opv != NULL)
+		pv_free(pm, opv);
+}
+
+void
+pmap_remove(pmap_t pm, vaddr_t sva, vaddr_t eva)
+{
+	CHECK_RANGE(pm, sva, eva);
+	pmap_lock(pm);
+	vaddr_t va = sva, end;
+	pmap_pte_t *ptes;
+	while ((va = pmap_md_pt_next(pm, va, eva, &ptes, &end)) < eva) {
+		for (; va < end; va += PAGE_SIZE, ptes++) {
+			pmap_pte_t e = pmap_pte_load(ptes);
+			if (!pmap_pte_valid_p(e))
+				continue;
+			if (__predict_false(pmap_pte_kenter_p(e))) {
+				pmap_unlock(pm);
+				PMAP_PANIC("va %#llx is a pmap_kenter_pa mapping (pte %#llx); "
+				    "only pmap_kremove may remove it",
+				    (unsigned long long)va, (unsigned long long)e);
+			}
+			/* May free the page table: its slots stay readable (and
+			 * zero) until the batch is flushed. */
+			remove_leaf(pm, va, ptes);
+		}
+	}
+	pmap_unlock(pm);
+}
+
+void
+pmap_remove_all(pmap_t pm)
+{
+	PMAP_KASSERTMSG(!pmap_is_kernel(pm), "not for the kernel pmap");
+	pmap_lock(pm);
+	pm->pm_remove_all = true;
+	pmap_unlock(pm);
+}
+
+void
+pmap_protect(pmap_t pm, vaddr_t sva, vaddr_t eva, vm_prot_t prot)
+{
+	CHECK_RANGE(pm, sva, eva);
+	if ((prot & (VM_PROT_READ | VM_PROT_EXECUTE)) == 0) {
+		pmap_remove(pm, sva, eva);
+		return;
+	}
+	pmap_lock(pm);
+	vaddr_t va = sva, end;
+	pmap_pte_t *ptes;
+	while ((va = pmap_md_pt_next(pm, va, eva, &ptes, &end)) < eva) {
+		for (; va < end; va += PAGE_SIZE, ptes++) {
+			pmap_pte_t e = pmap_pte_load(ptes), n;
+			if (!pmap_pte_valid_p(e) || pmap_pte_kenter_p(e))
+				continue;	/* kenter mappings keep their rights */
+			do {
+				n = pmap_pte_restrict(e, prot);
+			} while (n != e && !pmap_pte_cas(ptes, &e, n));
+			if (n != e && pmap_pte_referenced_p(e))
+				pmap_tlb_defer(pm, va);
+		}
+	}
+	pmap_unlock(pm);
+}
+
+void
+pmap_unwire(pmap_t pm, vaddr_t va)
+{
+	CHECK_VA(pm, va);
+	pmap_lock(pm);
+	pmap_pte_t *ptep = pmap_md_pte(pm, va);
+	pmap_pte_t e = ptep != NULL ? pmap_pte_load(ptep) : 0;
+	if (__predict_false(!pmap_pte_valid_p(e) || pmap_pte_kenter_p(e))) {
+		pmap_unlock(pm);
+		PMAP_PANIC("pmap %p va %#llx: %s", (void *)pm, (unsigned long long)va,
+		    pmap_pte_valid_p(e) ? "pmap_kenter_pa mappings are always wired"
+					: "not mapped");
+	}
+	if (pmap_pte_wired_p(pmap_pte_clear(ptep, PTE_WIRED)))
+		atomic_fetch_sub(&pm->pm_wired, 1);
+	pmap_unlock(pm);
+}
+
+bool
+pmap_extract(pmap_t pm, vaddr_t va, paddr_t *pap)
+{
+	pmap_pte_t e;
+	vsize_t size;
+	bool found;
+	if (pmap_is_kernel(pm)) {
+		/* Kernel page tables are never freed: no lock needed. */
+		found = pmap_md_leaf(pm, va, &e, &size);
+	} else {
+		pmap_lock(pm);
+		found = pmap_md_leaf(pm, va, &e, &size);
+		pmap_unlock(pm);
+	}
+	if (found && pap != NULL)
+		*pap = (e & PG_FRAME & ~(pmap_pte_t)(size - 1)) + (va & (size - 1));
+	return found;
+}
+
+bool
+pmap_mapping_info(pmap_t pm, vaddr_t va, struct pmap_mapping_info *mi)
+{
+	pmap_pte_t e;
+	vsize_t size;
+	if (!pmap_is_kernel(pm))
+		pmap_lock(pm);
+	bool found = pmap_md_leaf(pm, va, &e, &size);
+	if (!pmap_is_kernel(pm))
+		pmap_unlock(pm);
+	if (!found)
+		return false;
+	mi->mi_pa = (e & PG_FRAME & ~(pmap_pte_t)(size - 1)) + (va & (size - 1) & ~PAGE_MASK);
+	mi->mi_size = size;
+	mi->mi_prot = pmap_pte_prot(e);
+	mi->mi_wired = pmap_pte_wired_p(e);
+	mi->mi_managed = pmap_pte_managed_p(e);
+	mi->mi_kenter = pmap_pte_kenter_p(e);
+	mi->mi_global = (e & PG_G) != 0;
+	mi->mi_referenced = pmap_pte_referenced_p(e);
+	mi->mi_modified = pmap_pte_modified_p(e);
+	mi->mi_cache = size == PAGE_SIZE ? pmap_pte_cache(e) : 0;
+	return true;
+}
+
+/* ---- unmanaged kernel mappings ---- */
+
+void
+pmap_kenter_pa(vaddr_t va, paddr_t pa, vm_prot_t prot, u_int flags)
+{
+	CHECK_VA(PMAP_KERNEL, va);
+	CHECK_ALIGNED("pa", pa);
+	PMAP_KASSERTMSG((prot & VM_PROT_ALL) != 0, "va %#llx: protection is "
+	    "VM_PROT_NONE", (unsigned long long)va);
+	pmap_pte_t *ptep = pmap_md_pte(PMAP_KERNEL, va);
+	PMAP_KASSERTMSG(ptep != NULL, "va %#llx has no page table",
+	    (unsigned long long)va);
+	/* No tracking: enter it referenced and modified so the MMU never has
+	 * to write A/D (and so its removal always invalidates). */
+	pmap_pte_t n = pmap_md_pte_make(pa, prot, flags, true) | PTE_KENTER | PTE_WIRED |
+	    PTE_REF | PTE_MOD;
+	pmap_pte_t old = 0;
+	if (__predict_false(!pmap_pte_cas(ptep, &old, n)))
+		PMAP_PANIC("va %#llx is already mapped (pte %#llx)", (unsigned long long)va,
+		    (unsigned long long)old);
+	/* The slot was empty: empty slots are never cached, nothing to flush. */
+	atomic_fetch_add(&PMAP_KERNEL->pm_resident, 1);
+	atomic_fetch_add(&PMAP_KERNEL->pm_wired, 1);
+}
+
+void
+pmap_kremove(vaddr_t va, vsize_t size)
+{
+	CHECK_ALIGNED("va", va);
+	CHECK_ALIGNED("size", size);
+	CHECK_RANGE(PMAP_KERNEL, va, va + size);
+	pmap_host_preempt_disable();	/* the batch is per CPU */
+	for (vaddr_t a = va; a < va + size; a += PAGE_SIZE) {
+		pmap_pte_t *ptep = pmap_md_pte(PMAP_KERNEL, a);
+		if (ptep == NULL)
+			continue;
+		pmap_pte_t e = pmap_pte_load(ptep);
+		if (!pmap_pte_valid_p(e))
+			continue;
+		if (__predict_false(!pmap_pte_kenter_p(e))) {
+			pmap_host_preempt_enable();
+			PMAP_PANIC("va %#llx is a %s mapping made by pmap_enter (pte %#llx); "
+			    "use pmap_remove", (unsigned long long)a,
+			    pmap_pte_managed_p(e) ? "managed" : "unmanaged",
+			    (unsigned long long)e);
+		}
+		e = pmap_pte_swap(ptep, 0);
+		atomic_fetch_sub(&PMAP_KERNEL->pm_resident, 1);
+		atomic_fetch_sub(&PMAP_KERNEL->pm_wired, 1);
+		if (pmap_pte_referenced_p(e))
+			pmap_tlb_defer(PMAP_KERNEL, a);
+	}
+	pmap_host_preempt_enable();
+}
+
+/* ---- pmap_update, activation ---- */
+
+void
+pmap_update(pmap_t pm)
+{
+	if (pm != NULL && pm->pm_remove_all) {
+		pmap_lock(pm);
+		pm->pm_remove_all = false;
+		pmap_unlock(pm);
+	}
+	pmap_tlb_flush();
+}
+
+void
+pmap_activate(struct lwp *l)
+{
+	pmap_host_preempt_disable();
+	if (l != pmap_host_curlwp()) {
+		/* It will be activated when it runs here. */
+		pmap_host_preempt_enable();
+		return;
+	}
+	pmap_t pm = pmap_host_lwp_pmap(l);
+	int cpu = pmap_host_cpu_id();
+	struct pmap_cpu *pc = &pmap_cpus[cpu];
+	pmap_t old = pc->pc_curpmap;
+	if (old != pm) {
+		if (!pmap_is_kernel(pm))
+			atomic_fetch_or(&pm->pm_active, 1ULL << cpu);	/* seq_cst */
+		pmap_md_activate(pm);
+		pc->pc_curpmap = pm;
+		if (old != NULL && !pmap_is_kernel(old))
+			atomic_fetch_and(&old->pm_active, ~(1ULL << cpu));
+	}
+	pmap_host_preempt_enable();
+}
+
+void
+pmap_deactivate(struct lwp *l)
+{
+	/*
+	 * Lazy: the CPU keeps the old CR3 until another pmap is activated,
+	 * saving a TLB flush when the kernel runs in between.  It stays in
+	 * pm_active meanwhile, so shootdowns still reach it, and
+	 * pmap_destroy evicts it before freeing the tables.
+	 */
+	(void)l;
+}
+
+/* ---- physical pages ---- */
+
+void
+pmap_zero_page(paddr_t pa)
+{
+	CHECK_ALIGNED("pa", pa);
+	pmap_memzero(pmap_host_phys_map(pa), PAGE_SIZE);
+}
+
+void
+pmap_copy_page(paddr_t src, paddr_t dst)
+{
+	CHECK_ALIGNED("src", src);
+	CHECK_ALIGNED("dst", dst);
+	pmap_memcopy(pmap_host_phys_map(dst), pmap_host_phys_map(src), PAGE_SIZE);
+}
+
+paddr_t
+pmap_phys_address(paddr_t cookie)
+{
+	/* The x86 mmap cookie is a page frame number. */
+	return cookie << PAGE_SHIFT;
+}
+
+void
+pmap_procwr(struct proc *p, vaddr_t va, vsize_t size)
+{
+	/* x86 instruction caches are coherent with data writes: nothing. */
+	(void)p;
+	(void)va;
+	(void)size;
+}
+
+vaddr_t
+pmap_map_poolpage(paddr_t pa)
+{
+	vaddr_t va = PMAP_DMAP_BASE + pa;
+	PMAP_KASSERTMSG(pmap_md_dmap_p(va), "pa %#llx is beyond the direct map",
+	    (unsigned long long)pa);
+	return va;
+}
+
+paddr_t
+pmap_unmap_poolpage(vaddr_t va)
+{
+	PMAP_KASSERTMSG(pmap_md_dmap_p(va), "va %#llx is not a direct-map address",
+	    (unsigned long long)va);
+	return va - PMAP_DMAP_BASE;
+}
+
+void
+pmap_prefer(vaddr_t hint, vaddr_t *vap, vsize_t sz, int td)
+{
+	/* Physically tagged caches: no aliasing to avoid. */
+	(void)hint;
+	(void)vap;
+	(void)sz;
+	(void)td;
+}
+
+vaddr_t
+pmap_steal_memory(vsize_t size, vaddr_t *vstartp, vaddr_t *vendp)
+{
+	PMAP_KASSERTMSG(vstartp != NULL && vendp != NULL, "needs the virtual space "
+	    "bounds from pmap_virtual_space");
+	size = (size + PAGE_MASK) & ~(vsize_t)PAGE_MASK;
+	vaddr_t va = *vstartp;
+	PMAP_KASSERTMSG(va + size <= *vendp, "size %#llx does not fit in [%#llx, %#llx)",
+	    (unsigned long long)size, (unsigned long long)va, (unsigned long long)*vendp);
+	if (va + size > pmap_md_kva_grown())
+		pmap_growkernel(va + size);
+	for (vsize_t off = 0; off < size; off += PAGE_SIZE) {
+		paddr_t pa;
+		if (pmap_host_page_alloc(&pa) != 0)
+			PMAP_PANIC("out of physical memory after %#llx of %#llx bytes",
+			    (unsigned long long)off, (unsigned long long)size);
+		pmap_zero_page(pa);
+		pmap_kenter_pa(va + off, pa, VM_PROT_READ | VM_PROT_WRITE, 0);
+	}
+	*vstartp = va + size;
+	return va;
+}
+
+/* ---- page-side operations ---- */
+
+/* The leaf of a pv entry.  pp_lock held, so it exists (see pmap_impl.h). */
+static pmap_pte_t *
+pv_pte(struct pmap_page *pp, struct pmap_pv *pv)
+{
+	pmap_pte_t *ptep = pmap_md_pte(pv->pv_pmap, pv->pv_va);
+	PMAP_KASSERTMSG(ptep != NULL && pmap_pte_valid_p(pmap_pte_load(ptep)),
+	    "page %p: pv entry (pmap %p va %#llx) has no valid PTE", (void *)pp,
+	    (void *)pv->pv_pmap, (unsigned long long)pv->pv_va);
+	return ptep;
+}
+
+/* Remove every managed mapping of pg (pmap_page_protect NONE). */
+static void
+page_remove_all(struct vm_page *pg)
+{
+	struct pmap_page *pp = pmap_pp(pg);
+	pp_lock(pp);
+	struct pmap_pv *pv;
+	while ((pv = pv_first(pp)) != NULL) {
+		pmap_t pm = pv->pv_pmap;
+		vaddr_t va = pv->pv_va;
+		bool ref = false;
+		if (!pmap_trylock(pm)) {
+			/* Wrong lock order: back off and come in the right way. */
+			uint32_t gen = pp->pp_gen;
+			pmap_reference(pm);
+			ref = true;
+			pp_unlock(pp);
+			pmap_lock(pm);
+			pp_lock(pp);
+			if (pp->pp_gen != gen) {
+				pmap_unlock(pm);
+				pp_unlock(pp);
+				pmap_destroy(pm);
+				pp_lock(pp);
+				continue;
+			}
+		}
+		pmap_pte_t *ptep = pv_pte(pp, pv);
+		pmap_pte_t e = pmap_pte_swap(ptep, 0);
+		struct pmap_pv *opv = pv_remove(pp, pm, va);
+		pp_attrs_set(pp, pp_attrs_of_pte(e));
+		atomic_fetch_sub(&pm->pm_resident, 1);
+		if (pmap_pte_wired_p(e))
+			atomic_fetch_sub(&pm->pm_wired, 1);
+		if (pmap_pte_referenced_p(e))
+			pmap_tlb_defer(pm, va);
+		pmap_md_pte_removed(pm, va);
+		if (opv != NULL)
+			pv_free(pm, opv);
+		pmap_unlock(pm);
+		if (ref) {
+			pp_unlock(pp);
+			pmap_destroy(pm);
+			pp_lock(pp);
+		}
+	}
+	pp_unlock(pp);
+}
+
+void
+pmap_page_protect(struct vm_page *pg, vm_prot_t prot)
+{
+	pmap_host_preempt_disable();	/* keep the batch on this CPU */
+	if ((prot & (VM_PROT_READ | VM_PROT_EXECUTE)) == 0) {
+		page_remove_all(pg);
+		pmap_tlb_flush();
+		pmap_host_preempt_enable();
+		pmap_sfbuf_page_gone(pg);
+		return;
+	}
+	struct pmap_page *pp = pmap_pp(pg);
+	pp_lock(pp);
+	for (struct pmap_pv *pv = pv_first(pp); pv != NULL; pv = pv_next(pp, pv)) {
+		pmap_pte_t *ptep = pv_pte(pp, pv);
+		pmap_pte_t e = pmap_pte_load(ptep), n;
+		do {
+			n = pmap_pte_restrict(e, prot);	/* only ever lowers */
+		} while (n != e && !pmap_pte_cas(ptep, &e, n));
+		if (n != e && pmap_pte_referenced_p(e))
+			pmap_tlb_defer(pv->pv_pmap, pv->pv_va);
+	}
+	pp_unlock(pp);
+	pmap_tlb_flush();
+	pmap_host_preempt_enable();
+}
+
+/* Clear bit (A or D) in every mapping of pg and in its attributes;
+ * returns whether it was set anywhere. */
+static bool
+page_clear(struct vm_page *pg, pmap_pte_t bit, uint8_t attr)
+{
+	struct pmap_page *pp = pmap_pp(pg);
+	pmap_host_preempt_disable();
+	pp_lock(pp);
+	bool was = (__atomic_fetch_and(&pp->pp_attrs, (uint8_t)~attr, __ATOMIC_RELAXED)
+	    & attr) != 0;
+	for (struct pmap_pv *pv = pv_first(pp); pv != NULL; pv = pv_next(pp, pv)) {
+		pmap_pte_t e = pmap_pte_clear(pv_pte(pp, pv), bit);
+		if (e & bit) {
+			/* A TLB may hold this translation (A) or hold it dirty
+			 * (D): it must re-walk before the next use or write. */
+			was = true;
+			pmap_tlb_defer(pv->pv_pmap, pv->pv_va);
+		}
+	}
+	pp_unlock(pp);
+	pmap_tlb_flush();
+	pmap_host_preempt_enable();
+	return was;
+}
+
+static bool
+page_test(struct vm_page *pg, pmap_pte_t bit, uint8_t attr)
+{
+	struct pmap_page *pp = pmap_pp(pg);
+	if (__atomic_load_n(&pp->pp_attrs, __ATOMIC_RELAXED) & attr)
+		return true;
+	bool set = false;
+	pp_lock(pp);
+	for (struct pmap_pv *pv = pv_first(pp); pv != NULL && !set; pv = pv_next(pp, pv))
+		set = (pmap_pte_load(pv_pte(pp, pv)) & bit) != 0;
+	pp_unlock(pp);
+	return set;
+}
+
+bool
+pmap_clear_modify(struct vm_page *pg)
+{
+	return page_clear(pg, PTE_MOD, PP_ATTR_MOD);
+}
+
+bool
+pmap_clear_reference(struct vm_page *pg)
+{
+	return page_clear(pg, PTE_REF, PP_ATTR_REF);
+}
+
+bool
+pmap_is_modified(struct vm_page *pg)
+{
+	return page_test(pg, PTE_MOD, PP_ATTR_MOD);
+}
+
+bool
+pmap_is_referenced(struct vm_page *pg)
+{
+	return page_test(pg, PTE_REF, PP_ATTR_REF);
+}
+
+/* ---- consistency walkers ---- */
+
+struct check_ctx {
+	long cc_resident, cc_wired, cc_listed;
+};
+
+static void
+check_leaf(pmap_t pm, vaddr_t va, pmap_pte_t e, vsize_t size, void *arg)
+{
+	struct check_ctx *cc = arg;
+	if (pmap_is_kernel(pm)) {
+		/* Direct map, kernel image and the temporary-mapping windows are
+		 * the library's own, not counted in the statistics. */
+		vaddr_t vs, ve;
+		pmap_md_virtual_space(&vs, &ve);
+		if (va < vs || va >= ve)
+			return;
+	}
+	PMAP_KASSERTMSG(size == PAGE_SIZE, "pmap %p va %#llx: unexpected %#llx-byte leaf",
+	    (void *)pm, (unsigned long long)va, (unsigned long long)size);
+	PMAP_KASSERTMSG(pmap_is_kernel(pm) || !pmap_pte_kenter_p(e), "pmap %p va %#llx: "
+	    "kenter mapping in a user pmap (pte %#llx)", (void *)pm,
+	    (unsigned long long)va, (unsigned long long)e);
+	cc->cc_resident++;
+	if (pmap_pte_wired_p(e))
+		cc->cc_wired++;
+	struct vm_page *pg = pmap_host_phys_to_page(pmap_pte_pa(e));
+	if (!pmap_pte_managed_p(e)) {
+		PMAP_KASSERTMSG(pmap_pte_kenter_p(e) || pg == NULL, "pmap %p va %#llx: "
+		    "pte %#llx of managed page %#llx lacks the managed bit", (void *)pm,
+		    (unsigned long long)va, (unsigned long long)e,
+		    (unsigned long long)pmap_pte_pa(e));
+		return;
+	}
+	PMAP_KASSERTMSG(pg != NULL, "pmap %p va %#llx: managed pte %#llx has no vm_page",
+	    (void *)pm, (unsigned long long)va, (unsigned long long)e);
+	struct pmap_page *pp = pmap_pp(pg);
+	int found = 0;
+	pp_lock(pp);
+	for (struct pmap_pv *pv = pv_first(pp); pv != NULL; pv = pv_next(pp, pv)) {
+		if (pv->pv_pmap == pm && pv->pv_va == va) {
+			found++;
+			if (pv != &pp->pp_pv)
+				cc->cc_listed++;
+		}
+	}
+	pp_unlock(pp);
+	PMAP_KASSERTMSG(found == 1, "pmap %p va %#llx: managed pte %#llx has %d pv "
+	    "entries on page %#llx", (void *)pm, (unsigned long long)va,
+	    (unsigned long long)e, found, (unsigned long long)pmap_pte_pa(e));
+}
+
+void
+pmap_check_pmap(pmap_t pm)
+{
+	struct check_ctx cc = { 0 };
+	pmap_lock(pm);
+	if (pmap_is_kernel(pm))
+		pmap_md_foreach_leaf(pm, PMAP_KVA_BASE, PMAP_KVA_MAX, check_leaf, &cc);
+	else
+		pmap_md_foreach_leaf(pm, 0, PMAP_USER_MAX, check_leaf, &cc);
+	long ptps = pmap_md_check_ptps(pm);
+	long listed = pv_count(pm);
+	long res = atomic_load(&pm->pm_resident), wired = atomic_load(&pm->pm_wired);
+	long have_ptps = pm->pm_ptps;
+	pmap_unlock(pm);
+	PMAP_KASSERTMSG(cc.cc_resident == res, "pmap %p: %ld valid leaves, resident "
+	    "count %ld", (void *)pm, cc.cc_resident, res);
+	PMAP_KASSERTMSG(cc.cc_wired == wired, "pmap %p: %ld wired leaves, wired count %ld",
+	    (void *)pm, cc.cc_wired, wired);
+	PMAP_KASSERTMSG(ptps == have_ptps, "pmap %p: %ld page-table pages linked, "
+	    "counted %ld", (void *)pm, ptps, have_ptps);
+	PMAP_KASSERTMSG(cc.cc_listed == listed, "pmap %p: %ld mappings use pv list "
+	    "entries, its chunks hold %ld", (void *)pm, cc.cc_listed, listed);
+}
+
+void
+pmap_check_page(struct vm_page *pg)
+{
+	struct pmap_page *pp = pmap_pp(pg);
+	paddr_t pa = pmap_host_page_pa(pg);
+	pp_lock(pp);
+	for (struct pmap_pv *pv = pv_first(pp); pv != NULL; pv = pv_next(pp, pv)) {
+		pmap_pte_t e = pmap_pte_load(pv_pte(pp, pv));
+		PMAP_KASSERTMSG(pmap_pte_managed_p(e) && pmap_pte_pa(e) == pa, "page %#llx: "
+		    "pv (pmap %p va %#llx) has pte %#llx", (unsigned long long)pa,
+		    (void *)pv->pv_pmap, (unsigned long long)pv->pv_va,
+		    (unsigned long long)e);
+		for (struct pmap_pv *q = pv_next(pp, pv); q != NULL; q = pv_next(pp, q))
+			PMAP_KASSERTMSG(q->pv_pmap != pv->pv_pmap || q->pv_va != pv->pv_va,
+			    "page %#llx: duplicate pv (pmap %p va %#llx)",
+			    (unsigned long long)pa, (void *)q->pv_pmap,
+			    (unsigned long long)q->pv_va);
+	}
+	pp_unlock(pp);
+}

@@ -1,0 +1,277 @@
+/*
+ * pmap_impl.h - libpmap's private structures, locks and assertions.
+ *
+ * LOCK ORDER (take in this order; never the reverse):
+ *
+ *   1. pm_lock of one pmap            (pmap_enter, pmap_remove, ...)
+ *   2. pp_lock of one or two pages    (two: in ascending physical order)
+ *   3. the pv chunk / kmem allocators' internal locks, the sf_buf lock
+ *
+ * The only path that wants the reverse (page first, then the pmap that
+ * maps it) is the removal of every mapping of a page
+ * (pmap_page_protect(VM_PROT_NONE)).  It try-locks the pmap; on failure it
+ * takes a reference, notes pp_gen, drops the page lock, locks the pmap,
+ * re-locks the page and starts over if pp_gen moved.
+ *
+ * What each lock protects:
+ *   pm_lock   the pmap's page-table tree (page-table pages, their valid
+ *             counts), its pv chunks, pm_remove_all.  Leaf PTEs are also
+ *             changed without pm_lock by the page-side operations (clear
+ *             modify/reference, write-protect), always with atomic
+ *             operations; so every PTE update anywhere is a swap or a
+ *             compare-and-swap, and the simulated or real MMU's A/D
+ *             updates can never be lost.
+ *   pp_lock   the page's pv list and pp_gen.  While a pv entry (pm, va)
+ *             is on the list, the PTE of va in pm is valid and its
+ *             page-table page cannot be freed, which is what lets the
+ *             page-side operations walk pm's tables without pm_lock.
+ *   atomics   statistics (pm_resident, pm_wired), pm_refcnt, pm_active,
+ *             pp_attrs, pp_sfref, the library counters.
+ *
+ * Every spin lock disables preemption while held (the host may not switch
+ * threads under a spin lock), and its spin loop serves incoming TLB
+ * shootdowns, so a CPU spinning for a lock held by a CPU that waits for
+ * its acknowledgement cannot deadlock.
+ */
+#ifndef PMAP_IMPL_H
+#define PMAP_IMPL_H
+
+#include <stdatomic.h>
+
+#include <pmap/pmap.h>
+#include <pmap/pmap_host.h>
+
+#include "pmap_md_impl.h"
+
+#define __predict_false(e)	__builtin_expect(!!(e), 0)
+#define __predict_true(e)	__builtin_expect(!!(e), 1)
+
+/*
+ * Assertions.  PMAP_KASSERT prints the expression; PMAP_KASSERTMSG names
+ * the function and the values that matter.  Neither evaluates anything
+ * with side effects beyond its condition and arguments.
+ */
+#define PMAP_KASSERT(e) do {							\
+	if (__predict_false(!(e)))						\
+		pmap_host_panic("%s: assertion \"%s\" failed (%s:%d)",		\
+		    __func__, #e, __FILE__, __LINE__);				\
+} while (0)
+
+#define PMAP_KASSERTMSG(e, fmt, ...) do {					\
+	if (__predict_false(!(e)))						\
+		pmap_host_panic("%s: " fmt " (%s:%d)", __func__,		\
+		    ##__VA_ARGS__, __FILE__, __LINE__);				\
+} while (0)
+
+#define PMAP_PANIC(fmt, ...)							\
+	pmap_host_panic("%s: " fmt " (%s:%d)", __func__, ##__VA_ARGS__,	\
+	    __FILE__, __LINE__)
+
+/* ---- spin locks (a byte; see the lock order above) ---- */
+
+void pmap_tlb_poll(void);
+
+static inline void
+pmap_spin_lock(volatile uint8_t *l)
+{
+	pmap_host_preempt_disable();
+	while (__atomic_exchange_n(l, 1, __ATOMIC_ACQUIRE) != 0) {
+		while (__atomic_load_n(l, __ATOMIC_RELAXED) != 0) {
+			pmap_tlb_poll();
+			pmap_host_spin_wait();
+		}
+	}
+}
+
+static inline bool
+pmap_spin_trylock(volatile uint8_t *l)
+{
+	pmap_host_preempt_disable();
+	if (__atomic_exchange_n(l, 1, __ATOMIC_ACQUIRE) == 0)
+		return true;
+	pmap_host_preempt_enable();
+	return false;
+}
+
+static inline void
+pmap_spin_unlock(volatile uint8_t *l)
+{
+	__atomic_store_n(l, 0, __ATOMIC_RELEASE);
+	pmap_host_preempt_enable();
+}
+
+/* ---- the pmap ---- */
+
+struct pv_chunk;
+
+struct pmap {
+	volatile uint8_t pm_lock;
+	bool pm_remove_all;		/* pmap_remove_all hint active (pm_lock) */
+	atomic_int pm_refcnt;
+	atomic_long pm_resident;
+	atomic_long pm_wired;
+	long pm_ptps;			/* page-table pages below the root (pm_lock) */
+	atomic_uint_least64_t pm_active; /* CPUs whose CR3 holds this pmap */
+	struct pv_chunk *pm_pvchunks;	/* chunks with free entries first (pm_lock) */
+	struct pmap_md pm_md;
+};
+
+extern struct pmap pmap_kernel_store;
+#define PMAP_KERNEL (&pmap_kernel_store)
+
+static inline void pmap_lock(pmap_t pm) { pmap_spin_lock(&pm->pm_lock); }
+static inline bool pmap_trylock(pmap_t pm) { return pmap_spin_trylock(&pm->pm_lock); }
+static inline void pmap_unlock(pmap_t pm) { pmap_spin_unlock(&pm->pm_lock); }
+
+/* ---- per-page data ---- */
+
+#define PP_ATTR_REF	0x01	/* referenced (from a removed or cleared PTE's A) */
+#define PP_ATTR_MOD	0x02	/* modified (from a removed or cleared PTE's D) */
+
+static inline struct pmap_page *
+pmap_pp(struct vm_page *pg)
+{
+	return pmap_host_page_md(pg);
+}
+
+static inline void pp_lock(struct pmap_page *pp) { pmap_spin_lock(&pp->pp_lock); }
+static inline void pp_unlock(struct pmap_page *pp) { pmap_spin_unlock(&pp->pp_lock); }
+
+static inline void
+pp_attrs_set(struct pmap_page *pp, uint8_t bits)
+{
+	if (bits != 0)
+		__atomic_fetch_or(&pp->pp_attrs, bits, __ATOMIC_RELAXED);
+}
+
+/* Attributes a PTE being removed or cleared passes on to its page. */
+static inline uint8_t
+pp_attrs_of_pte(pmap_pte_t e)
+{
+	return (pmap_pte_referenced_p(e) ? PP_ATTR_REF : 0) |
+	    (pmap_pte_modified_p(e) ? PP_ATTR_MOD : 0);
+}
+
+/* ---- pv entries (pv.c) ---- */
+
+/* Take a free pv entry from pm's chunks; NULL when memory or the bound is
+ * exhausted.  pm_lock held. */
+struct pmap_pv *pv_alloc(pmap_t pm);
+/* Give one back.  pm_lock held. */
+void pv_free(pmap_t pm, struct pmap_pv *pv);
+/* Add (pm, va) to the page's list, using pv if the in-place slot is taken
+ * (pv may be NULL only when the slot is free).  pp_lock held.  Returns
+ * true if pv was consumed. */
+bool pv_insert(struct pmap_page *pp, pmap_t pm, vaddr_t va, struct pmap_pv *pv);
+/* Remove (pm, va) from the page's list; returns the list entry that held
+ * it for pv_free, or NULL if it was the in-place slot.  Panics if absent.
+ * pp_lock held. */
+struct pmap_pv *pv_remove(struct pmap_page *pp, pmap_t pm, vaddr_t va);
+bool pv_empty_p(const struct pmap_page *pp);
+/* Is the in-place slot free (so a new mapping needs no entry)? */
+bool pv_slot_free_p(const struct pmap_page *pp);
+/* Iterate the page's mappings: pv_first, then pv_next until NULL.
+ * pp_lock held; do not remove the current one while iterating. */
+struct pmap_pv *pv_first(struct pmap_page *pp);
+struct pmap_pv *pv_next(struct pmap_page *pp, struct pmap_pv *pv);
+/* Entries of pm in use (for the checker). */
+long pv_count(pmap_t pm);
+
+/* ---- TLB invalidation (tlb.c) ---- */
+
+/* Queue the invalidation of va in pm on every CPU that may cache it;
+ * completed by pmap_tlb_flush().  Preemption disabled (a lock held). */
+void pmap_tlb_defer(pmap_t pm, vaddr_t va);
+/* Queue a page-table page to be freed after the next flush, together with
+ * an invalidation that drops paging-structure caches on pm's CPUs. */
+void pmap_tlb_defer_free(pmap_t pm, vaddr_t va, paddr_t ptp);
+/* Complete everything queued on this CPU: invalidate locally, shoot down
+ * the other CPUs and wait for them, free deferred pages.  No spin lock
+ * held (it may wait for other CPUs, which serve us meanwhile anyway). */
+void pmap_tlb_flush(void);
+/* Make every CPU that has pm loaded switch to the kernel pmap. */
+void pmap_tlb_evict(pmap_t pm);
+/* CPUs the kernel pmap reaches: all of them. */
+uint64_t pmap_all_cpus(void);
+
+/* ---- per-CPU state ---- */
+
+struct pmap_tlb_batch {
+	uint64_t tb_targets;		/* CPUs to invalidate on */
+	unsigned tb_nva;
+	bool tb_full;			/* overflowed: flush all non-global */
+	bool tb_global;			/* and global (kernel) entries too */
+	bool tb_kernel;			/* some queued address is a kernel one */
+	vaddr_t tb_va[PMAP_TLB_MAXVA];
+	paddr_t tb_free_head;		/* pages to free after the flush */
+	unsigned tb_nfree;
+};
+
+struct pmap_shootdown {
+	unsigned sd_nva;
+	bool sd_full, sd_global;
+	struct pmap *sd_evict;		/* leave this pmap if it is loaded */
+	vaddr_t sd_va[PMAP_TLB_MAXVA];
+	atomic_uint sd_acks;		/* targets that have not answered yet */
+};
+
+struct pmap_cpu {
+	struct pmap *pc_curpmap;	/* the pmap in this CPU's CR3 (owner) */
+	struct pmap_tlb_batch pc_batch;	/* deferred work (owner, no preemption) */
+	struct pmap_shootdown pc_sd;	/* our outgoing request */
+	atomic_uint_least64_t pc_inbox;	/* initiators with a request for us */
+	bool pc_quick_busy;		/* quick mapping in use (owner) */
+	vaddr_t pc_quick_va;
+} __attribute__((aligned(64)));
+
+extern struct pmap_cpu pmap_cpus[PMAP_MAXCPUS];
+
+static inline struct pmap_cpu *
+pmap_curcpu(void)
+{
+	return &pmap_cpus[pmap_host_cpu_id()];
+}
+
+/* ---- library counters ---- */
+struct pmap_counters_atomic {
+	atomic_ullong pv_entries, pv_chunks, ptp_pages, kptp_pages, shootdowns,
+	    shootdown_ipis, invlpg, full_flushes, pmaps;
+};
+extern struct pmap_counters_atomic pmap_ctr;
+#define PMAP_CTR_ADD(f, n) atomic_fetch_add_explicit(&pmap_ctr.f, (n), memory_order_relaxed)
+
+/* ---- small object allocator (kmem.c) ---- */
+pmap_t pmap_kmem_alloc_pmap(void);
+void pmap_kmem_free_pmap(pmap_t pm);
+
+/* ---- temporary mappings (tmpmap.c) ---- */
+void pmap_tmpmap_init(enum pmap_sfbuf_mode mode);
+/* Drop an idle sf_buf mapping of the page (pmap_page_protect NONE). */
+void pmap_sfbuf_page_gone(struct vm_page *pg);
+
+/* ---- misc helpers ---- */
+static inline bool
+pmap_is_kernel(pmap_t pm)
+{
+	return pm == PMAP_KERNEL;
+}
+
+/* Freestanding memory helpers (the core has no libc). */
+static inline void
+pmap_memzero(void *p, size_t n)
+{
+	uint64_t *q = p;
+	for (size_t i = 0; i < n / 8; i++)
+		q[i] = 0;
+}
+
+static inline void
+pmap_memcopy(void *dst, const void *src, size_t n)
+{
+	uint64_t *d = dst;
+	const uint64_t *s = src;
+	for (size_t i = 0; i < n / 8; i++)
+		d[i] = s[i];
+}
+
+#endif /* PMAP_IMPL_H */

@@ -1,0 +1,237 @@
+/*
+ * pv.c - pv entries: the reverse map from a physical page to its mappings.
+ *
+ * The first mapping of a page lives in the page's own struct pmap_page
+ * (pp_pv), so a page mapped once - most pages - costs no allocation at all.
+ * Further mappings are struct pmap_pv entries on the pp_pvlist chain.  A
+ * list entry always holds a mapping of the pmap whose chunk it came from:
+ * mappings never move between entries (when the in-place slot empties it
+ * just stays free for the next mapping), so whoever removes (pm, va) holds
+ * the lock that owns the entry it frees.
+ *
+ * Entries come from page-sized chunks owned by one pmap (as FreeBSD
+ * does), protected by that pmap's lock: allocation happens in pmap_enter
+ * with pm_lock held, and every path that frees an entry of pm holds
+ * pm_lock too, so chunks need no lock of their own.  A chunk whose last
+ * entry is freed goes back to the host at once (it is never mapped
+ * through a TLB, only reached through pmap_host_phys_map).
+ *
+ * Memory bound: pmap_set_pv_limit() caps the pages held by chunks across
+ * all pmaps.  Reaching it behaves exactly like the host running out.
+ */
+#include "pmap_impl.h"
+
+#define PV_CHUNK_WORDS	3
+
+struct pv_chunk {
+	pmap_t pc_pmap;
+	struct pv_chunk *pc_next, *pc_prev;
+	paddr_t pc_pa;
+	uint64_t pc_free[PV_CHUNK_WORDS];	/* bit set = entry free */
+	unsigned pc_nfree;
+	struct pmap_pv pc_pv[];
+};
+
+#define PV_PER_CHUNK ((PAGE_SIZE - sizeof(struct pv_chunk)) / sizeof(struct pmap_pv))
+_Static_assert(PV_PER_CHUNK <= 64 * PV_CHUNK_WORDS, "pv chunk bitmap too small");
+_Static_assert(PV_PER_CHUNK >= 100, "pv chunk header too large");
+
+static atomic_ullong pv_limit;		/* pages; 0 = none */
+
+void
+pmap_set_pv_limit(uint64_t pages)
+{
+	atomic_store(&pv_limit, pages);
+}
+
+static void
+chunk_unlink(pmap_t pm, struct pv_chunk *c)
+{
+	if (c->pc_prev != NULL)
+		c->pc_prev->pc_next = c->pc_next;
+	else
+		pm->pm_pvchunks = c->pc_next;
+	if (c->pc_next != NULL)
+		c->pc_next->pc_prev = c->pc_prev;
+	c->pc_next = c->pc_prev = NULL;
+}
+
+static void
+chunk_push_front(pmap_t pm, struct pv_chunk *c)
+{
+	c->pc_prev = NULL;
+	c->pc_next = pm->pm_pvchunks;
+	if (c->pc_next != NULL)
+		c->pc_next->pc_prev = c;
+	pm->pm_pvchunks = c;
+}
+
+static void
+chunk_push_back(pmap_t pm, struct pv_chunk *c)
+{
+	struct pv_chunk *t = pm->pm_pvchunks;
+	c->pc_next = NULL;
+	if (t == NULL) {
+		c->pc_prev = NULL;
+		pm->pm_pvchunks = c;
+		return;
+	}
+	while (t->pc_next != NULL)
+		t = t->pc_next;
+	t->pc_next = c;
+	c->pc_prev = t;
+}
+
+static struct pv_chunk *
+chunk_new(pmap_t pm)
+{
+	uint64_t limit = atomic_load(&pv_limit);
+	if (limit != 0) {
+		/* Reserve a page against the bound before asking the host. */
+		unsigned long long n = atomic_fetch_add(&pmap_ctr.pv_chunks, 1);
+		if (n >= limit) {
+			PMAP_CTR_ADD(pv_chunks, (unsigned long long)-1);
+			return NULL;
+		}
+	} else {
+		PMAP_CTR_ADD(pv_chunks, 1);
+	}
+	paddr_t pa;
+	if (pmap_host_page_alloc(&pa) != 0) {
+		PMAP_CTR_ADD(pv_chunks, (unsigned long long)-1);
+		return NULL;
+	}
+	struct pv_chunk *c = pmap_host_phys_map(pa);
+	c->pc_pmap = pm;
+	c->pc_pa = pa;
+	c->pc_nfree = PV_PER_CHUNK;
+	for (unsigned w = 0; w < PV_CHUNK_WORDS; w++) {
+		unsigned lo = w * 64;
+		unsigned n = PV_PER_CHUNK > lo ? PV_PER_CHUNK - lo : 0;
+		c->pc_free[w] = n >= 64 ? ~0ULL : (n == 0 ? 0 : (1ULL << n) - 1);
+	}
+	chunk_push_front(pm, c);
+	return c;
+}
+
+struct pmap_pv *
+pv_alloc(pmap_t pm)
+{
+	struct pv_chunk *c = pm->pm_pvchunks;
+	if (c == NULL || c->pc_nfree == 0) {
+		c = chunk_new(pm);
+		if (c == NULL)
+			return NULL;
+	}
+	for (unsigned w = 0; w < PV_CHUNK_WORDS; w++) {
+		if (c->pc_free[w] == 0)
+			continue;
+		unsigned b = (unsigned)__builtin_ctzll(c->pc_free[w]);
+		c->pc_free[w] &= ~(1ULL << b);
+		if (--c->pc_nfree == 0) {
+			/* Full chunks go to the back: free ones stay in front. */
+			chunk_unlink(pm, c);
+			chunk_push_back(pm, c);
+		}
+		PMAP_CTR_ADD(pv_entries, 1);
+		struct pmap_pv *pv = &c->pc_pv[w * 64 + b];
+		pv->pv_pmap = NULL;
+		pv->pv_next = NULL;
+		return pv;
+	}
+	PMAP_PANIC("pmap %p: chunk %p claims %u free entries but has none", (void *)pm,
+	    (void *)c, c->pc_nfree);
+}
+
+void
+pv_free(pmap_t pm, struct pmap_pv *pv)
+{
+	struct pv_chunk *c = (struct pv_chunk *)((uintptr_t)pv & ~(uintptr_t)PAGE_MASK);
+	PMAP_KASSERTMSG(c->pc_pmap == pm, "pv %p belongs to pmap %p, freed by %p",
+	    (void *)pv, (void *)c->pc_pmap, (void *)pm);
+	size_t idx = (size_t)(pv - c->pc_pv);
+	PMAP_KASSERTMSG(idx < PV_PER_CHUNK && !(c->pc_free[idx / 64] & (1ULL << (idx % 64))),
+	    "pmap %p: pv %p (index %zu) freed twice", (void *)pm, (void *)pv, idx);
+	c->pc_free[idx / 64] |= 1ULL << (idx % 64);
+	PMAP_CTR_ADD(pv_entries, (unsigned long long)-1);
+	if (++c->pc_nfree == PV_PER_CHUNK) {
+		chunk_unlink(pm, c);
+		PMAP_CTR_ADD(pv_chunks, (unsigned long long)-1);
+		pmap_host_page_free(c->pc_pa);
+	} else if (c->pc_nfree == 1) {
+		chunk_unlink(pm, c);
+		chunk_push_front(pm, c);
+	}
+}
+
+long
+pv_count(pmap_t pm)
+{
+	long n = 0;
+	for (struct pv_chunk *c = pm->pm_pvchunks; c != NULL; c = c->pc_next)
+		n += (long)(PV_PER_CHUNK - c->pc_nfree);
+	return n;
+}
+
+bool
+pv_insert(struct pmap_page *pp, pmap_t pm, vaddr_t va, struct pmap_pv *pv)
+{
+	pp->pp_gen++;
+	if (pp->pp_pv.pv_pmap == NULL) {
+		pp->pp_pv.pv_pmap = pm;
+		pp->pp_pv.pv_va = va;
+		return false;
+	}
+	PMAP_KASSERTMSG(pv != NULL, "page %p: second mapping (pmap %p va %#llx) "
+	    "without a pv entry", (void *)pp, (void *)pm, (unsigned long long)va);
+	pv->pv_pmap = pm;
+	pv->pv_va = va;
+	pv->pv_next = pp->pp_pvlist;
+	pp->pp_pvlist = pv;
+	return true;
+}
+
+struct pmap_pv *
+pv_remove(struct pmap_page *pp, pmap_t pm, vaddr_t va)
+{
+	pp->pp_gen++;
+	if (pp->pp_pv.pv_pmap == pm && pp->pp_pv.pv_va == va) {
+		pp->pp_pv.pv_pmap = NULL;
+		pp->pp_pv.pv_va = 0;
+		return NULL;
+	}
+	for (struct pmap_pv **pp_next = &pp->pp_pvlist; *pp_next != NULL;
+	    pp_next = &(*pp_next)->pv_next) {
+		struct pmap_pv *pv = *pp_next;
+		if (pv->pv_pmap == pm && pv->pv_va == va) {
+			*pp_next = pv->pv_next;
+			return pv;
+		}
+	}
+	PMAP_PANIC("page %p has no pv entry for pmap %p va %#llx", (void *)pp, (void *)pm,
+	    (unsigned long long)va);
+}
+
+bool
+pv_empty_p(const struct pmap_page *pp)
+{
+	return pp->pp_pv.pv_pmap == NULL && pp->pp_pvlist == NULL;
+}
+
+bool
+pv_slot_free_p(const struct pmap_page *pp)
+{
+	return pp->pp_pv.pv_pmap == NULL;
+}
+
+struct pmap_pv *
+pv_first(struct pmap_page *pp)
+{
+	return pp->pp_pv.pv_pmap != NULL ? &pp->pp_pv : pp->pp_pvlist;
+}
+
+struct pmap_pv *
+pv_next(struct pmap_page *pp, struct pmap_pv *pv)
+{
+	return pv == &pp->pp_pv ? pp->pp_pvlist : pv->pv_next;
+}

@@ -1,0 +1,139 @@
+/*
+ * ptest.h - the portable test API.
+ *
+ * A test written against <pmap/pmap.h> and this header runs unchanged on
+ * the simulated machine (platform/sim/ptest_sim.c) and on the real one
+ * (platform/pc/ptest_pc.c).  Each test file is one suite:
+ *
+ *     PTEST_SUITE(enter_remove)
+ *     {
+ *             ...checks with ok(), is_u64() from tap.h...
+ *     }
+ *
+ * The body runs on CPU 0 with the library booted.  On the simulated
+ * machine every suite is its own program; on the real machine the kernel
+ * runs all suites one after the other and prints a single TAP stream.
+ *
+ * Facilities only one machine has (the TLB auditor, allocation fault
+ * injection) are behind ptest_have_*() so a test can skip cleanly.
+ */
+#ifndef PMAP_TESTS_PTEST_H
+#define PMAP_TESTS_PTEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <pmap/pmap.h>
+
+#include "tap.h"
+
+/* ---- suites ---- */
+
+struct ptest_suite {
+	const char *ps_name;
+	void (*ps_body)(void);
+};
+
+int ptest_standalone_main(const struct ptest_suite *s, int argc, char **argv);
+#ifdef PTEST_STANDALONE
+#define PTEST_MAIN_(name)						\
+	int main(int argc, char **argv)					\
+	{								\
+		return ptest_standalone_main(&ptest_suite_##name, argc, argv); \
+	}
+#else
+#define PTEST_MAIN_(name)
+#endif
+
+#define PTEST_SUITE(name)						\
+	static void ptest_body_##name(void);				\
+	__attribute__((used, section("ptest_suites")))			\
+	const struct ptest_suite ptest_suite_##name = { #name, ptest_body_##name }; \
+	PTEST_MAIN_(name)						\
+	static void ptest_body_##name(void)
+
+/* A test's scale factor: 1 on the simulated machine, smaller where time
+ * is dearer (the real machine under emulation).  Use for loop counts. */
+unsigned ptest_scale_percent(void);
+/* The seed of this run (PTEST_SEED in the environment on the simulated
+ * machine; fixed on the real one). */
+uint64_t ptest_seed(void);
+uint64_t ptest_rand(uint64_t *state);
+
+/* ---- CPUs ---- */
+
+int ptest_ncpus(void);
+int ptest_cpu(void);
+void ptest_run_on(int cpu, void (*fn)(void *), void *arg);
+void ptest_run_async(int cpu, void (*fn)(void *), void *arg);
+void ptest_wait(int cpu);
+/* Spin politely (lets this CPU take interrupts). */
+void ptest_relax(void);
+
+/* ---- accesses through this CPU's MMU ---- */
+
+#define PTEST_USER	0x4	/* at CPL 3 */
+#define PTEST_OK	0
+#define PTEST_PF	1
+#define PTEST_GP	2
+
+struct ptest_fault {
+	uint64_t pf_addr;	/* CR2 */
+	uint32_t pf_code;	/* page-fault error code */
+};
+
+int ptest_load(vaddr_t va, int size, uint64_t *val, unsigned flags);
+int ptest_store(vaddr_t va, int size, uint64_t val, unsigned flags);
+int ptest_fetch(vaddr_t va, unsigned flags);
+struct ptest_fault ptest_last_fault(void);
+/* Can this machine run user-mode (PTEST_USER) accesses at any address? */
+bool ptest_have_user(void);
+
+/* ---- physical memory ---- */
+
+/* A free managed page, zeroed, with clean attributes; NULL when none. */
+struct vm_page *ptest_page_alloc(void);
+/* Give it back; it must have no mappings left. */
+void ptest_page_free(struct vm_page *pg);
+paddr_t ptest_page_pa(struct vm_page *pg);
+uint64_t ptest_phys_read64(paddr_t pa);
+void ptest_phys_write64(paddr_t pa, uint64_t v);
+/* A page-aligned physical address that is not managed RAM (no vm_page). */
+paddr_t ptest_device_pa(void);
+uint64_t ptest_pages_free(void);
+
+/* ---- processes ---- */
+
+struct lwp *ptest_lwp_create(pmap_t pm);
+void ptest_lwp_destroy(struct lwp *l);
+/* Make l the running lwp of this CPU and activate its pmap (NULL: back to
+ * a kernel thread, kernel pmap). */
+void ptest_switch(struct lwp *l);
+
+/* ---- caller errors ---- */
+
+/* Run fn(arg); true if it panicked, with the message in msg. */
+bool ptest_catch_panic(void (*fn)(void *), void *arg, char *msg, size_t len);
+
+/* ---- signals (SFB_CATCH) ---- */
+void ptest_signal(int cpu);
+
+/* ---- machine-specific checks ---- */
+
+bool ptest_have_auditor(void);
+/* Every CPU's TLB and paging-structure caches against the page tables and
+ * the free pages; true if coherent, else the first violation in text. */
+bool ptest_audit(char *text, size_t len);
+/* The TLB of this CPU holds va (simulated machine only). */
+bool ptest_tlb_holds(vaddr_t va);
+
+bool ptest_have_fault_injection(void);
+/* Make the nth page allocation from now fail (0: off). */
+void ptest_alloc_fail_nth(uint64_t n);
+uint64_t ptest_alloc_count(void);
+
+/* The sf_buf mode this machine booted the library with. */
+enum pmap_sfbuf_mode ptest_sfbuf_mode(void);
+
+#endif

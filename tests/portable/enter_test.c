@@ -1,0 +1,123 @@
+/*
+ * enter_test.c - pmap_enter / pmap_remove / pmap_extract / pmap_update on
+ * one CPU: mappings appear and disappear as the MMU sees them, rights are
+ * the ones asked for, replacement invalidates the old translation, the
+ * statistics follow.
+ */
+#include "ptest_util.h"
+
+static void
+t_enter_read_write(void)
+{
+	struct uspace u = uspace_new();
+	ptest_switch(u.us_l);
+	struct vm_page *pg = page_with(0x1111);
+	paddr_t pa = ptest_page_pa(pg);
+
+	is_int(pmap_enter(u.us_pm, UVA(0), pa, VM_PROT_READ | VM_PROT_WRITE, 0), 0,
+	    "pmap_enter returns 0");
+	pmap_update(u.us_pm);
+	is_u64(peek(UVA(0), PTEST_USER), 0x1111, "user read sees the page");
+	is_int(ptest_store(UVA(0) + 8, 8, 0x2222, PTEST_USER), PTEST_OK, "user write works");
+	is_u64(ptest_phys_read64(pa + 8), 0x2222, "the write reached the page");
+	paddr_t got = 0;
+	ok(pmap_extract(u.us_pm, UVA(0) + 0x123, &got) && got == pa + 0x123,
+	    "pmap_extract keeps the offset (%#llx)", (unsigned long long)got);
+	ok(!pmap_extract(u.us_pm, UVA(1), NULL), "pmap_extract of an unmapped va is false");
+	is_int(pmap_resident_count(u.us_pm), 1, "resident count 1");
+	is_int(pmap_wired_count(u.us_pm), 0, "wired count 0");
+
+	pmap_remove(u.us_pm, UVA(0), UVA(1));
+	pmap_update(u.us_pm);
+	is_int(ptest_load(UVA(0), 8, &(uint64_t){ 0 }, PTEST_USER), PTEST_PF,
+	    "after pmap_remove + pmap_update the address faults");
+	struct ptest_fault f = ptest_last_fault();
+	ok(f.pf_addr == UVA(0) && f.pf_code == 0x4, "fault: not present, user read "
+	    "(cr2 %#llx code %#x)", (unsigned long long)f.pf_addr, f.pf_code);
+	is_int(pmap_resident_count(u.us_pm), 0, "resident count back to 0");
+	audit_ok("remove");
+
+	ptest_switch(NULL);
+	uspace_free(&u);
+	ptest_page_free(pg);
+}
+
+static void
+t_rights(void)
+{
+	struct uspace u = uspace_new();
+	ptest_switch(u.us_l);
+	struct vm_page *pg = page_with(7);
+	paddr_t pa = ptest_page_pa(pg);
+	uint64_t v;
+
+	pmap_enter(u.us_pm, UVA(0), pa, VM_PROT_READ, 0);
+	pmap_update(u.us_pm);
+	is_int(ptest_load(UVA(0), 8, &v, PTEST_USER), PTEST_OK, "read-only: read ok");
+	is_int(ptest_store(UVA(0), 8, 1, PTEST_USER), PTEST_PF, "read-only: write faults");
+	is_int(ptest_last_fault().pf_code, 0x7, "error code: present, write, user");
+	is_int(ptest_fetch(UVA(0), PTEST_USER), PTEST_PF, "no VM_PROT_EXECUTE: fetch faults");
+
+	/* Same page, more rights: pmap_enter re-protects in place. */
+	pmap_enter(u.us_pm, UVA(0), pa, VM_PROT_ALL, 0);
+	pmap_update(u.us_pm);
+	is_int(ptest_store(UVA(0), 8, 1, PTEST_USER), PTEST_OK, "re-entered rwx: write ok");
+	is_int(ptest_fetch(UVA(0), PTEST_USER), PTEST_OK, "re-entered rwx: fetch ok");
+	is_int(pmap_resident_count(u.us_pm), 1, "re-protecting does not add a mapping");
+
+	/* Kernel-only mapping of the kernel pmap is not reachable from user mode. */
+	ptest_switch(NULL);
+	uspace_free(&u);
+	ptest_page_free(pg);
+}
+
+static void
+t_replace(void)
+{
+	struct uspace u = uspace_new();
+	ptest_switch(u.us_l);
+	struct vm_page *a = page_with(0xaaaa), *b = page_with(0xbbbb);
+
+	pmap_enter(u.us_pm, UVA(3), ptest_page_pa(a), VM_PROT_READ, 0);
+	pmap_update(u.us_pm);
+	is_u64(peek(UVA(3), PTEST_USER), 0xaaaa, "first page mapped");
+	pmap_enter(u.us_pm, UVA(3), ptest_page_pa(b), VM_PROT_READ, 0);
+	pmap_update(u.us_pm);
+	is_u64(peek(UVA(3), PTEST_USER), 0xbbbb,
+	    "pmap_enter over a valid mapping replaces it (old translation invalidated)");
+	is_int(pmap_resident_count(u.us_pm), 1, "still one resident page");
+	audit_ok("replace");
+
+	ptest_switch(NULL);
+	uspace_free(&u);
+	ptest_page_free(a);
+	ptest_page_free(b);
+}
+
+static void
+t_unmanaged(void)
+{
+	struct uspace u = uspace_new();
+	ptest_switch(u.us_l);
+	paddr_t dev = ptest_device_pa();
+	is_int(pmap_enter(u.us_pm, UVA(0), dev, VM_PROT_READ | VM_PROT_WRITE,
+	    PMAP_NOCACHE), 0, "unmanaged (device) page: pmap_enter works");
+	paddr_t got;
+	ok(pmap_extract(u.us_pm, UVA(0), &got) && got == dev, "extract finds the device page");
+	struct pmap_mapping_info mi;
+	ok(pmap_mapping_info(u.us_pm, UVA(0), &mi) && !mi.mi_managed &&
+	    mi.mi_cache == PMAP_NOCACHE, "device mapping: unmanaged, uncached");
+	pmap_remove(u.us_pm, UVA(0), UVA(1));
+	pmap_update(u.us_pm);
+	ok(!pmap_extract(u.us_pm, UVA(0), NULL), "removed");
+	ptest_switch(NULL);
+	uspace_free(&u);
+}
+
+PTEST_SUITE(enter)
+{
+	t_enter_read_write();
+	t_rights();
+	t_replace();
+	t_unmanaged();
+}
