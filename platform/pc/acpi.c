@@ -1,0 +1,171 @@
+/*
+ * acpi.c - just enough ACPI to enumerate CPUs: RSDP -> RSDT/XSDT -> MADT.
+ *
+ * The RSDP is searched where the ACPI spec says firmware puts it on a
+ * BIOS machine: the first KiB of the EBDA (segment at 0x40e) and the BIOS
+ * area 0xe0000-0xfffff, on 16-byte boundaries.  Every table's checksum is
+ * verified.  All tables are read through the direct map; on QEMU they live
+ * in low RAM.
+ *
+ * The MADT's processor entries (type 0, local APIC, and type 9, x2APIC)
+ * with the "enabled" flag are returned in table order, which is the order
+ * in which CPUs get their logical ids (CPU 0 is always the boot CPU).
+ * Online-capable but disabled entries (hot-plug slots) are skipped.
+ */
+#include "pc_internal.h"
+
+struct acpi_rsdp {
+	char rsdp_sig[8];               /* "RSD PTR " */
+	uint8_t rsdp_cksum;
+	char rsdp_oem[6];
+	uint8_t rsdp_rev;
+	uint32_t rsdp_rsdt;
+	uint32_t rsdp_len;              /* rev >= 2 from here on */
+	uint64_t rsdp_xsdt;
+	uint8_t rsdp_xcksum;
+	uint8_t rsdp_reserved[3];
+} PC_PACKED;
+
+struct acpi_sdt {
+	char sdt_sig[4];
+	uint32_t sdt_len;
+	uint8_t sdt_rev;
+	uint8_t sdt_cksum;
+	char sdt_oem[6];
+	char sdt_oem_table[8];
+	uint32_t sdt_oem_rev;
+	uint32_t sdt_creator;
+	uint32_t sdt_creator_rev;
+} PC_PACKED;
+
+struct acpi_madt {
+	struct acpi_sdt madt_hdr;
+	uint32_t madt_lapic_addr;
+	uint32_t madt_flags;
+} PC_PACKED;
+
+#define MADT_LAPIC              0
+#define MADT_LAPIC_OVERRIDE     5
+#define MADT_X2APIC             9
+#define MADT_ENABLED            1
+
+static bool
+checksum_ok(const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	uint8_t sum = 0;
+
+	for (size_t i = 0; i < n; i++)
+		sum = (uint8_t)(sum + b[i]);
+	return sum == 0;
+}
+
+static const struct acpi_rsdp *
+rsdp_scan(uint64_t start, uint64_t end)
+{
+	for (uint64_t pa = start; pa + sizeof(struct acpi_rsdp) <= end;
+	    pa += 16) {
+		const struct acpi_rsdp *r = pc_phys_to_dmap(pa);
+
+		if (memcmp(r->rsdp_sig, "RSD PTR ", 8) == 0 &&
+		    checksum_ok(r, 20))
+			return r;
+	}
+	return NULL;
+}
+
+static const struct acpi_sdt *
+sdt_at(uint64_t pa)
+{
+	const struct acpi_sdt *t;
+
+	if (pa == 0 || pa + sizeof(*t) > pc_dmap_end())
+		return NULL;
+	t = pc_phys_to_dmap(pa);
+	if (t->sdt_len < sizeof(*t) || t->sdt_len > (1u << 20) ||
+	    pa + t->sdt_len > pc_dmap_end() || !checksum_ok(t, t->sdt_len))
+		return NULL;
+	return t;
+}
+
+static const struct acpi_sdt *
+find_table(const char sig[4])
+{
+	const struct acpi_rsdp *rsdp;
+	const struct acpi_sdt *root;
+	uint16_t ebda_seg = *(const uint16_t *)pc_phys_to_dmap(0x40e);
+	bool xsdt;
+	size_t n, esz;
+
+	rsdp = rsdp_scan((uint64_t)ebda_seg << 4, ((uint64_t)ebda_seg << 4) + 1024);
+	if (rsdp == NULL)
+		rsdp = rsdp_scan(0xe0000, 0x100000);
+	if (rsdp == NULL)
+		return NULL;
+	xsdt = rsdp->rsdp_rev >= 2 && rsdp->rsdp_xsdt != 0 &&
+	    checksum_ok(rsdp, rsdp->rsdp_len);
+	root = sdt_at(xsdt ? rsdp->rsdp_xsdt : rsdp->rsdp_rsdt);
+	if (root == NULL)
+		return NULL;
+	esz = xsdt ? 8 : 4;
+	n = (root->sdt_len - sizeof(*root)) / esz;
+	for (size_t i = 0; i < n; i++) {
+		const uint8_t *ep = (const uint8_t *)(root + 1) + i * esz;
+		uint64_t pa = 0;
+		const struct acpi_sdt *t;
+
+		memcpy(&pa, ep, esz);
+		t = sdt_at(pa);
+		if (t != NULL && memcmp(t->sdt_sig, sig, 4) == 0)
+			return t;
+	}
+	return NULL;
+}
+
+int
+pc_acpi_find_cpus(struct pc_acpi_cpu *out, int max, uint64_t *lapic_pa)
+{
+	const struct acpi_madt *madt =
+	    (const struct acpi_madt *)find_table("APIC");
+	const uint8_t *p, *end;
+	int n = 0;
+
+	if (madt == NULL)
+		return -1;
+	*lapic_pa = madt->madt_lapic_addr;
+	p = (const uint8_t *)(madt + 1);
+	end = (const uint8_t *)madt + madt->madt_hdr.sdt_len;
+	while (p + 2 <= end && p[1] >= 2 && p + p[1] <= end) {
+		uint32_t flags, apic, uid;
+
+		switch (p[0]) {
+		case MADT_LAPIC:
+			memcpy(&flags, p + 4, 4);
+			apic = p[3];
+			uid = p[2];
+			if ((flags & MADT_ENABLED) && n < max) {
+				out[n].ac_apic_id = apic;
+				out[n].ac_uid = uid;
+				n++;
+			}
+			break;
+		case MADT_X2APIC:
+			memcpy(&apic, p + 4, 4);
+			memcpy(&flags, p + 8, 4);
+			memcpy(&uid, p + 12, 4);
+			if ((flags & MADT_ENABLED) && n < max) {
+				out[n].ac_apic_id = apic;
+				out[n].ac_uid = uid;
+				n++;
+			}
+			break;
+		case MADT_LAPIC_OVERRIDE:
+			memcpy(lapic_pa, p + 4, 8);
+			break;
+		default:
+			break;
+		}
+		p += p[1];
+	}
+	return n;
+}

@@ -1,0 +1,613 @@
+/*
+ * mem.c - physical memory: the multiboot memory map, the page-frame
+ * allocator, the direct map, and small editors for the boot page tables.
+ *
+ * Boot sequence (pc_mem_init, CPU 0 only, before any other CPU runs):
+ *  1. Copy what we need out of the multiboot information (memory map,
+ *     command line, extents of the loader's data) while the boot direct
+ *     map of [0, 4 GiB) can reach it; nothing reads the multiboot data
+ *     afterwards, so its memory may be reused.
+ *  2. Usable RAM = type-1 map entries, clipped to whole pages, sorted and
+ *     merged (pc_mem_ranges).  The allocator manages the part above
+ *     max(1 MiB, end of the kernel image, end of the loader's data)
+ *     (pc_page_ranges), minus the pages its own bitmap occupies.
+ *  3. Build the final direct map (see pc_layout.h) in fresh tables from
+ *     the allocator and switch pml4[256] to it.  A 2 MiB chunk below 4 GiB
+ *     that contains no RAM-like memory (types 1, 3, 4) is mapped PCD|PWT
+ *     (uncached): that is where the LAPIC and IOAPIC registers live.
+ *
+ * Allocator: one bit per 4 KiB frame below the highest managed address,
+ * 1 = free.  Allocation is next-fit from a moving hint under a spin lock
+ * (taken with interrupts disabled, so any context may allocate).  Freeing
+ * checks that the frame is managed and currently allocated, which catches
+ * double frees.  Contents of frames are never touched by the allocator.
+ *
+ * Boot page-table editors (pc_bootpt_*): serialised by their own lock; see
+ * pc.h for the contract.  The identity map (pml4[0]) is removed once all
+ * APs are up (pc_mem_drop_identity); pml4[0] is then rebuilt from scratch,
+ * user-accessible, for the user region.
+ */
+#include "pc_internal.h"
+
+/* Multiboot (version 1) information, the parts we read. */
+struct pc_multiboot_info {
+	uint32_t mbi_flags;
+	uint32_t mbi_mem_lower, mbi_mem_upper;
+	uint32_t mbi_boot_device;
+	uint32_t mbi_cmdline;
+	uint32_t mbi_mods_count, mbi_mods_addr;
+	uint32_t mbi_syms[4];
+	uint32_t mbi_mmap_length, mbi_mmap_addr;
+} PC_PACKED;
+
+struct pc_multiboot_mmap {
+	uint32_t mm_size;               /* of the rest of this entry */
+	uint64_t mm_addr;
+	uint64_t mm_len;
+	uint32_t mm_type;
+} PC_PACKED;
+
+struct pc_multiboot_mod {
+	uint32_t mod_start, mod_end, mod_cmdline, mod_reserved;
+} PC_PACKED;
+
+#define MBI_FLAG_CMDLINE    (1u << 2)
+#define MBI_FLAG_MODS       (1u << 3)
+#define MBI_FLAG_MMAP       (1u << 6)
+
+#define MMAP_RAM            1
+#define MMAP_ACPI_RECLAIM   3
+#define MMAP_ACPI_NVS       4
+
+#define PC_MAX_MAP          64
+#define FOUR_GIB            0x100000000ULL
+#define ONE_MIB             0x100000ULL
+
+struct pc_map_entry {
+	uint64_t me_start, me_end;
+	uint32_t me_type;
+};
+
+static struct pc_map_entry pc_map[PC_MAX_MAP];  /* raw memory map */
+static int pc_map_n;
+static struct pc_mem_range pc_ram[PC_MAX_MAP];  /* usable RAM */
+static int pc_ram_n;
+static struct pc_mem_range pc_managed[PC_MAX_MAP];
+static int pc_managed_n;
+static char pc_cmdline_buf[256];
+
+static pc_spinlock_t pc_page_lock = PC_SPINLOCK_INIT;
+static uint64_t *pc_page_bitmap;        /* bit set = frame free */
+static uint64_t pc_page_nwords;
+static uint64_t pc_page_total, pc_page_nfree, pc_page_hint;
+
+static uint64_t pc_dmap_top;            /* direct map covers [0, top) */
+static pc_spinlock_t pc_bootpt_lock = PC_SPINLOCK_INIT;
+
+extern char pc_image_start[], pc_image_end[];
+extern char pc_text_start[], pc_text_end[];
+extern char pc_rodata_start[], pc_rodata_end[];
+extern char pc_data_start[], pc_data_end[];
+extern char pc_bss_start[], pc_bss_end[];
+
+static inline uint64_t
+image_pa(const void *kva)
+{
+	return (uint64_t)(uintptr_t)kva - PC_KERNEL_VMA;
+}
+
+/* ---------------------------------------------------------------------
+ * Memory map.
+ * --------------------------------------------------------------------- */
+static void
+ranges_sort_merge(struct pc_mem_range *r, int *np)
+{
+	int n = *np, out = 0;
+
+	for (int i = 1; i < n; i++) {           /* insertion sort, n small */
+		struct pc_mem_range t = r[i];
+		int j = i - 1;
+
+		while (j >= 0 && r[j].mr_start > t.mr_start) {
+			r[j + 1] = r[j];
+			j--;
+		}
+		r[j + 1] = t;
+	}
+	for (int i = 0; i < n; i++) {
+		if (r[i].mr_start >= r[i].mr_end)
+			continue;
+		if (out > 0 && r[i].mr_start <= r[out - 1].mr_end) {
+			r[out - 1].mr_end = PC_MAX(r[out - 1].mr_end, r[i].mr_end);
+			continue;
+		}
+		r[out++] = r[i];
+	}
+	*np = out;
+}
+
+static uint64_t
+parse_multiboot(uint32_t mbi_pa)
+{
+	const struct pc_multiboot_info *mbi = pc_phys_to_dmap(mbi_pa);
+	uint64_t loader_end = mbi_pa + sizeof(*mbi);
+
+	if (!(mbi->mbi_flags & MBI_FLAG_MMAP))
+		pc_panic("multiboot: no memory map (flags %#x)", mbi->mbi_flags);
+
+	for (uint32_t off = 0; off + 4 <= mbi->mbi_mmap_length;) {
+		const struct pc_multiboot_mmap *e =
+		    pc_phys_to_dmap(mbi->mbi_mmap_addr + off);
+
+		if (pc_map_n < PC_MAX_MAP) {
+			pc_map[pc_map_n].me_start = e->mm_addr;
+			pc_map[pc_map_n].me_end = e->mm_addr + e->mm_len;
+			pc_map[pc_map_n].me_type = e->mm_type;
+			pc_map_n++;
+		}
+		off += e->mm_size + 4;
+	}
+	loader_end = PC_MAX(loader_end,
+	    (uint64_t)mbi->mbi_mmap_addr + mbi->mbi_mmap_length);
+
+	if (mbi->mbi_flags & MBI_FLAG_CMDLINE) {
+		const char *s = pc_phys_to_dmap(mbi->mbi_cmdline);
+		size_t len = strnlen(s, 4096);
+
+		loader_end = PC_MAX(loader_end, mbi->mbi_cmdline + len + 1);
+		/* The loader puts the kernel's own name first; drop it. */
+		while (*s != '\0' && *s != ' ')
+			s++;
+		while (*s == ' ')
+			s++;
+		len = strnlen(s, sizeof(pc_cmdline_buf) - 1);
+		memcpy(pc_cmdline_buf, s, len);
+		pc_cmdline_buf[len] = '\0';
+	}
+	if (mbi->mbi_flags & MBI_FLAG_MODS) {
+		const struct pc_multiboot_mod *m =
+		    pc_phys_to_dmap(mbi->mbi_mods_addr);
+
+		loader_end = PC_MAX(loader_end, (uint64_t)mbi->mbi_mods_addr +
+		    mbi->mbi_mods_count * sizeof(*m));
+		for (uint32_t i = 0; i < mbi->mbi_mods_count; i++)
+			loader_end = PC_MAX(loader_end, (uint64_t)m[i].mod_end);
+	}
+	return loader_end;
+}
+
+const char *
+pc_cmdline(void)
+{
+	return pc_cmdline_buf;
+}
+
+int
+pc_mem_ranges(const struct pc_mem_range **rp)
+{
+	*rp = pc_ram;
+	return pc_ram_n;
+}
+
+int
+pc_page_ranges(const struct pc_mem_range **rp)
+{
+	*rp = pc_managed;
+	return pc_managed_n;
+}
+
+uint64_t
+pc_mem_highest_ram(void)
+{
+	return pc_ram_n > 0 ? pc_ram[pc_ram_n - 1].mr_end : 0;
+}
+
+/* Does [start, end) intersect memory that holds RAM-like contents? */
+static bool
+map_has_ram(uint64_t start, uint64_t end)
+{
+	for (int i = 0; i < pc_map_n; i++) {
+		const struct pc_map_entry *e = &pc_map[i];
+
+		if (e->me_type != MMAP_RAM && e->me_type != MMAP_ACPI_RECLAIM &&
+		    e->me_type != MMAP_ACPI_NVS)
+			continue;
+		if (e->me_start < end && start < e->me_end)
+			return true;
+	}
+	return false;
+}
+
+/* ---------------------------------------------------------------------
+ * Page-frame allocator.
+ * --------------------------------------------------------------------- */
+static bool
+bit_get(uint64_t frame)
+{
+	return (pc_page_bitmap[frame / 64] >> (frame % 64)) & 1;
+}
+
+static void
+bit_set(uint64_t frame, bool v)
+{
+	if (v)
+		pc_page_bitmap[frame / 64] |= 1ULL << (frame % 64);
+	else
+		pc_page_bitmap[frame / 64] &= ~(1ULL << (frame % 64));
+}
+
+bool
+pc_page_managed_p(uint64_t pa)
+{
+	for (int i = 0; i < pc_managed_n; i++) {
+		if (pa >= pc_managed[i].mr_start && pa < pc_managed[i].mr_end)
+			return true;
+	}
+	return false;
+}
+
+bool
+pc_page_free_p(uint64_t pa)
+{
+	return pc_page_managed_p(pa) && bit_get(pa / PC_PAGE_SIZE);
+}
+
+int
+pc_page_alloc(uint64_t *pa)
+{
+	pc_intr_state_t s = pc_intr_disable();
+	int r = -1;
+
+	pc_spin_lock(&pc_page_lock);
+	for (uint64_t n = 0; n <= pc_page_nwords; n++) {
+		uint64_t w = (pc_page_hint + n) % pc_page_nwords;
+
+		if (pc_page_bitmap[w] != 0) {
+			uint64_t frame = w * 64 +
+			    (uint64_t)__builtin_ctzll(pc_page_bitmap[w]);
+
+			bit_set(frame, false);
+			pc_page_nfree--;
+			pc_page_hint = w;
+			*pa = frame * PC_PAGE_SIZE;
+			r = 0;
+			break;
+		}
+	}
+	pc_spin_unlock(&pc_page_lock);
+	pc_intr_restore(s);
+	return r;
+}
+
+void
+pc_page_free(uint64_t pa)
+{
+	pc_intr_state_t s;
+
+	if ((pa & (PC_PAGE_SIZE - 1)) != 0 || !pc_page_managed_p(pa))
+		pc_panic("pc_page_free: pa %#lx is not a managed frame", pa);
+	s = pc_intr_disable();
+	pc_spin_lock(&pc_page_lock);
+	if (bit_get(pa / PC_PAGE_SIZE)) {
+		pc_spin_unlock(&pc_page_lock);
+		pc_intr_restore(s);
+		pc_panic("pc_page_free: pa %#lx freed twice", pa);
+	}
+	bit_set(pa / PC_PAGE_SIZE, true);
+	pc_page_nfree++;
+	pc_spin_unlock(&pc_page_lock);
+	pc_intr_restore(s);
+}
+
+void
+pc_page_counts(uint64_t *total, uint64_t *nfree)
+{
+	if (total != NULL)
+		*total = pc_page_total;
+	if (nfree != NULL)
+		*nfree = __atomic_load_n(&pc_page_nfree, __ATOMIC_RELAXED);
+}
+
+static uint64_t
+alloc_table(void)
+{
+	uint64_t pa;
+
+	if (pc_page_alloc(&pa) != 0)
+		return 0;
+	memset(pc_phys_to_dmap(pa), 0, PC_PAGE_SIZE);
+	return pa;
+}
+
+static void
+allocator_init(uint64_t floor)
+{
+	uint64_t top, bytes;
+	int i;
+
+	for (i = 0; i < pc_ram_n; i++) {
+		uint64_t s = PC_MAX(pc_ram[i].mr_start, floor);
+
+		if (s < pc_ram[i].mr_end) {
+			pc_managed[pc_managed_n].mr_start = s;
+			pc_managed[pc_managed_n].mr_end = pc_ram[i].mr_end;
+			pc_managed_n++;
+		}
+	}
+	if (pc_managed_n == 0)
+		pc_panic("no usable RAM above %#lx", floor);
+	top = pc_managed[pc_managed_n - 1].mr_end;
+	pc_page_nwords = PC_ROUNDUP(top / PC_PAGE_SIZE, 64) / 64;
+	bytes = PC_ROUNDUP(pc_page_nwords * 8, PC_PAGE_SIZE);
+
+	/* The bitmap takes the first pages of the first range that holds it
+	 * and that the boot direct map (low 4 GiB) reaches. */
+	for (i = 0; i < pc_managed_n; i++) {
+		struct pc_mem_range *r = &pc_managed[i];
+
+		if (r->mr_end - r->mr_start > bytes &&
+		    r->mr_start + bytes <= FOUR_GIB) {
+			pc_page_bitmap = pc_phys_to_dmap(r->mr_start);
+			r->mr_start += bytes;
+			break;
+		}
+	}
+	if (pc_page_bitmap == NULL)
+		pc_panic("no room for the page bitmap (%lu bytes)", bytes);
+	memset(pc_page_bitmap, 0, bytes);
+	for (i = 0; i < pc_managed_n; i++) {
+		uint64_t f = pc_managed[i].mr_start / PC_PAGE_SIZE;
+		uint64_t fend = pc_managed[i].mr_end / PC_PAGE_SIZE;
+
+		pc_page_total += fend - f;
+		/* Bit by bit up to a word boundary, then whole words. */
+		for (; f < fend && (f % 64) != 0; f++)
+			bit_set(f, true);
+		for (; f + 64 <= fend; f += 64)
+			pc_page_bitmap[f / 64] = ~0ULL;
+		for (; f < fend; f++)
+			bit_set(f, true);
+	}
+	pc_page_nfree = pc_page_total;
+	pc_page_hint = pc_managed[0].mr_start / PC_PAGE_SIZE / 64;
+}
+
+/* ---------------------------------------------------------------------
+ * Direct map.
+ * --------------------------------------------------------------------- */
+static void
+dmap_build(void)
+{
+	uint64_t top = PC_MAX(FOUR_GIB,
+	    PC_ROUNDUP(pc_mem_highest_ram(), PC_LARGE_PAGE_SIZE));
+	bool huge = pc_cpu_features()->cf_pdpe1gb;
+	uint64_t pdpt_pa, *pdpt, *pd = NULL;
+
+	if (top > 512 * PC_HUGE_PAGE_SIZE) {
+		pc_printf("# pc: direct map limited to 512 GiB\n");
+		top = 512 * PC_HUGE_PAGE_SIZE;
+	}
+	pdpt_pa = alloc_table();
+	PC_ASSERT(pdpt_pa != 0 && pdpt_pa < FOUR_GIB);
+	pdpt = pc_phys_to_dmap(pdpt_pa);
+
+	for (uint64_t pa = 0; pa < top;) {
+		unsigned i3 = (unsigned)(pa >> 30), i2 = (pa >> 21) & 511;
+
+		if (huge && pa >= FOUR_GIB && (pa & (PC_HUGE_PAGE_SIZE - 1)) == 0 &&
+		    pa + PC_HUGE_PAGE_SIZE <= top) {
+			pdpt[i3] = pa | PC_PTE_P | PC_PTE_RW | PC_PTE_PS;
+			pa += PC_HUGE_PAGE_SIZE;
+			continue;
+		}
+		if (pdpt[i3] == 0) {
+			uint64_t pd_pa = alloc_table();
+
+			/* Tables for the first 4 GiB come from low memory,
+			 * which the boot direct map still reaches. */
+			PC_ASSERT(pd_pa != 0 && pd_pa < FOUR_GIB);
+			pdpt[i3] = pd_pa | PC_PTE_P | PC_PTE_RW;
+		}
+		pd = pc_phys_to_dmap(pdpt[i3] & PC_PTE_FRAME);
+		pd[i2] = pa | PC_PTE_P | PC_PTE_RW | PC_PTE_PS |
+		    (map_has_ram(pa, pa + PC_LARGE_PAGE_SIZE) ? 0 :
+		    PC_PTE_PCD | PC_PTE_PWT);
+		pa += PC_LARGE_PAGE_SIZE;
+	}
+	pc_boot_pml4[256] = pdpt_pa | PC_PTE_P | PC_PTE_RW;
+	pc_tlb_flush_local();
+	pc_dmap_top = top;
+}
+
+uint64_t
+pc_dmap_end(void)
+{
+	return pc_dmap_top;
+}
+
+uint64_t
+pc_kvtophys(const void *p)
+{
+	uint64_t va = (uint64_t)(uintptr_t)p;
+
+	/* The kernel window as boot.S maps it: up to the 2 MiB boundary
+	 * after the image. */
+	if (va >= PC_KERNEL_VMA && va - PC_KERNEL_VMA <
+	    PC_ROUNDUP(image_pa(pc_image_end), PC_LARGE_PAGE_SIZE))
+		return va - PC_KERNEL_VMA;
+	if (va >= PC_DMAP_BASE && va - PC_DMAP_BASE < pc_dmap_top)
+		return va - PC_DMAP_BASE;
+	pc_panic("pc_kvtophys: %p is neither kernel image nor direct map", p);
+}
+
+void
+pc_mem_init(uint32_t mbi_pa)
+{
+	uint64_t loader_end, floor;
+
+	loader_end = parse_multiboot(mbi_pa);
+	for (int i = 0; i < pc_map_n; i++) {
+		if (pc_map[i].me_type != MMAP_RAM)
+			continue;
+		pc_ram[pc_ram_n].mr_start =
+		    PC_ROUNDUP(pc_map[i].me_start, PC_PAGE_SIZE);
+		pc_ram[pc_ram_n].mr_end =
+		    PC_ROUNDDOWN(pc_map[i].me_end, PC_PAGE_SIZE);
+		pc_ram_n++;
+	}
+	ranges_sort_merge(pc_ram, &pc_ram_n);
+
+	floor = PC_MAX(ONE_MIB, image_pa(pc_image_end));
+	floor = PC_ROUNDUP(PC_MAX(floor, loader_end), PC_PAGE_SIZE);
+	allocator_init(floor);
+	dmap_build();
+}
+
+/* ---------------------------------------------------------------------
+ * Boot page tables.
+ * --------------------------------------------------------------------- */
+uint64_t
+pc_boot_cr3(void)
+{
+	return image_pa(pc_boot_pml4);
+}
+
+static bool
+canonical_p(uint64_t va)
+{
+	return (uint64_t)((int64_t)(va << 16) >> 16) == va;
+}
+
+/* Walk to the level-1 table for va, creating tables if create is set.
+ * Returns the PTE pointer, or NULL (large page in the way, no memory, or
+ * not mapped when !create). */
+static uint64_t *
+bootpt_walk(uint64_t va, bool create)
+{
+	uint64_t *table = pc_boot_pml4;
+	uint64_t inter = PC_PTE_P | PC_PTE_RW |
+	    (va < 0x0000800000000000ULL ? PC_PTE_US : 0);
+
+	for (int level = 4; level > 1; level--) {
+		uint64_t *e = &table[(va >> (12 + 9 * (level - 1))) & 511];
+
+		if (!(*e & PC_PTE_P)) {
+			uint64_t pa;
+
+			if (!create || (pa = alloc_table()) == 0)
+				return NULL;
+			*e = pa | inter;
+		} else if (*e & PC_PTE_PS) {
+			return NULL;
+		}
+		table = pc_phys_to_dmap(*e & PC_PTE_FRAME);
+	}
+	return &table[(va >> 12) & 511];
+}
+
+int
+pc_bootpt_enter(uint64_t va, uint64_t pa, uint64_t bits)
+{
+	pc_intr_state_t s;
+	uint64_t *pte;
+
+	if (!canonical_p(va))
+		return -1;
+	s = pc_intr_disable();
+	pc_spin_lock(&pc_bootpt_lock);
+	pte = bootpt_walk(va, true);
+	if (pte != NULL) {
+		*pte = (pa & PC_PTE_FRAME) | (bits & ~PC_PTE_FRAME) | PC_PTE_P;
+		pc_invlpg(va);
+	}
+	pc_spin_unlock(&pc_bootpt_lock);
+	pc_intr_restore(s);
+	return pte != NULL ? 0 : -1;
+}
+
+uint64_t
+pc_bootpt_remove(uint64_t va)
+{
+	pc_intr_state_t s;
+	uint64_t *pte, old = 0;
+
+	if (!canonical_p(va))
+		return 0;
+	s = pc_intr_disable();
+	pc_spin_lock(&pc_bootpt_lock);
+	pte = bootpt_walk(va, false);
+	if (pte != NULL) {
+		old = *pte;
+		*pte = 0;
+		pc_invlpg(va);
+	}
+	pc_spin_unlock(&pc_bootpt_lock);
+	pc_intr_restore(s);
+	return old;
+}
+
+uint64_t *
+pc_bootpt_lookup(uint64_t va, int *level)
+{
+	uint64_t *table = pc_boot_pml4;
+
+	for (int l = 4; l >= 1; l--) {
+		uint64_t *e = &table[(va >> (12 + 9 * (l - 1))) & 511];
+
+		*level = l;
+		if (!(*e & PC_PTE_P))
+			return NULL;
+		if (l == 1 || (*e & PC_PTE_PS))
+			return e;
+		table = pc_phys_to_dmap(*e & PC_PTE_FRAME);
+	}
+	return NULL;
+}
+
+void
+pc_mem_drop_identity(void)
+{
+	/* Every CPU runs at its linked address by now; the caller flushes
+	 * all TLBs before anything is mapped at pml4[0] again. */
+	pc_boot_pml4[0] = 0;
+	pc_tlb_flush_local();
+}
+
+void
+pc_mem_setup_user_region(void)
+{
+	struct pc_user_region ur;
+	size_t len = (size_t)(pc_ustub_end - pc_ustub_start);
+
+	PC_ASSERT(len <= PC_PAGE_SIZE);
+	if (pc_page_alloc(&ur.ur_code_pa) != 0 ||
+	    pc_page_alloc(&ur.ur_stack_pa) != 0)
+		pc_panic("no memory for the user region");
+	memset(pc_phys_to_dmap(ur.ur_code_pa), 0xcc, PC_PAGE_SIZE); /* int3 */
+	memcpy(pc_phys_to_dmap(ur.ur_code_pa), pc_ustub_start, len);
+	memset(pc_phys_to_dmap(ur.ur_stack_pa), 0, PC_PAGE_SIZE);
+	ur.ur_code_va = PC_USER_CODE_VA;
+	ur.ur_stack_va = PC_USER_STACK_VA;
+	if (pc_bootpt_enter(ur.ur_code_va, ur.ur_code_pa, PC_PTE_US) != 0 ||
+	    pc_bootpt_enter(ur.ur_stack_va, ur.ur_stack_pa,
+	    PC_PTE_US | PC_PTE_RW) != 0)
+		pc_panic("cannot map the user region");
+	pc_probe_user_init(&ur);
+}
+
+void
+pc_image_layout(struct pc_image_layout *il)
+{
+	il->il_virt_start = (uint64_t)(uintptr_t)pc_image_start;
+	il->il_virt_end = (uint64_t)(uintptr_t)pc_image_end;
+	il->il_phys_start = image_pa(pc_image_start);
+	il->il_phys_end = image_pa(pc_image_end);
+	il->il_text_start = (uint64_t)(uintptr_t)pc_text_start;
+	il->il_text_end = (uint64_t)(uintptr_t)pc_text_end;
+	il->il_rodata_start = (uint64_t)(uintptr_t)pc_rodata_start;
+	il->il_rodata_end = (uint64_t)(uintptr_t)pc_rodata_end;
+	il->il_data_start = (uint64_t)(uintptr_t)pc_data_start;
+	il->il_data_end = (uint64_t)(uintptr_t)pc_data_end;
+	il->il_bss_start = (uint64_t)(uintptr_t)pc_bss_start;
+	il->il_bss_end = (uint64_t)(uintptr_t)pc_bss_end;
+}

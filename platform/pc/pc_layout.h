@@ -1,0 +1,100 @@
+/*
+ * pc_layout.h - memory layout and ABI constants of the pc kernel, shared by
+ * C and assembly.
+ *
+ * Everything in this file is a promise other code relies on: the boot code
+ * builds page tables to match it, the pmap library will map the kernel and
+ * the direct map at the same addresses, and assembly reaches per-CPU fields
+ * through %gs at the offsets below (C checks them with _Static_assert in
+ * pc_internal.h).  Change a value here and you change the platform's ABI.
+ *
+ * Virtual address space (4-level paging, 48-bit addresses):
+ *
+ *   0x0000000000000000  +---------------------------------------------+
+ *                       | during boot only: identity map of the low   |
+ *                       | 4 GiB (2 MiB pages), used by the 32-bit boot|
+ *                       | path and the AP trampoline; removed once all|
+ *                       | APs are up (pc_mem_drop_identity())         |
+ *   0x0000000000400000  | after boot: user stub code page  (U, R/X)   |
+ *   0x0000000000401000  | after boot: user stub stack page (U, R/W)   |
+ *                       | rest of the low half: free for tests/pmap   |
+ *   0x00007fffffffffff  +---------------------------------------------+
+ *                         (non-canonical hole)
+ *   0xffff800000000000  +---------------------------------------------+
+ *                       | direct map: VA = PC_DMAP_BASE + PA          |
+ *                       | covers [0, 4 GiB) and all RAM above 4 GiB;  |
+ *                       | 2 MiB pages (1 GiB above 4 GiB if the CPU   |
+ *                       | has them); WB where RAM, UC elsewhere (MMIO:|
+ *                       | LAPIC, IOAPIC, ...)                         |
+ *                       +---------------------------------------------+
+ *   0xffffffff80000000  | kernel window: VA = PC_KERNEL_VMA + PA for  |
+ *                       | PA in [0, round_up(kernel end, 2 MiB)),     |
+ *                       | 2 MiB pages, read/write/execute             |
+ *   0xffffffff80200000  | kernel image (.text first) loaded at 2 MiB  |
+ *                       +---------------------------------------------+
+ *
+ * No boot page-table entry has the G (global) or XD/NX bit set, and
+ * EFER.NXE, CR4.PGE, CR4.PCIDE, CR4.SMEP and CR4.SMAP are all clear when
+ * pc_main() starts; CR0.WP is set.
+ *
+ * Physical memory below 1 MiB is never handed out by the page allocator.
+ * The AP trampoline is copied to PC_AP_TRAMP_PA during SMP bring-up.
+ */
+#ifndef PC_LAYOUT_H
+#define PC_LAYOUT_H
+
+#ifdef __ASSEMBLER__
+#define PC_U64(x) x
+#else
+#define PC_U64(x) x##ULL
+#endif
+
+/* --- virtual and physical layout --------------------------------------- */
+#define PC_KERNEL_VMA       PC_U64(0xffffffff80000000) /* VA of PA 0 */
+#define PC_KERNEL_LOAD_PA   PC_U64(0x200000)           /* image at 2 MiB */
+#define PC_DMAP_BASE        PC_U64(0xffff800000000000) /* VA of PA 0 */
+#define PC_USER_CODE_VA     PC_U64(0x400000)           /* user stubs */
+#define PC_USER_STACK_VA    PC_U64(0x401000)           /* user stub stack */
+#define PC_AP_TRAMP_PA      PC_U64(0x8000)             /* SIPI vector 0x08 */
+
+#define PC_PAGE_SIZE        4096
+#define PC_LARGE_PAGE_SIZE  PC_U64(0x200000)
+#define PC_HUGE_PAGE_SIZE   PC_U64(0x40000000)
+
+/* --- limits ------------------------------------------------------------- */
+#define PC_MAX_CPUS         16
+#define PC_KSTACK_SIZE      16384   /* per-CPU kernel stack */
+#define PC_ISTACK_SIZE      8192    /* each IST stack */
+
+/* --- GDT selectors (same on every CPU; SYSRET-compatible order) --------- */
+#define PC_SEL_KCODE        0x08
+#define PC_SEL_KDATA        0x10
+#define PC_SEL_UCODE32      0x18    /* placeholder, never loaded */
+#define PC_SEL_UDATA        0x23    /* index 4, RPL 3 */
+#define PC_SEL_UCODE        0x2b    /* index 5, RPL 3 */
+#define PC_SEL_TSS          0x30    /* 16-byte system descriptor */
+#define PC_GDT_ENTRIES      8
+
+/* --- IST slots in the TSS ----------------------------------------------- */
+#define PC_IST_DF           1       /* #DF double fault */
+#define PC_IST_PF           2       /* #PF page fault */
+#define PC_IST_NMI          3       /* NMI and #MC */
+
+/* --- interrupt vectors owned by the platform ---------------------------- */
+#define PC_VEC_FIRST_FREE   0x30    /* pc_intr_register() range ... */
+#define PC_VEC_LAST_FREE    0xef    /* ... inclusive */
+#define PC_VEC_WAKE         0xf0    /* wakes an idle CPU (pc_run_*) */
+#define PC_VEC_SPURIOUS     0xff    /* LAPIC spurious vector */
+
+/* --- per-CPU area offsets reached through %gs --------------------------- */
+#define PC_PCPU_SELF        0       /* struct pc_percpu *   */
+#define PC_PCPU_ID          8       /* uint32_t logical id  */
+#define PC_PCPU_APIC_ID     12      /* uint32_t APIC id     */
+#define PC_PCPU_PROBE_RSP   16      /* probe recovery %rsp (private) */
+#define PC_PCPU_SCRATCH     64      /* start of the scratch area */
+#define PC_PCPU_SCRATCH_SIZE 512
+
+/* --- isa-debug-exit ----------------------------------------------------- */
+#define PC_DEBUG_EXIT_PORT  0xf4
+
+#endif /* PC_LAYOUT_H */

@@ -1,0 +1,259 @@
+/*
+ * probe.c - accesses that may fault, in ring 0 and ring 3.
+ *
+ * Kernel-mode probes (pc_probe_read/write/exec).  With interrupts disabled
+ * the CPU arms its probe state (c_probe_armed, plus the target for exec)
+ * and calls a stub from probe_stubs.S.  If an exception arrives while armed
+ * and its %rip is inside the stubs (or equals the exec target), the trap
+ * handler records vector, error code and CR2 in c_fault, disarms, and
+ * rewrites the frame to resume at pc_probe_recover with the stub's entry
+ * %rsp and %rax = PC_PROBE_FAULT(vector).  Any other exception while armed
+ * (a bug elsewhere) is not claimed and panics as usual; NMI and #MC are
+ * never claimed.  Interrupts are off during the window so no handler can
+ * run, and fault, in between.
+ *
+ * User-mode probes (pc_probe_user_*).  pc_user_call() records a return
+ * point with pc_setjmp, marks the CPU's user probe active, and IRETs to the
+ * matching stub copied to PC_USER_CODE_VA (CPL 3, IF=0, stack in the user
+ * stack page).  The stub ends with a `ud2` at pc_ustub_return (see
+ * probe_stubs.S for why not `int`); a #UD at exactly that address means
+ * the access completed, any other ring-3 exception is the probe's fault.
+ * Either way pc_user_trap() stores the outcome and pc_longjmps back into
+ * pc_user_call(), abandoning the trap frame: TSS.RSP0 was set just below
+ * pc_user_call's frame (pc_user_iret), so the ring-0 entry frame sits on
+ * dead stack.  #PF arrives on its IST stack instead, which is equally dead
+ * after the longjmp.
+ *
+ * Invariants: probes do not nest on a CPU; user probes need the user
+ * region (pc_mem_setup_user_region) mapped in the current page tables.
+ */
+#include "pc_internal.h"
+
+static bool pc_user_ready;
+static struct pc_user_region pc_uregion;
+
+static void
+probe_check_size(int size)
+{
+	if (size != 1 && size != 2 && size != 4 && size != 8)
+		pc_panic("probe: bad access size %d", size);
+}
+
+static void
+probe_arm(struct pc_cpu *c, bool exec, uint64_t target)
+{
+	PC_ASSERT(!c->c_probe_armed);
+	c->c_probe_exec = exec;
+	c->c_probe_exec_target = target;
+	c->c_probe_armed = 1;
+	pc_compiler_barrier();
+}
+
+static void
+probe_disarm(struct pc_cpu *c)
+{
+	pc_compiler_barrier();
+	c->c_probe_armed = 0;
+	c->c_probe_exec = false;
+}
+
+int
+pc_probe_read(uint64_t va, int size, uint64_t *val)
+{
+	pc_intr_state_t s;
+	struct pc_cpu *c;
+	uint64_t v = 0;
+	int r;
+
+	probe_check_size(size);
+	s = pc_intr_disable();
+	c = pc_cpu_self();
+	probe_arm(c, false, 0);
+	r = pc_probe_read_asm(va, size, &v);
+	probe_disarm(c);
+	pc_intr_restore(s);
+	if (r == PC_PROBE_OK && val != NULL)
+		*val = v;
+	return r;
+}
+
+int
+pc_probe_write(uint64_t va, int size, uint64_t val)
+{
+	pc_intr_state_t s;
+	struct pc_cpu *c;
+	int r;
+
+	probe_check_size(size);
+	s = pc_intr_disable();
+	c = pc_cpu_self();
+	probe_arm(c, false, 0);
+	r = pc_probe_write_asm(va, size, val);
+	probe_disarm(c);
+	pc_intr_restore(s);
+	return r;
+}
+
+int
+pc_probe_exec(uint64_t va)
+{
+	pc_intr_state_t s;
+	struct pc_cpu *c;
+	int r;
+
+	s = pc_intr_disable();
+	c = pc_cpu_self();
+	probe_arm(c, true, va);
+	r = pc_probe_exec_asm(va);
+	probe_disarm(c);
+	pc_intr_restore(s);
+	return r;
+}
+
+void
+pc_probe_last_fault(struct pc_fault *f)
+{
+	*f = pc_cpu_self()->c_fault;
+}
+
+static void
+record_fault(struct pc_cpu *c, const struct pc_trapframe *tf)
+{
+	c->c_fault.vector = (int)tf->tf_vector;
+	c->c_fault.error_code = (uint32_t)tf->tf_err;
+	c->c_fault.cr2 = tf->tf_vector == 14 ? pc_read_cr2() : 0;
+	c->c_fault.rip = tf->tf_rip;
+}
+
+bool
+pc_probe_trap(struct pc_trapframe *tf)
+{
+	struct pc_cpu *c = pc_cpu_self();
+	uint64_t rip = tf->tf_rip;
+	bool in_stub, at_target;
+
+	if (!c->c_probe_armed || tf->tf_vector == 2 || tf->tf_vector == 18)
+		return false;
+	in_stub = rip >= (uint64_t)(uintptr_t)pc_probe_stubs_start &&
+	    rip < (uint64_t)(uintptr_t)pc_probe_stubs_end;
+	at_target = c->c_probe_exec && rip == c->c_probe_exec_target;
+	if (!in_stub && !at_target)
+		return false;
+	record_fault(c, tf);
+	tf->tf_rip = (uint64_t)(uintptr_t)pc_probe_recover;
+	tf->tf_rsp = c->c_pub.pcpu_md_private[0];       /* PC_PCPU_PROBE_RSP */
+	tf->tf_rax = (uint64_t)PC_PROBE_FAULT(tf->tf_vector);
+	c->c_probe_armed = 0;
+	return true;
+}
+
+/* ---------------------------------------------------------------------
+ * Ring 3.
+ * --------------------------------------------------------------------- */
+
+void
+pc_probe_user_init(const struct pc_user_region *ur)
+{
+	pc_uregion = *ur;
+	pc_user_ready = true;
+}
+
+void
+pc_user_region(struct pc_user_region *ur)
+{
+	PC_ASSERT(pc_user_ready);
+	*ur = pc_uregion;
+}
+
+static int
+pc_user_call(const char *stub, uint64_t a0, uint64_t a1, uint64_t *out)
+{
+	uint64_t rip = PC_USER_CODE_VA +
+	    (uint64_t)(stub - pc_ustub_start);
+	pc_intr_state_t s;
+	struct pc_cpu *c;
+	int r;
+
+	if (!pc_user_ready)
+		pc_panic("user probe before the user region exists");
+	s = pc_intr_disable();
+	c = pc_cpu_self();
+	PC_ASSERT(!c->c_user_active && !c->c_probe_armed);
+	c->c_user_active = 1;
+	if (pc_setjmp(c->c_user_jb) == 0) {
+		/* TSS.RSP0 is not 8-byte aligned (offset 4); the stub
+		 * stores it with a plain movq, which x86 allows. */
+		pc_user_iret(rip, a0, a1, PC_USER_STACK_VA + PC_PAGE_SIZE,
+		    (char *)&c->c_tss + __builtin_offsetof(struct pc_tss,
+		    tss_rsp));
+	}
+	/* Back from ring 3 through pc_user_trap(). */
+	c = pc_cpu_self();
+	c->c_tss.tss_rsp[0] = c->c_kstack_top;
+	r = c->c_user_result;
+	if (r == PC_PROBE_OK && out != NULL)
+		*out = c->c_user_value;
+	pc_intr_restore(s);
+	return r;
+}
+
+void
+pc_user_trap(struct pc_trapframe *tf)
+{
+	struct pc_cpu *c = pc_cpu_self();
+
+	if (!c->c_user_active)
+		return;
+	c->c_user_active = 0;
+	if (tf->tf_vector == 6 && tf->tf_rip == PC_USER_CODE_VA +
+	    (uint64_t)(pc_ustub_return - pc_ustub_start)) {
+		c->c_user_result = PC_PROBE_OK;
+		c->c_user_value = tf->tf_rdx;
+	} else {
+		record_fault(c, tf);
+		c->c_user_result = PC_PROBE_FAULT(tf->tf_vector);
+	}
+	pc_longjmp(c->c_user_jb, 1);
+}
+
+static const char *
+user_read_stub(int size)
+{
+	switch (size) {
+	case 1: return pc_ustub_read1;
+	case 2: return pc_ustub_read2;
+	case 4: return pc_ustub_read4;
+	default: return pc_ustub_read8;
+	}
+}
+
+static const char *
+user_write_stub(int size)
+{
+	switch (size) {
+	case 1: return pc_ustub_write1;
+	case 2: return pc_ustub_write2;
+	case 4: return pc_ustub_write4;
+	default: return pc_ustub_write8;
+	}
+}
+
+int
+pc_probe_user_read(uint64_t va, int size, uint64_t *val)
+{
+	probe_check_size(size);
+	return pc_user_call(user_read_stub(size), va, 0, val);
+}
+
+int
+pc_probe_user_write(uint64_t va, int size, uint64_t val)
+{
+	probe_check_size(size);
+	return pc_user_call(user_write_stub(size), va, val, NULL);
+}
+
+int
+pc_probe_user_exec(uint64_t va)
+{
+	return pc_user_call(pc_ustub_exec, va, 0, NULL);
+}
