@@ -193,4 +193,6 @@ run: $(B)/bin/pmapsim
 clean:
 	rm -rf build
 
+.SECONDARY:
+
 -include $(shell find build -name '*.d' 2>/dev/null)

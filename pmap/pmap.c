@@ -559,7 +559,7 @@ pmap_kremove(vaddr_t va, vsize_t size)
 void
 pmap_update(pmap_t pm)
 {
-	if (pm != NULL && pm->pm_remove_all) {
+	if (pm != NULL && __atomic_load_n(&pm->pm_remove_all, __ATOMIC_RELAXED)) {
 		pmap_lock(pm);
 		pm->pm_remove_all = false;
 		pmap_unlock(pm);

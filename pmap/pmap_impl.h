@@ -63,6 +63,13 @@
 		    ##__VA_ARGS__, __FILE__, __LINE__);				\
 } while (0)
 
+/* The same, for a helper that checks on behalf of the API function fn. */
+#define PMAP_KASSERTMSG_FN(fn, e, fmt, ...) do {				\
+	if (__predict_false(!(e)))						\
+		pmap_host_panic("%s: " fmt " (%s:%d)", (fn),			\
+		    ##__VA_ARGS__, __FILE__, __LINE__);				\
+} while (0)
+
 #define PMAP_PANIC(fmt, ...)							\
 	pmap_host_panic("%s: " fmt " (%s:%d)", __func__, ##__VA_ARGS__,	\
 	    __FILE__, __LINE__)

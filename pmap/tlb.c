@@ -22,9 +22,9 @@
  *
  * WHO IS SHOT.  The kernel pmap: every CPU.  A user pmap: the CPUs in
  * pm_active, the CPUs whose CR3 holds it.  A CPU joins pm_active before it
- * loads CR3 and leaves only after loading another, with a full fence
- * between the bit and the load; the initiator changes the PTE, fences,
- * then reads pm_active.  Either the initiator sees the CPU, or the CPU's
+ * loads CR3 (a seq_cst fetch_or) and leaves only after loading another;
+ * the initiator changes the PTE, then reads pm_active with a seq_cst
+ * read-modify-write of the same word.  Either the initiator sees the CPU, or the CPU's
  * fresh CR3 load (which flushes) happens after the PTE change.
  *
  * THE PROTOCOL.  Each CPU owns one outgoing request (struct
@@ -54,9 +54,13 @@ targets_of(pmap_t pm)
 {
 	if (pmap_is_kernel(pm))
 		return pmap_all_cpus();
-	/* Order our PTE store before the read of the set (see above). */
-	atomic_thread_fence(memory_order_seq_cst);
-	return atomic_load_explicit(&pm->pm_active, memory_order_relaxed);
+	/*
+	 * Order our PTE store before the read of the set (see above).  A
+	 * read-modify-write, not a fence: it is totally ordered with the
+	 * activating CPU's fetch_or on the same word, which makes the pairing
+	 * plain (and visible to ThreadSanitizer, which ignores fences).
+	 */
+	return atomic_fetch_add_explicit(&pm->pm_active, 0, memory_order_seq_cst);
 }
 
 static void
@@ -97,7 +101,14 @@ pmap_tlb_defer_free(pmap_t pm, vaddr_t va, paddr_t ptp)
 	struct pmap_tlb_batch *b = &pmap_curcpu()->pc_batch;
 	/* Any INVLPG drops the PCID's paging-structure caches; queue one. */
 	pmap_tlb_defer(pm, va);
-	*(paddr_t *)pmap_host_phys_map(ptp) = b->tb_free_head;
+	/*
+	 * Chain it through its own first entry.  Until the flush, a CPU may
+	 * still walk this table through a stale paging-structure cache entry,
+	 * so the store is atomic, and the link (a page address, P clear)
+	 * reads as not-present to such a walk.
+	 */
+	__atomic_store_n((paddr_t *)pmap_host_phys_map(ptp), b->tb_free_head,
+	    __ATOMIC_RELAXED);
 	b->tb_free_head = ptp;
 	b->tb_nfree++;
 }
@@ -206,7 +217,8 @@ pmap_tlb_flush(void)
 	b->tb_full = b->tb_global = b->tb_kernel = false;
 	pmap_host_preempt_enable();
 	while (p != 0) {
-		paddr_t next = *(paddr_t *)pmap_host_phys_map(p);
+		paddr_t next = __atomic_load_n((paddr_t *)pmap_host_phys_map(p),
+		    __ATOMIC_RELAXED);
 		pmap_host_page_free(p);
 		p = next;
 	}

@@ -158,19 +158,19 @@ pmap_kenter_temporary(paddr_t pa, int i)
 static void
 check_qrange(const char *fn, vaddr_t va, int count)
 {
-	PMAP_KASSERTMSG((va & PAGE_MASK) == 0 && count >= 0, "%s: va %#llx count %d",
-	    fn, (unsigned long long)va, count);
+	PMAP_KASSERTMSG_FN(fn, (va & PAGE_MASK) == 0 && count >= 0, "va %#llx count %d",
+	    (unsigned long long)va, count);
 	vaddr_t end = va + (vaddr_t)count * PAGE_SIZE;
 	vaddr_t vstart, vend;
 	pmap_md_virtual_space(&vstart, &vend);
-	PMAP_KASSERTMSG(count == 0 || (va >= vstart && end <= pmap_md_kva_grown()),
-	    "%s: [%#llx, %#llx) is outside the grown kernel virtual space "
-	    "[%#llx, %#llx)", fn, (unsigned long long)va, (unsigned long long)end,
+	PMAP_KASSERTMSG_FN(fn, count == 0 || (va >= vstart && end <= pmap_md_kva_grown()),
+	    "[%#llx, %#llx) is outside the grown kernel virtual space "
+	    "[%#llx, %#llx)", (unsigned long long)va, (unsigned long long)end,
 	    (unsigned long long)vstart, (unsigned long long)pmap_md_kva_grown());
 	for (int i = 0; i < count; i++) {
 		pmap_pte_t e = pmap_pte_load(window_pte(va + (vaddr_t)i * PAGE_SIZE));
-		PMAP_KASSERTMSG(!pmap_pte_valid_p(e) || pmap_pte_kenter_p(e), "%s: va %#llx "
-		    "holds a pmap_enter mapping (pte %#llx)", fn,
+		PMAP_KASSERTMSG_FN(fn, !pmap_pte_valid_p(e) || pmap_pte_kenter_p(e), "va %#llx "
+		    "holds a pmap_enter mapping (pte %#llx)",
 		    (unsigned long long)(va + (vaddr_t)i * PAGE_SIZE), (unsigned long long)e);
 	}
 }
@@ -316,8 +316,8 @@ sf_buf_alloc(struct vm_page *m, int flags)
 static struct sf_buf *
 mapped_sf(struct sf_buf *sf, const char *fn)
 {
-	PMAP_KASSERTMSG(sf >= &sf_bufs[0] && sf < &sf_bufs[PMAP_SFBUF_COUNT],
-	    "%s: %p is not an sf_buf", fn, (void *)sf);
+	PMAP_KASSERTMSG_FN(fn, sf >= &sf_bufs[0] && sf < &sf_bufs[PMAP_SFBUF_COUNT],
+	    "%p is not an sf_buf", (void *)sf);
 	return sf;
 }
 

@@ -424,9 +424,10 @@ pmap_md_sfbuf_va(int i)
 
 /* ---- kernel page tables ---- */
 
-/* Leaf slot for a kernel va at level (allocating tables above it). */
+/* Leaf slot for a kernel va at level (allocating tables above it); with
+ * user, the tables on the way also get U/S. */
 static pmap_pte_t *
-kslot(vaddr_t va, int level)
+kslot_user(vaddr_t va, int level, bool user)
 {
 	pmap_pte_t *t = PMAP_KERNEL->pm_md.md_root;
 	for (int l = AMD64_LVL_PML4; l > level; l--) {
@@ -437,11 +438,21 @@ kslot(vaddr_t va, int level)
 			pmap_pte_swap(s, e);
 			PMAP_CTR_ADD(kptp_pages, 1);
 		}
+		if (user && !(e & PG_US)) {
+			e |= PG_US;
+			pmap_pte_swap(s, e);
+		}
 		PMAP_KASSERTMSG(!pte_leaf_p(e, l), "kernel va %#llx already mapped by a "
 		    "level-%d leaf", (unsigned long long)va, l);
 		t = table_of(e & PG_FRAME);
 	}
 	return &t[amd64_pt_index(va, level)];
+}
+
+static pmap_pte_t *
+kslot(vaddr_t va, int level)
+{
+	return kslot_user(va, level, false);
 }
 
 static void
@@ -480,9 +491,13 @@ map_krange(const struct pmap_krange *kr)
 	PMAP_KASSERTMSG(kr->kr_va >= PMAP_KIMAGE_BASE, "kernel range va %#llx below "
 	    "the kernel-image slot %#llx", (unsigned long long)kr->kr_va,
 	    (unsigned long long)PMAP_KIMAGE_BASE);
+	bool user = (kr->kr_flags & PMAP_KRANGE_USER) != 0;
 	for (vsize_t off = 0; off < kr->kr_size; off += PAGE_SIZE) {
-		pmap_pte_t e = pmap_md_pte_make(kr->kr_pa + off, kr->kr_prot, 0, true);
-		pmap_pte_swap(kslot(kr->kr_va + off, AMD64_LVL_PT),
+		pmap_pte_t e = pmap_md_pte_make(kr->kr_pa + off, kr->kr_prot,
+		    kr->kr_flags & PMAP_CACHE_MASK, true);
+		if (user)
+			e = (e | PG_US) & ~PG_G;
+		pmap_pte_swap(kslot_user(kr->kr_va + off, AMD64_LVL_PT, user),
 		    e | PG_A | PG_D | PTE_WIRED);
 	}
 }

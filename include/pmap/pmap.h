@@ -112,7 +112,12 @@ struct pmap_krange {
 	paddr_t kr_pa;
 	vsize_t kr_size;
 	vm_prot_t kr_prot;
+	u_int kr_flags;			/* cache mode (PMAP_NOCACHE ...), PMAP_KRANGE_USER */
 };
+/* A kernel-half range user mode may reach (a trampoline or vsyscall-style
+ * page): the leaves and the tables above them carry U/S.  Other kernel
+ * leaves stay supervisor-only, since U/S is ANDed across levels. */
+#define PMAP_KRANGE_USER	0x00010000
 
 enum pmap_sfbuf_mode {
 	PMAP_SFBUF_DMAP = 0,		/* sf_buf kva is the direct-map address */

@@ -99,6 +99,24 @@ first_free(uint64_t pa, uint64_t len)
 	return found;
 }
 
+static bool
+in_direct_map(const struct tc_entry *e)
+{
+	if (e->te_kind >= TC_KIND_PSC(AMD64_LVL_PD))
+		return false;	/* page tables are never exempt */
+	uint64_t va = e->te_va;
+	if (va >> 47)
+		va |= 0xffff000000000000ULL;
+	return va >= sim_m.m_dmap_start && va < sim_m.m_dmap_end;
+}
+
+void
+sim_audit_direct_map(uint64_t start, uint64_t end)
+{
+	sim_m.m_dmap_start = start;
+	sim_m.m_dmap_end = end;
+}
+
 static void
 audit_entry(const struct tc_entry *e, void *arg)
 {
@@ -118,7 +136,7 @@ audit_entry(const struct tc_entry *e, void *arg)
 	}
 
 	uint64_t size = psc ? amd64_level_size(e->te_kind - 3) : amd64_level_size(e->te_kind);
-	uint64_t f = first_free(e->te_pa, psc ? SIM_PAGE_SIZE : size);
+	uint64_t f = in_direct_map(e) ? ~0ULL : first_free(e->te_pa, psc ? SIM_PAGE_SIZE : size);
 	if (f != ~0ULL) {
 		report(a, e, psc ? "freed-table" : "freed-page",
 		    "physical page %#" PRIx64 " is free", f);
@@ -222,7 +240,7 @@ static void
 ref_entry(const struct tc_entry *e, void *arg)
 {
 	struct ref_ctx *r = arg;
-	if (r->r_found || !tc_live(r->r_c, e))
+	if (r->r_found || !tc_live(r->r_c, e) || in_direct_map(e))
 		return;
 	bool psc = e->te_kind >= TC_KIND_PSC(AMD64_LVL_PD);
 	uint64_t size = psc ? SIM_PAGE_SIZE : amd64_level_size(e->te_kind);

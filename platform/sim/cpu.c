@@ -175,6 +175,7 @@ sim_init(const struct sim_config *c)
 	}
 	memset(sim_m.m_handlers, 0, sizeof(sim_m.m_handlers));
 	sim_m.m_free_violation = NULL;
+	sim_m.m_dmap_start = sim_m.m_dmap_end = 0;
 	sim_phys_init(c);
 	sim_cpus_init();
 }

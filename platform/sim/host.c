@@ -419,6 +419,7 @@ sim_pmap_boot(const struct sim_pmap_config *c)
 	for (uint64_t i = 0; i < vm_npages; i++)
 		vm_pages[i].phys_addr = i << 12;
 	sim_set_intr_handler(SIM_VEC_SHOOTDOWN, shootdown_handler);
+	sim_audit_direct_map(PMAP_DMAP_BASE, PMAP_DMAP_MAX);
 	sim_run_on(0, boot_cpu0, NULL);
 	for (int i = 1; i < sim_ncpus(); i++)
 		sim_run_on(i, boot_ap, NULL);

@@ -253,6 +253,11 @@ struct sim_audit_report {
  * is changing page tables. Returns r->ok. */
 bool sim_audit(struct sim_audit_report *r);
 
+/* A direct map maps every page of RAM, free or not, by design: TLB entries
+ * for virtual addresses in [start, end) are exempt from the freed-page
+ * rule (they are still checked against the page tables).  Any thread. */
+void sim_audit_direct_map(uint64_t start, uint64_t end);
+
 /* Let the auditor skip the entries of (cpu, pcid) because their owner has
  * arranged for them to be flushed before they can be used again (lazy PCID
  * invalidation).  Cleared by the next load of that PCID. */

@@ -177,6 +177,7 @@ struct sim_machine {
 	uint64_t m_rng;
 
 	sim_intr_handler_t m_handlers[SIM_NVECTORS];
+	uint64_t m_dmap_start, m_dmap_end;	/* exempt from freed-page */
 	void (*m_free_violation)(const char *);
 };
 

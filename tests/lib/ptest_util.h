@@ -86,4 +86,80 @@ on_cpu(int cpu, int (*fn)(void *), void *arg)
 	return c.oc_result;
 }
 
+/* Does s contain sub?  (No libc in portable tests.) */
+static inline bool
+contains(const char *s, const char *sub)
+{
+	for (; *s != '\0'; s++) {
+		const char *a = s, *b = sub;
+		while (*a != '\0' && *b != '\0' && *a == *b) {
+			a++;
+			b++;
+		}
+		if (*b == '\0')
+			return true;
+	}
+	return *sub == '\0';
+}
+
+/* Expect fn(arg) to panic with a message containing each of the given
+ * substrings (NULL-terminated list). */
+static inline void
+expect_panic(const char *name, void (*fn)(void *), void *arg, const char *const *subs)
+{
+	char msg[512];
+	bool panicked = ptest_catch_panic(fn, arg, msg, sizeof(msg));
+	bool all = panicked;
+	for (int i = 0; panicked && subs[i] != NULL; i++)
+		all = all && contains(msg, subs[i]);
+	ok(all, "%s: panics naming the function and the values", name);
+	tap_diag("  %s", panicked ? msg : "(no panic)");
+}
+
+static inline void
+check_pmap_fn(void *p)
+{
+	pmap_check_pmap((pmap_t)p);
+}
+
+static inline void
+check_page_fn(void *p)
+{
+	pmap_check_page((struct vm_page *)p);
+}
+
+/* The consistency walkers as TAP checks (they panic on a violation). */
+static inline bool
+check_pmap_ok(const char *name, pmap_t pm)
+{
+	char msg[512];
+	bool bad = ptest_catch_panic(check_pmap_fn, pm, msg, sizeof(msg));
+	ok(!bad, "%s: every managed PTE has one pv entry, counts exact", name);
+	if (bad)
+		tap_diag("%s", msg);
+	return !bad;
+}
+
+static inline bool
+check_page_ok(const char *name, struct vm_page *pg)
+{
+	char msg[512];
+	bool bad = ptest_catch_panic(check_page_fn, pg, msg, sizeof(msg));
+	ok(!bad, "%s: every pv entry has its PTE", name);
+	if (bad)
+		tap_diag("%s", msg);
+	return !bad;
+}
+
+/* Kernel virtual space for tests: n pages at the start of what
+ * pmap_virtual_space hands out, with page tables. */
+static inline vaddr_t
+test_kva(unsigned n)
+{
+	vaddr_t s, e;
+	pmap_virtual_space(&s, &e);
+	pmap_growkernel(s + (vaddr_t)n * PAGE_SIZE);
+	return s;
+}
+
 #endif

@@ -1,0 +1,163 @@
+/*
+ * sfbuf_test.c - sf_buf(9), in whichever mode the machine booted with (the
+ * simulated machine runs this suite in both): kva and page, reference
+ * counting, SFB_NOWAIT, sleeping until a buffer is freed, SFB_CATCH,
+ * SFB_CPUPRIVATE, and no stale mapping of a page once it is freed.
+ */
+#include "ptest_util.h"
+
+static void
+t_basic(void)
+{
+	struct vm_page *pg = page_with(0x51);
+	struct sf_buf *sf = sf_buf_alloc(pg, 0);
+	ok(sf != NULL, "sf_buf_alloc");
+	ok(sf_buf_page(sf) == pg, "sf_buf_page returns the page");
+	vaddr_t kva = sf_buf_kva(sf);
+	if (ptest_sfbuf_mode() == PMAP_SFBUF_DMAP)
+		is_u64(kva, PMAP_MAP_POOLPAGE(ptest_page_pa(pg)),
+		    "direct-map mode: the kva is the direct-map address");
+	else
+		ok(kva >= PMAP_KVA_BASE && kva < PMAP_KVA_MAX,
+		    "mapped mode: the kva is a kernel window (%#llx)", (unsigned long long)kva);
+	is_u64(peek(kva, 0), 0x51, "reads the page");
+	is_int(ptest_store(kva, 8, 0x52, 0), PTEST_OK, "writes it");
+	is_u64(ptest_phys_read64(ptest_page_pa(pg)), 0x52, "the write reached the page");
+	struct sf_buf *again = sf_buf_alloc(pg, 0);
+	ok(sf_buf_kva(again) == kva, "a second sf_buf of the same page shares the mapping");
+	sf_buf_free(again);
+	is_u64(peek(kva, 0), 0x52, "still mapped while a reference remains");
+	sf_buf_free(sf);
+	pmap_page_protect(pg, VM_PROT_NONE);	/* drops an idle mapping */
+	audit_ok("sf_buf_free + pmap_page_protect(NONE)");
+	ptest_page_free(pg);			/* no TLB may still hold it */
+}
+
+/* Exhaustion (mapped mode only: the direct map never runs out). */
+static struct vm_page *pool[PMAP_SFBUF_COUNT + 1];
+static struct sf_buf *held[PMAP_SFBUF_COUNT];
+static int sleeper_state;		/* __atomic */
+static struct sf_buf *sleeper_got;
+
+static void
+sleeper(void *p)
+{
+	int flags = (int)(uintptr_t)p;
+	__atomic_store_n(&sleeper_state, 1, __ATOMIC_SEQ_CST);
+	sleeper_got = sf_buf_alloc(pool[PMAP_SFBUF_COUNT], flags);
+	__atomic_store_n(&sleeper_state, 2, __ATOMIC_SEQ_CST);
+}
+
+static void
+t_exhaustion(void)
+{
+	if (ptest_sfbuf_mode() != PMAP_SFBUF_MAPPED) {
+		tap_skip(6, "direct-map mode never runs out of sf_bufs");
+		return;
+	}
+	for (int i = 0; i <= PMAP_SFBUF_COUNT; i++)
+		pool[i] = page_with((uint64_t)i);
+	for (int i = 0; i < PMAP_SFBUF_COUNT; i++)
+		held[i] = sf_buf_alloc(pool[i], 0);
+	ok(sf_buf_alloc(pool[PMAP_SFBUF_COUNT], SFB_NOWAIT) == NULL,
+	    "all %d sf_bufs busy: SFB_NOWAIT returns NULL", PMAP_SFBUF_COUNT);
+
+	/* A sleeper on CPU 1 wakes when one is freed. */
+	__atomic_store_n(&sleeper_state, 0, __ATOMIC_SEQ_CST);
+	ptest_run_async(1, sleeper, (void *)(uintptr_t)0);
+	while (__atomic_load_n(&sleeper_state, __ATOMIC_SEQ_CST) != 1)
+		ptest_relax();
+	for (int i = 0; i < 1000; i++)
+		ptest_relax();
+	is_int(__atomic_load_n(&sleeper_state, __ATOMIC_SEQ_CST), 1, "without SFB_NOWAIT the caller sleeps");
+	sf_buf_free(held[0]);
+	ptest_wait(1);
+	ok(sleeper_state == 2 && sleeper_got != NULL &&
+	    sf_buf_page(sleeper_got) == pool[PMAP_SFBUF_COUNT],
+	    "sf_buf_free wakes it and it gets a buffer for its page");
+	held[0] = sleeper_got;
+
+	/* SFB_CATCH: a signal ends the sleep with NULL. */
+	__atomic_store_n(&sleeper_state, 0, __ATOMIC_SEQ_CST);
+	ptest_run_async(2, sleeper, (void *)(uintptr_t)SFB_CATCH);
+	while (__atomic_load_n(&sleeper_state, __ATOMIC_SEQ_CST) != 1)
+		ptest_relax();
+	for (int i = 0; i < 1000; i++)
+		ptest_relax();
+	ptest_signal(2);
+	ptest_wait(2);
+	ok(sleeper_state == 2 && sleeper_got != NULL,
+	    "SFB_CATCH sleeper: the page it wanted is mapped already, no sleep needed");
+	sf_buf_free(sleeper_got);
+
+	/* Ask for a page that has no mapping: pool[0] lost its buffer. */
+	struct vm_page *extra = page_with(0xee);
+	pool[PMAP_SFBUF_COUNT] = extra;
+	__atomic_store_n(&sleeper_state, 0, __ATOMIC_SEQ_CST);
+	ptest_run_async(2, sleeper, (void *)(uintptr_t)SFB_CATCH);
+	while (__atomic_load_n(&sleeper_state, __ATOMIC_SEQ_CST) != 1)
+		ptest_relax();
+	for (int i = 0; i < 1000; i++)
+		ptest_relax();
+	ptest_signal(2);
+	ptest_wait(2);
+	ok(sleeper_state == 2 && sleeper_got == NULL,
+	    "SFB_CATCH: a signal interrupts the sleep and sf_buf_alloc returns NULL");
+	ok(sf_buf_alloc(extra, SFB_NOWAIT) == NULL, "and nothing was allocated meanwhile");
+
+	for (int i = 0; i < PMAP_SFBUF_COUNT; i++)
+		sf_buf_free(held[i]);
+	for (int i = 0; i < PMAP_SFBUF_COUNT; i++) {
+		pmap_page_protect(pool[i], VM_PROT_NONE);
+		ptest_page_free(pool[i]);
+	}
+	pmap_page_protect(extra, VM_PROT_NONE);
+	ptest_page_free(extra);
+}
+
+struct priv_job {
+	struct vm_page *pg;
+	uint64_t val;
+	int r;
+};
+
+static void
+private_use(void *p)
+{
+	struct priv_job *j = p;
+	struct sf_buf *sf = sf_buf_alloc(j->pg, SFB_CPUPRIVATE);
+	j->r = ptest_load(sf_buf_kva(sf), 8, &j->val, 0);
+	sf_buf_free(sf);
+}
+
+static void
+t_cpuprivate(void)
+{
+	/* Many pages through few buffers, each used on one CPU only: the
+	 * mapping must still be right every time. */
+	int bad = 0;
+	struct vm_page *pgs[8];
+	for (int i = 0; i < 8; i++)
+		pgs[i] = page_with(0x700 + (uint64_t)i);
+	for (int round = 0; round < 40; round++) {
+		for (int i = 0; i < 8; i++) {
+			struct priv_job j = { pgs[i], 0, -1 };
+			ptest_run_on((round + i) % ptest_ncpus(), private_use, &j);
+			bad += j.r != PTEST_OK || j.val != 0x700 + (uint64_t)i;
+		}
+	}
+	is_int(bad, 0, "SFB_CPUPRIVATE buffers reused across pages and CPUs always map the "
+	    "right page");
+	audit_ok("SFB_CPUPRIVATE");
+	for (int i = 0; i < 8; i++) {
+		pmap_page_protect(pgs[i], VM_PROT_NONE);
+		ptest_page_free(pgs[i]);
+	}
+}
+
+PTEST_SUITE(sfbuf)
+{
+	t_basic();
+	t_exhaustion();
+	t_cpuprivate();
+}
