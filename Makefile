@@ -147,6 +147,7 @@ check-freestanding: $(FS_OBJS)
 	@echo "freestanding core: OK ($$(nm -u $(FS_DIR)/libpmap-core.o | wc -l) host symbols)"
 
 # ---- running tests ----
+NPROC := $(shell nproc 2>/dev/null || echo 2)
 PROVE := prove --exec '' --timer
 
 .PHONY: all test check check-asan check-tsan check-clang bench clean run
@@ -165,20 +166,20 @@ test: all
 	$(PROVE) $(SIM_TESTS) $(PORTABLE_TESTS) $(MAPPED_NAMES:%=$(B)/tests/portable/%-mapped.t)
 
 check-asan:
-	$(MAKE) VARIANT=asan all
+	$(MAKE) -j$(NPROC) VARIANT=asan all
 	$(call mapped_wrappers,asan)
 	$(PROVE) $(SIM_TEST_NAMES:%=build/asan/tests/sim/%) \
 		$(PORTABLE_NAMES:%=build/asan/tests/portable/%) \
 		$(MAPPED_NAMES:%=build/asan/tests/portable/%-mapped.t)
 
 check-tsan:
-	$(MAKE) VARIANT=tsan $(TSAN_TESTS:%=build/tsan/%)
+	$(MAKE) -j$(NPROC) VARIANT=tsan $(TSAN_TESTS:%=build/tsan/%)
 	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
 		$(PROVE) $(TSAN_TESTS:%=build/tsan/%)
 
 # The whole tree must build warning-free with clang too.
 check-clang:
-	$(MAKE) CC=clang B=build/clang VARIANT=release all
+	$(MAKE) -j$(NPROC) CC=clang B=build/clang VARIANT=release all
 
 check: check-freestanding check-asan check-tsan check-clang
 	@echo "make check: all suites passed"

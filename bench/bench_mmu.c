@@ -5,6 +5,7 @@
  * asserts nothing; compare the lines of one run with each other.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 

@@ -10,9 +10,11 @@
  * --seed=N (PTEST_SEED), --cpus=N (PTEST_CPUS).
  */
 #include <setjmp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ptest.h"
 #include "sim_pmap.h"
@@ -256,9 +258,22 @@ run_suite(void *arg)
 	running->ps_body();
 }
 
+static void
+on_timeout(int sig)
+{
+	static const char msg[] = "Bail out! suite timed out (PTEST_TIMEOUT seconds): "
+	    "a CPU is stuck - deadlock or lost wakeup?\n";
+	(void)sig;
+	(void)!write(1, msg, sizeof(msg) - 1);
+	_exit(1);
+}
+
 int
 ptest_standalone_main(const struct ptest_suite *s, int argc, char **argv)
 {
+	const char *tmo = getenv("PTEST_TIMEOUT");
+	signal(SIGALRM, on_timeout);
+	alarm(tmo != NULL ? (unsigned)atoi(tmo) : 600);
 	const char *mode = getenv("PTEST_SFBUF");
 	const char *seed_env = getenv("PTEST_SEED");
 	const char *cpus_env = getenv("PTEST_CPUS");

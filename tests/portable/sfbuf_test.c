@@ -65,7 +65,7 @@ t_exhaustion(void)
 	/* A sleeper on CPU 1 wakes when one is freed. */
 	__atomic_store_n(&sleeper_state, 0, __ATOMIC_SEQ_CST);
 	ptest_run_async(1, sleeper, (void *)(uintptr_t)0);
-	while (__atomic_load_n(&sleeper_state, __ATOMIC_SEQ_CST) != 1)
+	while (__atomic_load_n(&sleeper_state, __ATOMIC_SEQ_CST) == 0)
 		ptest_relax();
 	for (int i = 0; i < 1000; i++)
 		ptest_relax();
@@ -80,7 +80,7 @@ t_exhaustion(void)
 	/* SFB_CATCH: a signal ends the sleep with NULL. */
 	__atomic_store_n(&sleeper_state, 0, __ATOMIC_SEQ_CST);
 	ptest_run_async(2, sleeper, (void *)(uintptr_t)SFB_CATCH);
-	while (__atomic_load_n(&sleeper_state, __ATOMIC_SEQ_CST) != 1)
+	while (__atomic_load_n(&sleeper_state, __ATOMIC_SEQ_CST) == 0)
 		ptest_relax();
 	for (int i = 0; i < 1000; i++)
 		ptest_relax();
@@ -95,7 +95,7 @@ t_exhaustion(void)
 	pool[PMAP_SFBUF_COUNT] = extra;
 	__atomic_store_n(&sleeper_state, 0, __ATOMIC_SEQ_CST);
 	ptest_run_async(2, sleeper, (void *)(uintptr_t)SFB_CATCH);
-	while (__atomic_load_n(&sleeper_state, __ATOMIC_SEQ_CST) != 1)
+	while (__atomic_load_n(&sleeper_state, __ATOMIC_SEQ_CST) == 0)
 		ptest_relax();
 	for (int i = 0; i < 1000; i++)
 		ptest_relax();
