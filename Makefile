@@ -158,19 +158,23 @@ define mapped_wrappers
 			> build/$(1)/tests/portable/$$n-mapped.t; \
 		chmod +x build/$(1)/tests/portable/$$n-mapped.t; \
 	done
+	@printf '#!/bin/sh\nexec "$$(dirname "$$0")/random_test" --tlb=24 --seed=7 "$$@"\n' \
+		> build/$(1)/tests/portable/random_test-capacity.t
+	@chmod +x build/$(1)/tests/portable/random_test-capacity.t
 endef
+EXTRA_T := $(MAPPED_NAMES:%=%-mapped.t) random_test-capacity.t
 
 # The tests of the current variant.
 test: all
 	$(call mapped_wrappers,$(VARIANT))
-	$(PROVE) $(SIM_TESTS) $(PORTABLE_TESTS) $(MAPPED_NAMES:%=$(B)/tests/portable/%-mapped.t)
+	$(PROVE) $(SIM_TESTS) $(PORTABLE_TESTS) $(EXTRA_T:%=$(B)/tests/portable/%)
 
 check-asan:
 	$(MAKE) -j$(NPROC) VARIANT=asan all
 	$(call mapped_wrappers,asan)
 	$(PROVE) $(SIM_TEST_NAMES:%=build/asan/tests/sim/%) \
 		$(PORTABLE_NAMES:%=build/asan/tests/portable/%) \
-		$(MAPPED_NAMES:%=build/asan/tests/portable/%-mapped.t)
+		$(EXTRA_T:%=build/asan/tests/portable/%)
 
 check-tsan:
 	$(MAKE) -j$(NPROC) VARIANT=tsan $(TSAN_TESTS:%=build/tsan/%)
@@ -181,7 +185,12 @@ check-tsan:
 check-clang:
 	$(MAKE) -j$(NPROC) CC=clang B=build/clang VARIANT=release all
 
-check: check-freestanding check-asan check-tsan check-clang
+.PHONY: check-man
+check-man:
+	@if command -v mandoc >/dev/null; then mandoc -Tlint -Wwarning man/*.[0-9] && \
+		echo "manual pages: OK"; else echo "SKIPPED: mandoc not installed"; fi
+
+check: check-freestanding check-man check-asan check-tsan check-clang
 	@echo "make check: all suites passed"
 
 bench: all

@@ -263,7 +263,7 @@ pmap_enter(pmap_t pm, vaddr_t va, paddr_t pa, vm_prot_t prot, u_int flags)
 	pmap_lock(pm);
 	if (pmap_md_pte_prepare(pm, va, &prep) != 0)
 		goto fail;
-	pmap_pte_t *ptep = pmap_md_pte(pm, va);
+	pmap_pte_t *ptep = prep.pp_ptep;
 	pmap_pte_t opte = ptep != NULL ? pmap_pte_load(ptep) : 0;
 	if (__predict_false(pmap_pte_kenter_p(opte))) {
 		pmap_unlock(pm);
@@ -325,7 +325,7 @@ pmap_enter(pmap_t pm, vaddr_t va, paddr_t pa, vm_prot_t prot, u_int flags)
 			pmap_tlb_defer(pm, va);
 	} else {
 		atomic_fetch_add(&pm->pm_resident, 1);
-		pmap_md_pte_added(pm, va);
+		pmap_md_pte_added(pm, &prep);
 	}
 	if (npp != NULL && !pv_insert(npp, pm, va, pv) && pv != NULL)
 		opv = opv != NULL ? (pv_free(pm, opv), pv) : pv;

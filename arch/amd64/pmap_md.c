@@ -168,7 +168,9 @@ int
 pmap_md_pte_prepare(pmap_t pm, vaddr_t va, struct pmap_ptp_prep *prep)
 {
 	prep->pp_n = 0;
+	prep->pp_ptep = NULL;
 	pmap_pte_t *t = pm->pm_md.md_root;
+	paddr_t tpa = pm->pm_md.md_root_pa;
 	int missing = 0;
 	for (int l = AMD64_LVL_PML4; l > AMD64_LVL_PT; l--) {
 		pmap_pte_t e = pmap_pte_load(&t[amd64_pt_index(va, l)]);
@@ -179,10 +181,14 @@ pmap_md_pte_prepare(pmap_t pm, vaddr_t va, struct pmap_ptp_prep *prep)
 		PMAP_KASSERTMSG(!pte_leaf_p(e, l), "pmap %p va %#llx is inside a "
 		    "large page (level %d entry %#llx)", (void *)pm,
 		    (unsigned long long)va, l, (unsigned long long)e);
-		t = table_of(e & PG_FRAME);
+		tpa = e & PG_FRAME;
+		t = table_of(tpa);
 	}
-	if (missing == 0)
+	if (missing == 0) {
+		prep->pp_ptep = &t[amd64_pt_index(va, AMD64_LVL_PT)];
+		prep->pp_ptpa = tpa;
 		return 0;
+	}
 	PMAP_KASSERTMSG(!pmap_is_kernel(pm), "kernel va %#llx has no page table "
 	    "(pmap_growkernel has grown the kernel to %#llx)",
 	    (unsigned long long)va, (unsigned long long)md_kva_grown);
@@ -237,7 +243,9 @@ pmap_md_pte_commit(pmap_t pm, vaddr_t va, struct pmap_ptp_prep *prep)
 	PMAP_KASSERTMSG(used == prep->pp_n, "pmap %p va %#llx: %d of %d prepared "
 	    "tables used", (void *)pm, (unsigned long long)va, used, prep->pp_n);
 	prep->pp_n = 0;
-	return &t[amd64_pt_index(va, AMD64_LVL_PT)];
+	prep->pp_ptep = &t[amd64_pt_index(va, AMD64_LVL_PT)];
+	prep->pp_ptpa = tpa;
+	return prep->pp_ptep;
 }
 
 /* Physical addresses of the tables on va's path: tpa[l] is the table of
@@ -255,13 +263,11 @@ path_of(pmap_t pm, vaddr_t va, paddr_t tpa[5])
 }
 
 void
-pmap_md_pte_added(pmap_t pm, vaddr_t va)
+pmap_md_pte_added(pmap_t pm, const struct pmap_ptp_prep *prep)
 {
 	if (pmap_is_kernel(pm))
 		return;		/* kernel tables are never freed: no counts */
-	paddr_t tpa[5];
-	path_of(pm, va, tpa);
-	ptp_pp(tpa[AMD64_LVL_PT])->pp_ptp_nvalid++;
+	ptp_pp(prep->pp_ptpa)->pp_ptp_nvalid++;
 }
 
 void

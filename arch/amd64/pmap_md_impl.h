@@ -91,21 +91,25 @@ pmap_pte_clear(pmap_pte_t *p, pmap_pte_t bits)
 struct pmap_ptp_prep {
 	int pp_n;
 	paddr_t pp_pages[3];
+	pmap_pte_t *pp_ptep;		/* the leaf slot, once the tables exist */
+	paddr_t pp_ptpa;		/* the page table holding it */
 };
 
 /* Pointer to the 4 KiB leaf slot of va, or NULL if a table on the way is
  * missing (or va is mapped by a large page). */
 pmap_pte_t *pmap_md_pte(pmap_t pm, vaddr_t va);
 /* Allocate, unlinked, the tables va lacks.  0, or ENOMEM with nothing
- * changed.  pm_lock held. */
+ * changed.  When nothing lacks, prep->pp_ptep is the leaf slot (else NULL
+ * until pmap_md_pte_commit).  pm_lock held. */
 int pmap_md_pte_prepare(pmap_t pm, vaddr_t va, struct pmap_ptp_prep *prep);
 void pmap_md_pte_prepare_abort(struct pmap_ptp_prep *prep);
 /* Link the prepared tables and return va's leaf slot.  pm_lock held. */
 pmap_pte_t *pmap_md_pte_commit(pmap_t pm, vaddr_t va, struct pmap_ptp_prep *prep);
-/* A leaf of va became valid / invalid: keep page-table-page counts; the
- * second frees page-table pages that became empty (deferred through the
- * TLB batch).  pm_lock held. */
-void pmap_md_pte_added(pmap_t pm, vaddr_t va);
+/* The leaf prep points at became valid: count it in its page table.
+ * pm_lock held. */
+void pmap_md_pte_added(pmap_t pm, const struct pmap_ptp_prep *prep);
+/* A leaf of va became invalid: keep counts, and free page-table pages that
+ * became empty (deferred through the TLB batch).  pm_lock held. */
 void pmap_md_pte_removed(pmap_t pm, vaddr_t va);
 /*
  * Iterate leaf slots: the first address >= va and < eva whose page table

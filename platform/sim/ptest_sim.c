@@ -7,7 +7,9 @@
  * references fails the test at that moment.
  *
  * Options (argv or environment): --sfbuf=dmap|mapped (PTEST_SFBUF),
- * --seed=N (PTEST_SEED), --cpus=N (PTEST_CPUS).
+ * --seed=N (PTEST_SEED), --cpus=N (PTEST_CPUS), --tlb=N (PTEST_TLB: a
+ * capacity-limited TLB of N entries per CPU with seeded random eviction,
+ * instead of the strict one), PTEST_TIMEOUT (seconds, default 600).
  */
 #include <setjmp.h>
 #include <signal.h>
@@ -233,6 +235,13 @@ ptest_alloc_count(void)
 	return sim_alloc_count();
 }
 
+int
+ptest_memtype(vaddr_t va)
+{
+	struct sim_xlate x = sim_translate(va, SIM_READ);
+	return x.result == SIM_OK ? (int)x.memtype : -1;
+}
+
 enum pmap_sfbuf_mode
 ptest_sfbuf_mode(void)
 {
@@ -277,7 +286,9 @@ ptest_standalone_main(const struct ptest_suite *s, int argc, char **argv)
 	const char *mode = getenv("PTEST_SFBUF");
 	const char *seed_env = getenv("PTEST_SEED");
 	const char *cpus_env = getenv("PTEST_CPUS");
+	const char *tlb_env = getenv("PTEST_TLB");
 	int ncpus = 4;
+	unsigned tlb = tlb_env != NULL ? (unsigned)atoi(tlb_env) : 0;
 	if (seed_env != NULL)
 		seed = strtoull(seed_env, NULL, 0);
 	if (cpus_env != NULL)
@@ -289,9 +300,11 @@ ptest_standalone_main(const struct ptest_suite *s, int argc, char **argv)
 			seed = strtoull(argv[i] + 7, NULL, 0);
 		else if (strncmp(argv[i], "--cpus=", 7) == 0)
 			ncpus = atoi(argv[i] + 7);
+		else if (strncmp(argv[i], "--tlb=", 6) == 0)
+			tlb = (unsigned)atoi(argv[i] + 6);
 		else {
-			fprintf(stderr, "usage: %s [--sfbuf=dmap|mapped] [--seed=N] [--cpus=N]\n",
-			    argv[0]);
+			fprintf(stderr, "usage: %s [--sfbuf=dmap|mapped] [--seed=N] [--cpus=N] "
+			    "[--tlb=N]\n", argv[0]);
 			return 2;
 		}
 	}
@@ -303,8 +316,13 @@ ptest_standalone_main(const struct ptest_suite *s, int argc, char **argv)
 	c.machine.ncpus = ncpus;
 	c.machine.seed = seed;
 	c.sfbuf_mode = sfbuf_mode;
-	tap_diag("suite %s: %d CPUs, strict TLB, sf_buf %s mode, seed %llu", s->ps_name,
-	    ncpus, sfbuf_mode == PMAP_SFBUF_MAPPED ? "mapped" : "direct-map",
+	if (tlb > 0) {
+		c.machine.tlb_mode = SIM_TLB_CAPACITY;
+		c.machine.tlb_capacity = tlb;
+	}
+	tap_diag("suite %s: %d CPUs, %s TLB, sf_buf %s mode, seed %llu", s->ps_name,
+	    ncpus, tlb > 0 ? "capacity-limited" : "strict",
+	    sfbuf_mode == PMAP_SFBUF_MAPPED ? "mapped" : "direct-map",
 	    (unsigned long long)seed);
 	sim_host_printf_prefix("# ");
 	sim_pmap_boot(&c);

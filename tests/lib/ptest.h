@@ -133,6 +133,11 @@ bool ptest_have_fault_injection(void);
 void ptest_alloc_fail_nth(uint64_t n);
 uint64_t ptest_alloc_count(void);
 
+/* The memory type the MMU applies to va on this CPU (the PAT type:
+ * 0 UC, 1 WC, 4 WT, 5 WP, 6 WB, 7 UC-), or -1 where the machine cannot
+ * tell (real hardware does not report it). */
+int ptest_memtype(vaddr_t va);
+
 /* The sf_buf mode this machine booted the library with. */
 enum pmap_sfbuf_mode ptest_sfbuf_mode(void);
 

@@ -191,6 +191,18 @@ t_cache_modes(void)
 	}
 	is_int(bad, 0, "cache modes: WB default, PMAP_WRITE_BACK, PMAP_NOCACHE (UC), "
 	    "PMAP_WRITE_COMBINE (WC), PMAP_NOCACHE_OVR (UC-)");
+	/* What the MMU makes of them, through the PAT the library programmed. */
+	static const int mt[] = { 6, 6, 0, 1, 7 };	/* WB WB UC WC UC- */
+	ptest_switch(u.us_l);
+	if (ptest_memtype(UVA(0)) < 0) {
+		tap_skip(1, "this machine cannot report memory types");
+	} else {
+		int wrong = 0;
+		for (int i = 0; i < 5; i++)
+			wrong += ptest_memtype(UVA(i)) != mt[i];
+		is_int(wrong, 0, "the MMU applies WB, WB, UC, WC, UC- to those mappings");
+	}
+	ptest_switch(NULL);
 	vaddr_t kva = test_kva(1);
 	pmap_kenter_pa(kva, dev, VM_PROT_READ, PMAP_NOCACHE);
 	struct pmap_mapping_info mi;
