@@ -71,8 +71,6 @@ PORTABLE_TESTS := $(PORTABLE_NAMES:%=$(B)/tests/portable/%)
 # Suites that exercise several CPUs at once: also run under TSan.
 TSAN_TESTS := tests/sim/mmu_test $(filter-out %/caller_errors_test,\
 	$(PORTABLE_NAMES:%=tests/portable/%))
-# Suites run a second time with sf_buf in mapped (no direct map) mode.
-MAPPED_NAMES := sfbuf_test quick_test
 
 TOOLS := $(B)/bin/mmuprobe $(B)/bin/pmapsim
 BENCHES := $(B)/bin/bench_mmu $(B)/bin/bench_pmap
@@ -152,26 +150,29 @@ PROVE := prove --exec '' --timer
 
 .PHONY: all test check check-asan check-tsan check-clang bench clean run
 
-define mapped_wrappers
-	@for n in $(MAPPED_NAMES); do \
-		printf '#!/bin/sh\nexec "$$(dirname "$$0")/%s" --sfbuf=mapped "$$@"\n' $$n \
-			> build/$(1)/tests/portable/$$n-mapped.t; \
-		chmod +x build/$(1)/tests/portable/$$n-mapped.t; \
+# Suites run again in another machine configuration: wrapper scripts
+# named <suite>-<variant>.t that pass the options.
+VARIANT_RUNS := sfbuf_test:mapped:--sfbuf=mapped quick_test:mapped:--sfbuf=mapped \
+	random_test:capacity:--tlb=24 random_test:oldcpu:--old-cpu \
+	kernel_test:oldcpu:--old-cpu protect_test:oldcpu:--old-cpu
+EXTRA_T := $(foreach r,$(VARIANT_RUNS),$(word 1,$(subst :, ,$(r)))-$(word 2,$(subst :, ,$(r))).t)
+define variant_wrappers
+	@for r in $(VARIANT_RUNS); do \
+		n=$${r%%:*}; rest=$${r#*:}; v=$${rest%%:*}; args=$${rest#*:}; \
+		printf '#!/bin/sh\nexec "$$(dirname "$$0")/%s" %s "$$@"\n' $$n "$$args" \
+			> build/$(1)/tests/portable/$$n-$$v.t; \
+		chmod +x build/$(1)/tests/portable/$$n-$$v.t; \
 	done
-	@printf '#!/bin/sh\nexec "$$(dirname "$$0")/random_test" --tlb=24 --seed=7 "$$@"\n' \
-		> build/$(1)/tests/portable/random_test-capacity.t
-	@chmod +x build/$(1)/tests/portable/random_test-capacity.t
 endef
-EXTRA_T := $(MAPPED_NAMES:%=%-mapped.t) random_test-capacity.t
 
 # The tests of the current variant.
 test: all
-	$(call mapped_wrappers,$(VARIANT))
+	$(call variant_wrappers,$(VARIANT))
 	$(PROVE) $(SIM_TESTS) $(PORTABLE_TESTS) $(EXTRA_T:%=$(B)/tests/portable/%)
 
 check-asan:
 	$(MAKE) -j$(NPROC) VARIANT=asan all
-	$(call mapped_wrappers,asan)
+	$(call variant_wrappers,asan)
 	$(PROVE) $(SIM_TEST_NAMES:%=build/asan/tests/sim/%) \
 		$(PORTABLE_NAMES:%=build/asan/tests/portable/%) \
 		$(EXTRA_T:%=build/asan/tests/portable/%)

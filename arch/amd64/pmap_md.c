@@ -395,7 +395,8 @@ void
 pmap_md_invalidate_all(bool global)
 {
 	PMAP_CTR_ADD(full_flushes, 1);
-	if (!global) {
+	if (!global || !(md_features & AMD64_FEAT_PGE)) {
+		/* Without global pages a CR3 reload drops everything. */
 		pmap_host_amd64_lcr3(pmap_host_amd64_rcr3());
 		return;
 	}

@@ -319,6 +319,12 @@ sim_pa_to_vm_page(paddr_t pa)
 	return &vm_pages[pa >> 12];
 }
 
+uint32_t
+sim_pmap_features(void)
+{
+	return host_features;
+}
+
 void
 sim_set_curlwp(struct lwp *l)
 {

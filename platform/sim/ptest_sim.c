@@ -9,7 +9,8 @@
  * Options (argv or environment): --sfbuf=dmap|mapped (PTEST_SFBUF),
  * --seed=N (PTEST_SEED), --cpus=N (PTEST_CPUS), --tlb=N (PTEST_TLB: a
  * capacity-limited TLB of N entries per CPU with seeded random eviction,
- * instead of the strict one), PTEST_TIMEOUT (seconds, default 600).
+ * instead of the strict one), --old-cpu (a CPU without global pages,
+ * INVPCID, NX, 1 GiB pages or PAT), PTEST_TIMEOUT (seconds, default 600).
  */
 #include <setjmp.h>
 #include <signal.h>
@@ -20,6 +21,7 @@
 
 #include "ptest.h"
 #include "sim_pmap.h"
+#include <pmap/amd64_host.h>
 
 static uint64_t seed = 1;
 static enum pmap_sfbuf_mode sfbuf_mode = PMAP_SFBUF_DMAP;
@@ -235,6 +237,18 @@ ptest_alloc_count(void)
 	return sim_alloc_count();
 }
 
+bool
+ptest_have_nx(void)
+{
+	return (sim_pmap_features() & AMD64_FEAT_NX) != 0;
+}
+
+bool
+ptest_have_pat(void)
+{
+	return (sim_pmap_features() & AMD64_FEAT_PAT) != 0;
+}
+
 int
 ptest_memtype(vaddr_t va)
 {
@@ -289,6 +303,7 @@ ptest_standalone_main(const struct ptest_suite *s, int argc, char **argv)
 	const char *tlb_env = getenv("PTEST_TLB");
 	int ncpus = 4;
 	unsigned tlb = tlb_env != NULL ? (unsigned)atoi(tlb_env) : 0;
+	uint32_t nofeat = 0;
 	if (seed_env != NULL)
 		seed = strtoull(seed_env, NULL, 0);
 	if (cpus_env != NULL)
@@ -302,9 +317,13 @@ ptest_standalone_main(const struct ptest_suite *s, int argc, char **argv)
 			ncpus = atoi(argv[i] + 7);
 		else if (strncmp(argv[i], "--tlb=", 6) == 0)
 			tlb = (unsigned)atoi(argv[i] + 6);
+		else if (strcmp(argv[i], "--old-cpu") == 0)
+			nofeat = AMD64_FEAT_PGE | AMD64_FEAT_INVPCID | AMD64_FEAT_PCID |
+			    AMD64_FEAT_1G | AMD64_FEAT_NX | AMD64_FEAT_PAT | AMD64_FEAT_SMEP |
+			    AMD64_FEAT_SMAP;
 		else {
 			fprintf(stderr, "usage: %s [--sfbuf=dmap|mapped] [--seed=N] [--cpus=N] "
-			    "[--tlb=N]\n", argv[0]);
+			    "[--tlb=N] [--old-cpu]\n", argv[0]);
 			return 2;
 		}
 	}
@@ -316,12 +335,14 @@ ptest_standalone_main(const struct ptest_suite *s, int argc, char **argv)
 	c.machine.ncpus = ncpus;
 	c.machine.seed = seed;
 	c.sfbuf_mode = sfbuf_mode;
+	c.clear_features = nofeat;
 	if (tlb > 0) {
 		c.machine.tlb_mode = SIM_TLB_CAPACITY;
 		c.machine.tlb_capacity = tlb;
 	}
-	tap_diag("suite %s: %d CPUs, %s TLB, sf_buf %s mode, seed %llu", s->ps_name,
-	    ncpus, tlb > 0 ? "capacity-limited" : "strict",
+	tap_diag("suite %s: %d CPUs%s, %s TLB, sf_buf %s mode, seed %llu", s->ps_name,
+	    ncpus, nofeat ? " without PGE/INVPCID/NX/1G/PAT" : "",
+	    tlb > 0 ? "capacity-limited" : "strict",
 	    sfbuf_mode == PMAP_SFBUF_MAPPED ? "mapped" : "direct-map",
 	    (unsigned long long)seed);
 	sim_host_printf_prefix("# ");

@@ -36,6 +36,8 @@ void sim_pmap_boot(const struct sim_pmap_config *c);
 void sim_pmap_shutdown(void);
 
 struct vm_page *sim_pa_to_vm_page(paddr_t pa);
+/* The AMD64_FEAT_* bits the simulated CPU reports. */
+uint32_t sim_pmap_features(void);
 
 /* The lwp running on this CPU (NULL: a kernel thread, kernel pmap). */
 void sim_set_curlwp(struct lwp *l);

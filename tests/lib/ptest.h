@@ -133,6 +133,11 @@ bool ptest_have_fault_injection(void);
 void ptest_alloc_fail_nth(uint64_t n);
 uint64_t ptest_alloc_count(void);
 
+/* CPU features that change what a mapping can express: without NX every
+ * readable page is executable; without PAT there is no write combining. */
+bool ptest_have_nx(void);
+bool ptest_have_pat(void);
+
 /* The memory type the MMU applies to va on this CPU (the PAT type:
  * 0 UC, 1 WC, 4 WT, 5 WP, 6 WB, 7 UC-), or -1 where the machine cannot
  * tell (real hardware does not report it). */

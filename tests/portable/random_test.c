@@ -119,6 +119,7 @@ op_enter(void)
 	int p = (int)rnd(NPM), s = (int)rnd(NSLOT);
 	int page = rnd(16) == 0 ? DEVICE : (int)rnd(NPAGE);
 	bool w = rnd(2), x = rnd(3) == 0, wired = rnd(4) == 0;
+	bool xm = x || !ptest_have_nx();	/* without NX, readable is executable */
 	vm_prot_t prot = VM_PROT_READ | (w ? VM_PROT_WRITE : 0) | (x ? VM_PROT_EXECUTE : 0);
 	u_int access = 0;
 	if (rnd(2))
@@ -129,7 +130,7 @@ op_enter(void)
 	int r = pmap_enter(us[p].us_pm, slot_va(s), pa, prot, access | (wired ? PMAP_WIRED : 0));
 	if (r != 0)
 		fail("pmap_enter failed", r, 0);
-	M.m[p][s] = (struct mslot){ page, w, x, wired };
+	M.m[p][s] = (struct mslot){ page, w, xm, wired };
 	if (page != DEVICE) {
 		if (access)
 			M.ref[page] = true;
@@ -188,7 +189,7 @@ op_protect(void)
 			m->page = NONE;
 		} else {
 			m->w = m->w && (prot & VM_PROT_WRITE);
-			m->x = m->x && (prot & VM_PROT_EXECUTE);
+			m->x = m->x && ((prot & VM_PROT_EXECUTE) || !ptest_have_nx());
 		}
 	}
 	M.pending = true;
@@ -209,7 +210,7 @@ op_page_protect(void)
 				m->page = NONE;
 			} else {
 				m->w = m->w && (prot & VM_PROT_WRITE);
-				m->x = m->x && (prot & VM_PROT_EXECUTE);
+				m->x = m->x && ((prot & VM_PROT_EXECUTE) || !ptest_have_nx());
 			}
 		}
 	M.pending = false;	/* it flushed everything this CPU had queued */
