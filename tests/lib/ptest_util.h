@@ -64,6 +64,66 @@ page_with(uint64_t pattern)
 	return pg;
 }
 
+/*
+ * One access made on another CPU, as a given lwp (its pmap activated
+ * there first).  kind: ACC_READ, ACC_WRITE (stores wval), ACC_FETCH.
+ */
+enum { ACC_READ = 0, ACC_WRITE = 1, ACC_FETCH = 2 };
+
+struct access {
+	struct lwp *a_l;
+	vaddr_t a_va;
+	int a_kind;
+	unsigned a_flags;	/* PTEST_USER or 0 */
+	uint64_t a_wval;	/* value a write stores */
+	int a_result;		/* PTEST_OK / PTEST_PF / PTEST_GP */
+	uint64_t a_val;		/* value a read returned */
+	uint32_t a_code;	/* page-fault error code */
+};
+
+static inline void
+access_run(void *p)
+{
+	struct access *a = p;
+	ptest_switch(a->a_l);
+	switch (a->a_kind) {
+	case ACC_READ: a->a_result = ptest_load(a->a_va, 8, &a->a_val, a->a_flags); break;
+	case ACC_WRITE: a->a_result = ptest_store(a->a_va, 8, a->a_wval, a->a_flags); break;
+	default: a->a_result = ptest_fetch(a->a_va, a->a_flags); break;
+	}
+	a->a_code = a->a_result == PTEST_PF ? ptest_last_fault().pf_code : 0;
+}
+
+static inline struct access
+access_on(int cpu, struct lwp *l, vaddr_t va, int kind, unsigned flags, uint64_t wval)
+{
+	struct access a = { l, va, kind, flags, wval, -1, 0, 0 };
+	ptest_run_on(cpu, access_run, &a);
+	return a;
+}
+
+/* A user-mode access on cpu; returns PTEST_OK / PTEST_PF. */
+static inline int
+uaccess(int cpu, struct lwp *l, vaddr_t va, int kind)
+{
+	return access_on(cpu, l, va, kind, PTEST_USER, 0x77).a_result;
+}
+
+static inline void
+park_fn(void *p)
+{
+	(void)p;
+	ptest_switch(NULL);
+}
+
+/* Every CPU back to a kernel thread (kernel pmap). */
+static inline void
+park_all(void)
+{
+	for (int c = 0; c < ptest_ncpus(); c++)
+		ptest_run_on(c, park_fn, NULL);
+}
+
 /* Run fn(arg) on cpu and return its int result through a small box. */
 struct on_cpu_call {
 	int (*oc_fn)(void *);

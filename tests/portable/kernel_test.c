@@ -7,13 +7,6 @@
 #include "ptest_util.h"
 
 static void
-park(void *p)
-{
-	(void)p;
-	ptest_switch(NULL);
-}
-
-static void
 t_kenter(void)
 {
 	vaddr_t kva = test_kva(4);
@@ -75,21 +68,6 @@ t_wired(void)
 	ptest_page_free(pg);
 }
 
-struct kread {
-	struct lwp *l;
-	vaddr_t va;
-	uint64_t v;
-	int r;
-};
-
-static void
-kread_on(void *p)
-{
-	struct kread *k = p;
-	ptest_switch(k->l);
-	k->r = ptest_load(k->va, 8, &k->v, 0);
-}
-
 static void
 t_growkernel(void)
 {
@@ -111,16 +89,14 @@ t_growkernel(void)
 	/* ... sees the new kernel page tables, on every CPU. */
 	int bad = 0;
 	for (int c = 0; c < ptest_ncpus(); c++) {
-		struct kread k = { u.us_l, far, 0, -1 };
-		ptest_run_on(c, kread_on, &k);
-		bad += k.r != PTEST_OK || k.v != 0x6060;
+		struct access a = access_on(c, u.us_l, far, ACC_READ, 0, 0);
+		bad += a.a_result != PTEST_OK || a.a_val != 0x6060;
 	}
 	is_int(bad, 0, "a mapping in newly grown KVA is visible through an older user pmap "
 	    "on every CPU");
 	pmap_kremove(far, PAGE_SIZE);
 	pmap_update(pmap_kernel());
-	for (int c = 0; c < ptest_ncpus(); c++)
-		ptest_run_on(c, park, NULL);
+	park_all();
 	uspace_free(&u);
 	ptest_page_free(pg);
 }

@@ -12,36 +12,10 @@
  */
 #include "ptest_util.h"
 
-struct acc {
-	struct lwp *l;
-	vaddr_t va;
-	bool write;
-	int result;
-};
-
-static void
-access_on(void *p)
-{
-	struct acc *a = p;
-	ptest_switch(a->l);
-	uint64_t v;
-	a->result = a->write ? ptest_store(a->va, 8, 0x5a5a, PTEST_USER)
-			     : ptest_load(a->va, 8, &v, PTEST_USER);
-}
-
 static int
 access_from(int cpu, struct lwp *l, vaddr_t va, bool write)
 {
-	struct acc a = { l, va, write, -1 };
-	ptest_run_on(cpu, access_on, &a);
-	return a.result;
-}
-
-static void
-park_kernel(void *p)
-{
-	(void)p;
-	ptest_switch(NULL);
+	return uaccess(cpu, l, va, write ? ACC_WRITE : ACC_READ);
 }
 
 static void
@@ -84,7 +58,7 @@ t_basic(void)
 	ok(!pmap_is_modified(pg) && pmap_is_referenced(pg),
 	    "access type READ seeds referenced only");
 
-	ptest_run_on(1, park_kernel, NULL);
+	park_all();
 	uspace_free(&u);
 	ptest_page_free(pg);
 }
@@ -130,8 +104,7 @@ t_clear_modify_remote(void)
 	is_int(misses, 0, "after pmap_clear_reference, a read on another CPU marks the "
 	    "page referenced again");
 
-	for (int c = 1; c < ptest_ncpus(); c++)
-		ptest_run_on(c, park_kernel, NULL);
+	park_all();
 	uspace_free(&u);
 	ptest_page_free(pg);
 }
@@ -155,8 +128,7 @@ t_shared_page(void)
 	check_page_ok("shared page", pg);
 	check_pmap_ok("pmap A", a.us_pm);
 	check_pmap_ok("pmap B", b.us_pm);
-	ptest_run_on(1, park_kernel, NULL);
-	ptest_run_on(2, park_kernel, NULL);
+	park_all();
 	uspace_free(&a);
 	uspace_free(&b);
 	ptest_page_free(pg);

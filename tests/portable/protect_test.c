@@ -5,37 +5,13 @@
  */
 #include "ptest_util.h"
 
-struct job {
-	struct lwp *l;
-	vaddr_t va;
-	int op;			/* 0 read, 1 write, 2 fetch */
-	unsigned flags;
-	int result;
-	uint32_t code;
-};
-
-static void
-job_run(void *p)
-{
-	struct job *j = p;
-	ptest_switch(j->l);
-	uint64_t v;
-	switch (j->op) {
-	case 0: j->result = ptest_load(j->va, 8, &v, j->flags); break;
-	case 1: j->result = ptest_store(j->va, 8, 0x77, j->flags); break;
-	default: j->result = ptest_fetch(j->va, j->flags); break;
-	}
-	j->code = j->result == PTEST_PF ? ptest_last_fault().pf_code : 0;
-}
-
 static int
 on(int cpu, struct lwp *l, vaddr_t va, int op, uint32_t *code)
 {
-	struct job j = { l, va, op, PTEST_USER, -1, 0 };
-	ptest_run_on(cpu, job_run, &j);
+	struct access a = access_on(cpu, l, va, op, PTEST_USER, 0x77);
 	if (code != NULL)
-		*code = j.code;
-	return j.result;
+		*code = a.a_code;
+	return a.a_result;
 }
 
 /* Every CPU but 0 does op at va; count those whose result differs. */
@@ -46,20 +22,6 @@ all_cpus(struct lwp *l, vaddr_t va, int op, int want)
 	for (int c = 1; c < ptest_ncpus(); c++)
 		bad += on(c, l, va, op, NULL) != want;
 	return bad;
-}
-
-static void
-park(void *p)
-{
-	(void)p;
-	ptest_switch(NULL);
-}
-
-static void
-park_all(void)
-{
-	for (int c = 0; c < ptest_ncpus(); c++)
-		ptest_run_on(c, park, NULL);
 }
 
 static void

@@ -174,6 +174,18 @@ op_remove_all_base(void)
 	M.pending = true;
 }
 
+/* The model's pmap_protect / pmap_page_protect on one slot. */
+static void
+model_restrict(struct mslot *m, vm_prot_t prot)
+{
+	if ((prot & (VM_PROT_READ | VM_PROT_EXECUTE)) == 0) {
+		m->page = NONE;
+		return;
+	}
+	m->w = m->w && (prot & VM_PROT_WRITE);
+	m->x = m->x && ((prot & VM_PROT_EXECUTE) || !ptest_have_nx());
+}
+
 static void
 op_protect(void)
 {
@@ -182,15 +194,8 @@ op_protect(void)
 	vm_prot_t prot = (vm_prot_t)rnd(8);
 	for (int s = a; s < b; s++) {
 		pmap_protect(us[p].us_pm, slot_va(s), slot_va(s) + PAGE_SIZE, prot);
-		struct mslot *m = &M.m[p][s];
-		if (m->page == NONE)
-			continue;
-		if ((prot & (VM_PROT_READ | VM_PROT_EXECUTE)) == 0) {
-			m->page = NONE;
-		} else {
-			m->w = m->w && (prot & VM_PROT_WRITE);
-			m->x = m->x && ((prot & VM_PROT_EXECUTE) || !ptest_have_nx());
-		}
+		if (M.m[p][s].page != NONE)
+			model_restrict(&M.m[p][s], prot);
 	}
 	M.pending = true;
 }
@@ -202,17 +207,9 @@ op_page_protect(void)
 	vm_prot_t prot = (vm_prot_t)rnd(8);
 	pmap_page_protect(pages[page], prot);
 	for (int p = 0; p < NPM; p++)
-		for (int s = 0; s < NSLOT; s++) {
-			struct mslot *m = &M.m[p][s];
-			if (m->page != page)
-				continue;
-			if ((prot & (VM_PROT_READ | VM_PROT_EXECUTE)) == 0) {
-				m->page = NONE;
-			} else {
-				m->w = m->w && (prot & VM_PROT_WRITE);
-				m->x = m->x && ((prot & VM_PROT_EXECUTE) || !ptest_have_nx());
-			}
-		}
+		for (int s = 0; s < NSLOT; s++)
+			if (M.m[p][s].page == page)
+				model_restrict(&M.m[p][s], prot);
 	M.pending = false;	/* it flushed everything this CPU had queued */
 }
 
@@ -274,28 +271,6 @@ update(void)
 	}
 }
 
-struct acc {
-	struct lwp *l;
-	vaddr_t va;
-	int kind;		/* 0 read, 1 write, 2 fetch */
-	unsigned flags;
-	uint64_t wval;
-	int r;
-	uint64_t v;
-};
-
-static void
-acc_on(void *arg)
-{
-	struct acc *a = arg;
-	ptest_switch(a->l);
-	switch (a->kind) {
-	case 0: a->r = ptest_load(a->va, 8, &a->v, a->flags); break;
-	case 1: a->r = ptest_store(a->va, 8, a->wval, a->flags); break;
-	default: a->r = ptest_fetch(a->va, a->flags); break;
-	}
-}
-
 static void
 op_access(void)
 {
@@ -305,33 +280,33 @@ op_access(void)
 	if (rnd(5) == 0) {
 		/* A kernel slot, read from a CPU running some user pmap. */
 		int k = (int)rnd(NKSLOT), p = (int)rnd(NPM);
-		struct acc a = { us[p].us_l, kbase + (vaddr_t)k * PAGE_SIZE, 0, 0, 0, -1, 0 };
-		ptest_run_on(cpu, acc_on, &a);
+		struct access a = access_on(cpu, us[p].us_l, kbase + (vaddr_t)k * PAGE_SIZE,
+		    ACC_READ, 0, 0);
 		M.cpu_pm[cpu] = p;
-		if (M.kslot[k] == NONE ? a.r != PTEST_PF : (a.r != PTEST_OK || a.v != tag(M.kslot[k])))
-			fail("kernel slot access", a.r, M.kslot[k]);
+		if (M.kslot[k] == NONE ? a.a_result != PTEST_PF
+				       : (a.a_result != PTEST_OK || a.a_val != tag(M.kslot[k])))
+			fail("kernel slot access", a.a_result, M.kslot[k]);
 		return;
 	}
 	int p = (int)rnd(NPM), s = (int)rnd(NSLOT), kind = (int)rnd(3);
 	struct mslot *m = &M.m[p][s];
 	if (m->page == DEVICE)
 		return;		/* device memory holds no tag */
-	struct acc a = { us[p].us_l, slot_va(s), kind, PTEST_USER,
-		m->page != NONE ? tag(m->page) : 0, -1, 0 };
-	ptest_run_on(cpu, acc_on, &a);
+	struct access a = access_on(cpu, us[p].us_l, slot_va(s), kind, PTEST_USER,
+	    m->page != NONE ? tag(m->page) : 0);
 	M.cpu_pm[cpu] = p;
 	bool allowed = m->page != NONE && (kind == 0 || (kind == 1 && m->w) || (kind == 2 && m->x));
 	if (!allowed) {
-		if (a.r != PTEST_PF)
-			fail("access should fault", a.r, PTEST_PF);
+		if (a.a_result != PTEST_PF)
+			fail("access should fault", a.a_result, PTEST_PF);
 		return;
 	}
-	if (a.r != PTEST_OK) {
-		fail("access should succeed", a.r, PTEST_OK);
+	if (a.a_result != PTEST_OK) {
+		fail("access should succeed", a.a_result, PTEST_OK);
 		return;
 	}
-	if (kind == 0 && a.v != tag(m->page))
-		fail("read the wrong page", (long)a.v, (long)tag(m->page));
+	if (kind == ACC_READ && a.a_val != tag(m->page))
+		fail("read the wrong page", (long)a.a_val, (long)tag(m->page));
 	M.ref[m->page] = true;
 	if (kind == 1)
 		M.mod[m->page] = true;
@@ -364,13 +339,6 @@ check_step(void)
 		fail("consistency walker", 0, 0);
 		tap_diag("%s", msg);
 	}
-}
-
-static void
-park(void *arg)
-{
-	(void)arg;
-	ptest_switch(NULL);
 }
 
 static void
@@ -418,8 +386,7 @@ run_seed(uint64_t seed, long nsteps)
 	}
 
 	/* Tear down: everything must come back. */
-	for (int c = 0; c < ptest_ncpus(); c++)
-		ptest_run_on(c, park, NULL);
+	park_all();
 	for (int k = 0; k < NKSLOT; k++)
 		if (M.kslot[k] != NONE)
 			pmap_kremove(kbase + (vaddr_t)k * PAGE_SIZE, PAGE_SIZE);
