@@ -191,7 +191,11 @@ check-man:
 	@if command -v mandoc >/dev/null; then mandoc -Tlint -Wwarning man/*.[0-9] && \
 		echo "manual pages: OK"; else echo "SKIPPED: mandoc not installed"; fi
 
-check: check-freestanding check-man check-asan check-tsan check-clang
+# ---- the real machine (platform/pc): pc-portable, mmu-diff, ... ----
+include platform/pc/pc.mk
+
+check: check-freestanding check-man check-asan check-tsan check-clang \
+		pc-portable pc-mmu-diff-check
 	@echo "make check: all suites passed"
 
 bench: all

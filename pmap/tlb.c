@@ -210,13 +210,15 @@ pmap_tlb_flush(void)
 	}
 	/* Every CPU that could reach them has invalidated: free the tables. */
 	paddr_t p = b->tb_free_head;
+	unsigned nfree = b->tb_nfree;
 	b->tb_free_head = 0;
 	b->tb_nfree = 0;
 	b->tb_targets = 0;
 	b->tb_nva = 0;
 	b->tb_full = b->tb_global = b->tb_kernel = false;
 	pmap_host_preempt_enable();
-	while (p != 0) {
+	/* Counted, not NULL-terminated: physical page 0 is a page like any. */
+	while (nfree-- > 0) {
 		paddr_t next = __atomic_load_n((paddr_t *)pmap_host_phys_map(p),
 		    __ATOMIC_RELAXED);
 		pmap_host_page_free(p);

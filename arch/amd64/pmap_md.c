@@ -462,29 +462,33 @@ kslot(vaddr_t va, int level)
 	return kslot_user(va, level, false);
 }
 
+/*
+ * The direct map covers exactly the RAM segments: 1 GiB leaves where a
+ * whole aligned gigabyte is RAM, 2 MiB leaves where a whole aligned 2 MiB
+ * is, 4 KiB leaves at ragged edges - so no hole between segments (device
+ * memory, ROM) is ever mapped write-back by the direct map.
+ */
 static void
 map_dmap_segment(paddr_t start, paddr_t end)
 {
 	bool big = (md_features & AMD64_FEAT_1G) != 0;
-	paddr_t pa = start & ~(AMD64_NBPD - 1);
 	PMAP_KASSERTMSG(end <= PMAP_DMAP_MAX - PMAP_DMAP_BASE, "segment end %#llx "
 	    "beyond the %d-slot direct map", (unsigned long long)end, PMAP_DMAP_SLOTS);
-	pmap_pte_t bits = PG_P | PG_RW | PG_A | PG_D | PG_PS |
+	pmap_pte_t bits = PG_P | PG_RW | PG_A | PG_D |
 	    ((md_features & AMD64_FEAT_NX) ? PG_XD : 0) |
 	    ((md_features & AMD64_FEAT_PGE) ? PG_G : 0);
+	paddr_t pa = start & ~(paddr_t)PAGE_MASK;
 	while (pa < end) {
 		vaddr_t va = PMAP_DMAP_BASE + pa;
-		if (big && (pa & (AMD64_NBPDP - 1)) == 0 && pa + AMD64_NBPDP <= end) {
-			pmap_pte_t *s = kslot(va, AMD64_LVL_PDPT);
-			if (!(pmap_pte_load(s) & PG_P))
-				pmap_pte_swap(s, pa | bits);
-			pa += AMD64_NBPDP;
-			continue;
-		}
-		pmap_pte_t *s = kslot(va, AMD64_LVL_PD);
+		int level = AMD64_LVL_PT;
+		if (big && (pa & (AMD64_NBPDP - 1)) == 0 && pa + AMD64_NBPDP <= end)
+			level = AMD64_LVL_PDPT;
+		else if ((pa & (AMD64_NBPD - 1)) == 0 && pa + AMD64_NBPD <= end)
+			level = AMD64_LVL_PD;
+		pmap_pte_t *s = kslot(va, level);
 		if (!(pmap_pte_load(s) & PG_P))
-			pmap_pte_swap(s, pa | bits);
-		pa += AMD64_NBPD;
+			pmap_pte_swap(s, pa | bits | (level > AMD64_LVL_PT ? PG_PS : 0));
+		pa += amd64_level_size(level);
 	}
 }
 
@@ -555,6 +559,8 @@ pmap_md_bootstrap(const struct pmap_bootinfo *bi)
 void
 pmap_md_cpu_init(void)
 {
+	/* Kernel write protection relies on supervisor writes honouring R/W. */
+	pmap_host_amd64_lcr0(pmap_host_amd64_rcr0() | CR0_WP);
 	if (md_features & AMD64_FEAT_PAT)
 		pmap_host_amd64_wrmsr(MSR_PAT, PAT_LIBPMAP);
 	if (md_features & AMD64_FEAT_NX)

@@ -3,9 +3,11 @@
  *
  * Mode: x2APIC (MSR interface) whenever CPUID.1:ECX.x2APIC says the CPU
  * has it, decided once on CPU 0 and applied by every CPU in
- * pc_lapic_init(); otherwise xAPIC through its MMIO page, reached through
- * the direct map, whose 2 MiB chunk around the APIC base contains no RAM
- * and is therefore mapped uncached (mem.c).
+ * pc_lapic_init(); otherwise xAPIC through its MMIO page, mapped uncached
+ * at PC_LAPIC_VA in the kernel half of the boot tables (not through the
+ * direct map: a pmap that takes over builds its direct map from RAM only,
+ * and must be able to map this one page at the same address,
+ * pc_lapic_mmio_page()).
  *
  * Only what the platform needs is set up: software enable with the
  * spurious vector, TPR 0, LVT timer and error masked.  LINT0/LINT1 keep the
@@ -23,6 +25,7 @@
 
 bool pc_lapic_x2apic;
 static volatile uint32_t *pc_lapic_mmio;
+static uint64_t pc_lapic_pa;
 static uint64_t pc_tsc_freq;
 
 /* Register offsets as in the xAPIC MMIO page; x2APIC MSR = 0x800 + off/16. */
@@ -60,8 +63,24 @@ lapic_write(uint32_t reg, uint32_t v)
 void
 pc_lapic_set_base(uint64_t pa)
 {
-	if (pa != 0)
-		pc_lapic_mmio = pc_phys_to_dmap(pa);
+	if (pa == 0 || pa == pc_lapic_pa)
+		return;
+	/* Boot CPU only, before the APs run: a local invalidation is enough. */
+	if (pc_bootpt_enter(PC_LAPIC_VA, pa, PC_PTE_RW | PC_PTE_PCD |
+	    PC_PTE_PWT) != 0)
+		pc_panic("cannot map the local APIC at %#lx", pa);
+	pc_lapic_pa = pa;
+	pc_lapic_mmio = (volatile uint32_t *)(uintptr_t)PC_LAPIC_VA;
+}
+
+bool
+pc_lapic_mmio_page(uint64_t *va, uint64_t *pa)
+{
+	if (pc_lapic_x2apic || pc_lapic_mmio == NULL)
+		return false;
+	*va = PC_LAPIC_VA;
+	*pa = pc_lapic_pa;
+	return true;
 }
 
 void

@@ -299,6 +299,40 @@ pc_page_free(uint64_t pa)
 	pc_intr_restore(s);
 }
 
+int
+pc_page_alloc_contig(uint64_t npages, uint64_t *pa)
+{
+	pc_intr_state_t s;
+	int r = -1;
+
+	if (npages == 0)
+		return -1;
+	s = pc_intr_disable();
+	pc_spin_lock(&pc_page_lock);
+	for (int i = 0; i < pc_managed_n && r != 0; i++) {
+		uint64_t f = pc_managed[i].mr_start / PC_PAGE_SIZE;
+		uint64_t fend = pc_managed[i].mr_end / PC_PAGE_SIZE;
+		uint64_t run = 0;
+
+		for (; f < fend; f++) {
+			run = bit_get(f) ? run + 1 : 0;
+			if (run == npages) {
+				uint64_t first = f + 1 - npages;
+
+				for (uint64_t g = first; g <= f; g++)
+					bit_set(g, false);
+				pc_page_nfree -= npages;
+				*pa = first * PC_PAGE_SIZE;
+				r = 0;
+				break;
+			}
+		}
+	}
+	pc_spin_unlock(&pc_page_lock);
+	pc_intr_restore(s);
+	return r;
+}
+
 void
 pc_page_counts(uint64_t *total, uint64_t *nfree)
 {
@@ -479,14 +513,16 @@ canonical_p(uint64_t va)
 }
 
 /* Walk to the level-1 table for va, creating tables if create is set.
- * Returns the PTE pointer, or NULL (large page in the way, no memory, or
- * not mapped when !create). */
+ * Intermediate entries get U/S below the canonical hole, and in the kernel
+ * half on the way to a leaf that has it (leaf_bits & PC_PTE_US): the user
+ * stub region.  Returns the PTE pointer, or NULL (large page in the way,
+ * no memory, or not mapped when !create). */
 static uint64_t *
-bootpt_walk(uint64_t va, bool create)
+bootpt_walk(uint64_t va, bool create, uint64_t leaf_bits)
 {
 	uint64_t *table = pc_boot_pml4;
-	uint64_t inter = PC_PTE_P | PC_PTE_RW |
-	    (va < 0x0000800000000000ULL ? PC_PTE_US : 0);
+	uint64_t us = (va < 0x0000800000000000ULL || (leaf_bits & PC_PTE_US)) ?
+	    PC_PTE_US : 0;
 
 	for (int level = 4; level > 1; level--) {
 		uint64_t *e = &table[(va >> (12 + 9 * (level - 1))) & 511];
@@ -496,9 +532,13 @@ bootpt_walk(uint64_t va, bool create)
 
 			if (!create || (pa = alloc_table()) == 0)
 				return NULL;
-			*e = pa | inter;
+			*e = pa | PC_PTE_P | PC_PTE_RW | us;
 		} else if (*e & PC_PTE_PS) {
 			return NULL;
+		} else if (create && us != 0 && !(*e & PC_PTE_US)) {
+			/* Only widens: the CPU may keep using the old entry,
+			 * which just means a spurious fault at worst. */
+			*e |= PC_PTE_US;
 		}
 		table = pc_phys_to_dmap(*e & PC_PTE_FRAME);
 	}
@@ -515,7 +555,7 @@ pc_bootpt_enter(uint64_t va, uint64_t pa, uint64_t bits)
 		return -1;
 	s = pc_intr_disable();
 	pc_spin_lock(&pc_bootpt_lock);
-	pte = bootpt_walk(va, true);
+	pte = bootpt_walk(va, true, bits);
 	if (pte != NULL) {
 		*pte = (pa & PC_PTE_FRAME) | (bits & ~PC_PTE_FRAME) | PC_PTE_P;
 		pc_invlpg(va);
@@ -535,7 +575,7 @@ pc_bootpt_remove(uint64_t va)
 		return 0;
 	s = pc_intr_disable();
 	pc_spin_lock(&pc_bootpt_lock);
-	pte = bootpt_walk(va, false);
+	pte = bootpt_walk(va, false, 0);
 	if (pte != NULL) {
 		old = *pte;
 		*pte = 0;
@@ -573,6 +613,10 @@ pc_mem_drop_identity(void)
 	pc_tlb_flush_local();
 }
 
+/* One ring-3 stack page per CPU, physically contiguous (one range for a
+ * pmap to map), in .bss so they exist before the allocator. */
+static uint8_t pc_user_stacks[PC_MAX_CPUS][PC_PAGE_SIZE] PC_ALIGNED(4096);
+
 void
 pc_mem_setup_user_region(void)
 {
@@ -580,18 +624,21 @@ pc_mem_setup_user_region(void)
 	size_t len = (size_t)(pc_ustub_end - pc_ustub_start);
 
 	PC_ASSERT(len <= PC_PAGE_SIZE);
-	if (pc_page_alloc(&ur.ur_code_pa) != 0 ||
-	    pc_page_alloc(&ur.ur_stack_pa) != 0)
+	if (pc_page_alloc(&ur.ur_code_pa) != 0)
 		pc_panic("no memory for the user region");
 	memset(pc_phys_to_dmap(ur.ur_code_pa), 0xcc, PC_PAGE_SIZE); /* int3 */
 	memcpy(pc_phys_to_dmap(ur.ur_code_pa), pc_ustub_start, len);
-	memset(pc_phys_to_dmap(ur.ur_stack_pa), 0, PC_PAGE_SIZE);
 	ur.ur_code_va = PC_USER_CODE_VA;
 	ur.ur_stack_va = PC_USER_STACK_VA;
-	if (pc_bootpt_enter(ur.ur_code_va, ur.ur_code_pa, PC_PTE_US) != 0 ||
-	    pc_bootpt_enter(ur.ur_stack_va, ur.ur_stack_pa,
-	    PC_PTE_US | PC_PTE_RW) != 0)
+	ur.ur_stack_pa = image_pa(pc_user_stacks);
+	ur.ur_stack_size = sizeof(pc_user_stacks);
+	if (pc_bootpt_enter(ur.ur_code_va, ur.ur_code_pa, PC_PTE_US) != 0)
 		pc_panic("cannot map the user region");
+	for (uint64_t off = 0; off < ur.ur_stack_size; off += PC_PAGE_SIZE) {
+		if (pc_bootpt_enter(ur.ur_stack_va + off, ur.ur_stack_pa + off,
+		    PC_PTE_US | PC_PTE_RW) != 0)
+			pc_panic("cannot map the user stacks");
+	}
 	pc_probe_user_init(&ur);
 }
 

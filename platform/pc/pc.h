@@ -209,6 +209,15 @@ uint64_t pc_intr_stray_count(void);
 void pc_send_ipi(uint32_t cpumask, int vector);
 
 /*
+ * The local APIC register page, when the LAPIC runs in xAPIC mode (MMIO):
+ * returns true with *va = PC_LAPIC_VA (mapped uncached in the boot tables)
+ * and *pa its physical address.  In x2APIC mode (MSRs) returns false.  A
+ * pmap that replaces the boot page tables must map va -> pa read/write,
+ * uncached, or IPIs stop working.
+ */
+bool pc_lapic_mmio_page(uint64_t *va, uint64_t *pa);
+
+/*
  * Cross-calls.  pc_run_on(cpu, fn, arg) makes fn(arg) run on that CPU and
  * waits for it to return; if cpu is the caller, fn is called directly.
  * The target runs fn with interrupts enabled, from its idle loop (other
@@ -320,6 +329,9 @@ int pc_page_alloc(uint64_t *pa);
 /* Free a frame from pc_page_alloc; panics on double free or a pa the
  * allocator does not manage. */
 void pc_page_free(uint64_t pa);
+/* npages physically contiguous frames: 0 and *pa = the first, or -1.  For
+ * boot-time tables (a vm_page array); free them one by one. */
+int pc_page_alloc_contig(uint64_t npages, uint64_t *pa);
 bool pc_page_managed_p(uint64_t pa);
 bool pc_page_free_p(uint64_t pa);
 void pc_page_counts(uint64_t *total, uint64_t *nfree);
@@ -342,7 +354,9 @@ uint64_t pc_kvtophys(const void *va);
  * granularity for code that runs before (or instead of) a pmap: they
  * allocate missing intermediate tables from the page allocator (present,
  * writable, and user-accessible below 0x0000800000000000 so the leaf alone
- * decides U/S), refuse to split a large page, and invalidate the calling
+ * decides U/S; in the kernel half they get U/S, added to existing ones too,
+ * only on the way to a leaf entered with PC_PTE_US), refuse to split a
+ * large page, and invalidate the calling
  * CPU's TLB for va only.  Other CPUs must be flushed by the caller
  * (pc_tlb_flush_all_cpus) if they may hold the old translation.
  * ====================================================================== */
@@ -383,14 +397,17 @@ struct pc_image_layout {
 void pc_image_layout(struct pc_image_layout *il);
 
 /*
- * The user region (PC_USER_CODE_VA, PC_USER_STACK_VA) holding the ring-3
- * probe stubs and their stack.  A pmap that replaces the boot page tables
- * must keep these two pages mapped (code: P|US, stack: P|RW|US, no XD) at
- * the same VAs for pc_probe_user_*() to work.
+ * The user region, in the kernel half (see pc_layout.h): the page holding
+ * the ring-3 probe stubs, and one ring-3 stack page per CPU (CPU i's at
+ * ur_stack_va + i * PC_PAGE_SIZE; the ur_stack_size bytes are physically
+ * contiguous from ur_stack_pa).  A pmap that replaces the boot page tables
+ * must keep them mapped at the same VAs (code: P|US, R/X; stacks: P|RW|US,
+ * no XD; U/S on the tables above them too) for pc_probe_user_*() to work.
  */
 struct pc_user_region {
 	uint64_t ur_code_va, ur_code_pa;
 	uint64_t ur_stack_va, ur_stack_pa;
+	uint64_t ur_stack_size;
 };
 void pc_user_region(struct pc_user_region *ur);
 
@@ -406,6 +423,19 @@ void pc_user_region(struct pc_user_region *ur);
  *
  * pc_probe_exec(va) calls va: it must be mapped to a `ret` (0xc3) or fault
  * on the fetch itself.  pc_probe_ret_insn is a `ret` in the kernel text.
+ *
+ * pc_probe_fetch(va, &rdx) tests the instruction fetch at va whatever the
+ * bytes there: it jumps to va with RFLAGS.TF set and executes exactly one
+ * instruction.  PC_PROBE_PF means the fetch itself faulted (a #PF at va
+ * with the I/D bit, or - when neither EFER.NXE nor CR4.SMEP is set, so the
+ * CPU reports no I/D bit - with CR2 in the first 16 bytes at va).  Any
+ * other outcome (the single-step trap, or an exception the instruction
+ * raised while executing: #UD, a data #PF, ...) means the fetch succeeded:
+ * PC_PROBE_OK, with *rdx = %rdx after that one instruction.  The
+ * instruction starts with %rax, %rcx, %rdx, %rsi and %r8-%r11 zero and
+ * %rdi = va, so typical data (zero bytes, small patterns) faults harmlessly
+ * or does nothing.  The MMU-probe arena puts `mov $imm32, %edx` there.
+ * A #GP raised by the jump itself (a non-canonical va) is PC_PROBE_GP.
  *
  * The user variants drop to ring 3 (CPL 3, IF=0) into a stub at
  * PC_USER_CODE_VA, which performs the same access and returns to the kernel
@@ -438,6 +468,8 @@ int pc_probe_exec(uint64_t va);
 int pc_probe_user_read(uint64_t va, int size, uint64_t *val);
 int pc_probe_user_write(uint64_t va, int size, uint64_t val);
 int pc_probe_user_exec(uint64_t va);
+int pc_probe_fetch(uint64_t va, uint64_t *rdx);
+int pc_probe_user_fetch(uint64_t va, uint64_t *rdx);
 /* Fault recorded by the last probe on this CPU that faulted. */
 void pc_probe_last_fault(struct pc_fault *f);
 extern const char pc_probe_ret_insn[];

@@ -1,28 +1,37 @@
-# platform/pc/pc.mk - build the bare-metal amd64 kernel for QEMU.
+# platform/pc/pc.mk - build and run the bare-metal amd64 kernel for QEMU.
 #
 # Standalone, from the repository root:
-#	make -f platform/pc/pc.mk            # build/pc/kernel.elf (self-test)
-#	make -f platform/pc/pc.mk pc-check   # build and run it (TAP on stdout)
+#	make -f platform/pc/pc.mk                    # both kernels (below)
+#	make -f platform/pc/pc.mk pc-portable        # libpmap's portable suites
+#	make -f platform/pc/pc.mk mmu-diff SEED=1 COUNT=2000
+#	make -f platform/pc/pc.mk pc-mmu-diff-check  # fixed seeds, 12000 probes
+#	make -f platform/pc/pc.mk pc-check           # the platform self-test
 #	make -f platform/pc/pc.mk pc-clean
 #
-# Included from another makefile, it defines no default goal and only
-# pc-prefixed targets.  Variables for reuse:
-#	PC_KERNEL       build/pc/kernel.elf: the image for qemu -kernel and gdb
-#	PC_SELFTEST_KERNEL  build/pc/selftest.elf: always the self-test (what
-#	                platform/pc/t/selftest.t and pc-check run)
-#	PC_SRCS         the platform's own sources (C and assembly)
-#	PC_OBJS         their objects
-#	PC_CFLAGS       freestanding kernel code-generation flags + -Iplatform/pc;
-#	                use them for anything linked into the kernel
-#	PC_LDSCRIPT     platform/pc/kernel.ld
-#	PC_MAIN_OBJS    object(s) defining pc_main(); default: the self-test
-#	PC_EXTRA_OBJS   more objects to link in (libpmap, tests); default empty
+# Included from another makefile (the top-level one), it sets no default
+# goal, defines only pc-* targets plus mmu-diff, and only PC_* variables; it
+# reads nothing of the includer's (CC, CFLAGS, B, VARIANT, Q, WARN, ...).
+#
+# Kernels:
+#	PC_KERNEL           build/pc/kernel.elf: libpmap, every suite of
+#	                    tests/portable/*_test.c (picked up by wildcard) and
+#	                    the MMU-probe mode; the image for qemu -kernel and gdb
+#	PC_SELFTEST_KERNEL  build/pc/selftest.elf: the platform self-test
+#
+# Other variables for reuse:
+#	PC_SRCS / PC_OBJS   the platform's own sources / objects
+#	PC_CFLAGS           freestanding kernel code-generation flags +
+#	                    -Iplatform/pc; use them for anything linked in
+#	PC_LDSCRIPT         platform/pc/kernel.ld
+#	PC_ACCEL            kvm, tcg or auto (run-qemu.sh; default auto)
+#	PC_QEMU             the QEMU binary (qemu-system-x86_64)
 #
 # Any source file of the tree can be compiled for the kernel by naming its
 # object under build/pc/: build/pc/<path>/<name>.o is built from
-# <path>/<name>.c or .S with PC_CFLAGS (see the pattern rules below), e.g.
-#	PC_EXTRA_OBJS = build/pc/pmap/pmap.o build/pc/arch/amd64/pmap_md.o
-#	PC_MAIN_OBJS = build/pc/tests/pc_runner.o
+# <path>/<name>.c or .S with PC_CFLAGS (see the pattern rules below).
+#
+# Without QEMU the run targets print "SKIPPED: ..." and succeed, unless the
+# environment variable CI is set (then they fail: CI must run them).
 
 PC_DIR      := platform/pc
 PC_BUILD    := build/pc
@@ -31,6 +40,7 @@ PC_SELFTEST_KERNEL := $(PC_BUILD)/selftest.elf
 
 PC_CC       ?= gcc
 PC_LD       ?= ld
+PC_QEMU     ?= qemu-system-x86_64
 
 PC_CFLAGS   := -std=c11 -O2 -g \
 	-ffreestanding -nostdlib -fno-builtin -mno-red-zone -mcmodel=kernel \
@@ -63,25 +73,40 @@ PC_SRCS     := \
 
 PC_SELFTEST_SRCS := $(PC_DIR)/selftest.c
 
+# The libpmap kernel: the host glue, the library core, the portable suites
+# (new ones are picked up automatically), TAP and the probe generator.
+PC_GLUE_SRCS  := $(PC_DIR)/host.c $(PC_DIR)/ptest_pc.c $(PC_DIR)/mmuprobe.c
+PC_CORE_SRCS  := pmap/pmap.c pmap/pv.c pmap/tlb.c pmap/tmpmap.c pmap/kmem.c \
+	arch/amd64/pmap_md.c
+PC_SUITE_SRCS := $(sort $(wildcard tests/portable/*_test.c))
+PC_TLIB_SRCS  := tests/lib/tap.c tools/mmuprobe/probe_gen.c
+
 pc_obj = $(patsubst %.c,$(PC_BUILD)/%.o,$(patsubst %.S,$(PC_BUILD)/%.o,$(1)))
 
 PC_OBJS          := $(call pc_obj,$(PC_SRCS))
 PC_SELFTEST_OBJS := $(call pc_obj,$(PC_SELFTEST_SRCS))
-PC_MAIN_OBJS     ?= $(PC_SELFTEST_OBJS)
-PC_EXTRA_OBJS    ?=
+PC_PMAP_OBJS     := $(call pc_obj,$(PC_GLUE_SRCS) $(PC_CORE_SRCS) \
+	$(PC_SUITE_SRCS) $(PC_TLIB_SRCS))
 
-# Running make with -f platform/pc/pc.mk: build the kernel by default.
+# Flags for the library, the tests and the glue: the core's include path
+# (as the top-level makefile gives it) and the test headers.  The library
+# sources are the same ones the simulated machine builds, and use the same
+# warning set, which allows unused parameters.
+$(PC_PMAP_OBJS): PC_OBJ_CFLAGS := -Iinclude -Iarch/amd64/include \
+	-Iarch/amd64 -Ipmap -Itests/lib -Itools/mmuprobe -Wno-unused-parameter
+
+# Running make with -f platform/pc/pc.mk: build the kernels by default.
 ifneq ($(filter %platform/pc/pc.mk,$(firstword $(MAKEFILE_LIST))),)
 .DEFAULT_GOAL := pc-all
 endif
 
-.PHONY: pc-all pc-check pc-clean
+.PHONY: pc-all pc-check pc-clean pc-portable mmu-diff pc-mmu-diff-check
 
-pc-all: $(PC_KERNEL)
+pc-all: $(PC_KERNEL) $(PC_SELFTEST_KERNEL)
 
-$(PC_KERNEL): $(PC_OBJS) $(PC_MAIN_OBJS) $(PC_EXTRA_OBJS) $(PC_LDSCRIPT)
+$(PC_KERNEL): $(PC_OBJS) $(PC_PMAP_OBJS) $(PC_LDSCRIPT)
 	@mkdir -p $(dir $@)
-	$(PC_LD) $(PC_LDFLAGS) -o $@ $(PC_OBJS) $(PC_MAIN_OBJS) $(PC_EXTRA_OBJS)
+	$(PC_LD) $(PC_LDFLAGS) -o $@ $(PC_OBJS) $(PC_PMAP_OBJS)
 
 $(PC_SELFTEST_KERNEL): $(PC_OBJS) $(PC_SELFTEST_OBJS) $(PC_LDSCRIPT)
 	@mkdir -p $(dir $@)
@@ -89,16 +114,88 @@ $(PC_SELFTEST_KERNEL): $(PC_OBJS) $(PC_SELFTEST_OBJS) $(PC_LDSCRIPT)
 
 $(PC_BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(PC_CC) $(PC_CFLAGS) -MMD -MP -c $< -o $@
+	$(PC_CC) $(PC_CFLAGS) $(PC_OBJ_CFLAGS) -MMD -MP -c $< -o $@
 
 $(PC_BUILD)/%.o: %.S
 	@mkdir -p $(dir $@)
 	$(PC_CC) $(PC_CFLAGS) -MMD -MP -c $< -o $@
 
+# ---- running it ----
+
+# Succeeds quietly when QEMU is there; otherwise says so and ends the
+# recipe: successfully, or with failure when $CI is set.
+define pc_need_qemu
+	@if ! command -v $(PC_QEMU) >/dev/null 2>&1; then \
+		echo "SKIPPED: qemu-system-x86_64 not installed — the real-machine suite did not run"; \
+		if [ -n "$${CI:-}" ]; then echo "(CI is set: this is a failure)"; exit 1; fi; \
+		exit 0; \
+	fi
+endef
+
+PC_ENV = QEMU=$(PC_QEMU) $(if $(PC_ACCEL),PC_ACCEL=$(PC_ACCEL))
+
 pc-check: $(PC_SELFTEST_KERNEL)
-	$(PC_DIR)/run-qemu.sh $(PC_SELFTEST_KERNEL)
+	$(pc_need_qemu)
+	@if command -v $(PC_QEMU) >/dev/null 2>&1; then \
+		$(PC_ENV) $(PC_DIR)/run-qemu.sh $(PC_SELFTEST_KERNEL); fi
+
+# Every portable suite on the real MMU (sf_buf in direct-map mode), then,
+# as the simulated machine does, the sf_buf/quick-mapping suites again in
+# mapped mode and some suites on a CPU model without NX, PGE, INVPCID,
+# 1 GiB pages and PAT; under prove.  The TAP streams are kept in
+# build/pc/portable*.tap for the count.
+PC_MAPPED_SUITES ?= sfbuf,quick
+PC_OLDCPU_SUITES ?= enter,kernel,protect,modref,smp_stress
+
+pc-portable: $(PC_KERNEL)
+	$(pc_need_qemu)
+	@if command -v $(PC_QEMU) >/dev/null 2>&1; then \
+		set -e; rm -f $(PC_BUILD)/portable*.tap; \
+		$(PC_ENV) PC_TAP_LOG=$(PC_BUILD)/portable.tap \
+		PC_MAPPED_SUITES=$(PC_MAPPED_SUITES) PC_OLDCPU_SUITES=$(PC_OLDCPU_SUITES) \
+		prove --timer $(PC_DIR)/t/portable.t $(PC_DIR)/t/portable-mapped.t \
+			$(PC_DIR)/t/portable-oldcpu.t; \
+		n=$$(cat $(PC_BUILD)/portable*.tap | grep -cE '^(not )?ok ' || true); \
+		a=$$(sed -n 's/^# libpmap on the real MMU: [0-9]* CPUs, \([^ ,]*\).*/\1/p' \
+			$(PC_BUILD)/portable.tap | head -1); \
+		echo "pc-portable: $$n tests ran on the real machine ($$a)"; \
+	fi
+
+# The simulated MMU against the real one: make mmu-diff SEED=N COUNT=N.
+PC_SIM_BUILD ?= build/release
+PC_MMUPROBE  := $(PC_SIM_BUILD)/bin/mmuprobe
+PC_DIFF_SEEDS ?= 1 3000000019 7000000003
+PC_DIFF_COUNT ?= 3500
+
+.PHONY: pc-mmuprobe-tool
+pc-mmuprobe-tool:
+	@$(MAKE) --no-print-directory -f Makefile VARIANT=release \
+		B=$(PC_SIM_BUILD) $(PC_MMUPROBE) >/dev/null
+
+mmu-diff: $(PC_KERNEL) pc-mmuprobe-tool
+	$(pc_need_qemu)
+	@if command -v $(PC_QEMU) >/dev/null 2>&1; then \
+		$(PC_ENV) $(PC_DIR)/mmu-diff.sh $(or $(SEED),1) $(or $(COUNT),1000) \
+			$(PC_SIM_BUILD); fi
+
+pc-mmu-diff-check: $(PC_KERNEL) pc-mmuprobe-tool
+	$(pc_need_qemu)
+	@if command -v $(PC_QEMU) >/dev/null 2>&1; then \
+		fail=0; first=1; \
+		for s in $(PC_DIFF_SEEDS); do \
+			if out=$$($(PC_ENV) $(PC_DIR)/mmu-diff.sh $$s \
+			    $(PC_DIFF_COUNT) $(PC_SIM_BUILD) 2>&1); then \
+				if [ $$first = 1 ]; then \
+					printf '%s\n' "$$out" | sed '$$d'; first=0; fi; \
+				printf 'seed %s: %s\n' $$s "$$(printf '%s\n' "$$out" | tail -1)"; \
+			else \
+				printf 'seed %s:\n%s\n' $$s "$$out"; fail=1; \
+			fi; \
+		done; \
+		exit $$fail; \
+	fi
 
 pc-clean:
 	rm -rf $(PC_BUILD)
 
--include $(wildcard $(patsubst %.o,%.d,$(PC_OBJS) $(PC_MAIN_OBJS) $(PC_EXTRA_OBJS)))
+-include $(wildcard $(patsubst %.o,%.d,$(PC_OBJS) $(PC_SELFTEST_OBJS) $(PC_PMAP_OBJS)))

@@ -41,6 +41,7 @@
 #define PC_CR4_PCIDE    (1ULL << 17)
 #define PC_CR4_SMEP     (1ULL << 20)
 #define PC_CR4_SMAP     (1ULL << 21)
+#define PC_RFLAGS_TF    (1ULL << 8)
 #define PC_RFLAGS_IF    (1ULL << 9)
 #define PC_RFLAGS_AC    (1ULL << 18)
 
@@ -151,7 +152,10 @@ struct pc_cpu {
 	/* Kernel-mode probe (c): armed while a probe stub runs. */
 	uint32_t c_probe_armed;
 	bool c_probe_exec;                      /* exec probe: target valid */
+	bool c_probe_fetch;                     /* single-step fetch probe */
+	bool c_probe_stepped;                   /* fetch: jumped to target */
 	uint64_t c_probe_exec_target;
+	uint64_t c_probe_value;                 /* fetch: %rdx afterwards */
 	struct pc_fault c_fault;                /* last fault caught */
 
 	/* User-mode probe (c). */
@@ -159,6 +163,9 @@ struct pc_cpu {
 	pc_jmp_buf c_user_jb;                   /* back to pc_user_call */
 	int c_user_result;
 	uint64_t c_user_value;
+	bool c_user_fetch;                      /* single-step fetch probe */
+	bool c_user_stepped;
+	uint64_t c_user_target;
 
 	/* Panic catcher (c). */
 	struct pc_jmp_buf_s *c_panic_jb;
@@ -262,7 +269,9 @@ void pc_idle_loop(void) PC_NORETURN;
 
 /* probe.c */
 bool pc_probe_trap(struct pc_trapframe *tf);     /* kernel-mode fixup */
-void pc_user_trap(struct pc_trapframe *tf);      /* returns if no probe */
+/* Ring-3 exception: longjmps back into the probe, or returns true to
+ * resume ring 3 (fetch probe stepping), false if no probe is active. */
+bool pc_user_trap(struct pc_trapframe *tf);
 void pc_probe_user_init(const struct pc_user_region *ur);
 
 /* panic.c */
@@ -290,7 +299,8 @@ extern char pc_boot_stack_top[];
 int pc_probe_read_asm(uint64_t va, int size, uint64_t *out);
 int pc_probe_write_asm(uint64_t va, int size, uint64_t val);
 int pc_probe_exec_asm(uint64_t va);
+int pc_probe_fetch_asm(uint64_t va);
 PC_NORETURN void pc_user_iret(uint64_t rip, uint64_t rdi, uint64_t rsi,
-    uint64_t usp, void *tss_rsp0);
+    uint64_t usp, void *tss_rsp0, uint64_t rflags);
 
 #endif /* PC_INTERNAL_H */

@@ -15,9 +15,7 @@
  *                       | 4 GiB (2 MiB pages), used by the 32-bit boot|
  *                       | path and the AP trampoline; removed once all|
  *                       | APs are up (pc_mem_drop_identity())         |
- *   0x0000000000400000  | after boot: user stub code page  (U, R/X)   |
- *   0x0000000000401000  | after boot: user stub stack page (U, R/W)   |
- *                       | rest of the low half: free for tests/pmap   |
+ *                       | after boot: free for tests and pmaps        |
  *   0x00007fffffffffff  +---------------------------------------------+
  *                         (non-canonical hole)
  *   0xffff800000000000  +---------------------------------------------+
@@ -27,11 +25,23 @@
  *                       | has them); WB where RAM, UC elsewhere (MMIO:|
  *                       | LAPIC, IOAPIC, ...)                         |
  *                       +---------------------------------------------+
+ *   0xffffffff7fc00000  | xAPIC register page (UC), xAPIC mode only   |
+ *   0xffffffff7fe00000  | user stub code page  (U, R/X)               |
+ *   0xffffffff7fe01000  | user stub stacks, one page per CPU (U, R/W) |
+ *                       +---------------------------------------------+
  *   0xffffffff80000000  | kernel window: VA = PC_KERNEL_VMA + PA for  |
  *                       | PA in [0, round_up(kernel end, 2 MiB)),     |
  *                       | 2 MiB pages, read/write/execute             |
  *   0xffffffff80200000  | kernel image (.text first) loaded at 2 MiB  |
  *                       +---------------------------------------------+
+ *
+ * The user stub region sits in the kernel half (PML4 slot 511, like the
+ * kernel image) so that every address space that shares the kernel half -
+ * the boot tables, the MMU-probe arena, every pmap - can run ring-3 probes
+ * without mappings of its own in the user half.  Its pages, and the tables
+ * above them, carry U/S; the kernel's own leaves do not, and U/S is ANDed
+ * across levels, so nothing else in the kernel half is reachable from
+ * ring 3.
  *
  * No boot page-table entry has the G (global) or XD/NX bit set, and
  * EFER.NXE, CR4.PGE, CR4.PCIDE, CR4.SMEP and CR4.SMAP are all clear when
@@ -53,8 +63,9 @@
 #define PC_KERNEL_VMA       PC_U64(0xffffffff80000000) /* VA of PA 0 */
 #define PC_KERNEL_LOAD_PA   PC_U64(0x200000)           /* image at 2 MiB */
 #define PC_DMAP_BASE        PC_U64(0xffff800000000000) /* VA of PA 0 */
-#define PC_USER_CODE_VA     PC_U64(0x400000)           /* user stubs */
-#define PC_USER_STACK_VA    PC_U64(0x401000)           /* user stub stack */
+#define PC_LAPIC_VA         PC_U64(0xffffffff7fc00000) /* xAPIC MMIO */
+#define PC_USER_CODE_VA     PC_U64(0xffffffff7fe00000) /* user stubs */
+#define PC_USER_STACK_VA    PC_U64(0xffffffff7fe01000) /* CPU 0's stack */
 #define PC_AP_TRAMP_PA      PC_U64(0x8000)             /* SIPI vector 0x08 */
 
 #define PC_PAGE_SIZE        4096

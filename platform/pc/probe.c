@@ -12,10 +12,18 @@
  * never claimed.  Interrupts are off during the window so no handler can
  * run, and fault, in between.
  *
+ * Fetch probes (pc_probe_fetch, pc_probe_user_fetch) single-step: the
+ * stub (or, in ring 3, the IRET) sets RFLAGS.TF, the first #DB arrives
+ * after the jump to the target and is resumed (c_probe_stepped), and the
+ * next exception - the #DB after the target instruction, or a fault -
+ * decides: a #PF at the target that was the fetch (fetch_fault_p) is the
+ * probe's fault, anything else means the fetch worked.  So the outcome
+ * does not depend on the bytes at the target being a `ret`.
+ *
  * User-mode probes (pc_probe_user_*).  pc_user_call() records a return
  * point with pc_setjmp, marks the CPU's user probe active, and IRETs to the
- * matching stub copied to PC_USER_CODE_VA (CPL 3, IF=0, stack in the user
- * stack page).  The stub ends with a `ud2` at pc_ustub_return (see
+ * matching stub copied to PC_USER_CODE_VA (CPL 3, IF=0, on this CPU's page
+ * of the user stacks).  The stub ends with a `ud2` at pc_ustub_return (see
  * probe_stubs.S for why not `int`); a #UD at exactly that address means
  * the access completed, any other ring-3 exception is the probe's fault.
  * Either way pc_user_trap() stores the outcome and pc_longjmps back into
@@ -55,6 +63,7 @@ probe_disarm(struct pc_cpu *c)
 	pc_compiler_barrier();
 	c->c_probe_armed = 0;
 	c->c_probe_exec = false;
+	c->c_probe_fetch = false;
 }
 
 int
@@ -110,6 +119,29 @@ pc_probe_exec(uint64_t va)
 	return r;
 }
 
+int
+pc_probe_fetch(uint64_t va, uint64_t *rdx)
+{
+	pc_intr_state_t s;
+	struct pc_cpu *c;
+	uint64_t v;
+	int r;
+
+	s = pc_intr_disable();
+	c = pc_cpu_self();
+	c->c_probe_fetch = true;
+	c->c_probe_stepped = false;
+	c->c_probe_value = 0;
+	probe_arm(c, true, va);
+	r = pc_probe_fetch_asm(va);
+	v = c->c_probe_value;
+	probe_disarm(c);
+	pc_intr_restore(s);
+	if (r == PC_PROBE_OK && rdx != NULL)
+		*rdx = v;
+	return r;
+}
+
 void
 pc_probe_last_fault(struct pc_fault *f)
 {
@@ -125,6 +157,39 @@ record_fault(struct pc_cpu *c, const struct pc_trapframe *tf)
 	c->c_fault.rip = tf->tf_rip;
 }
 
+/* Was this #PF, with %rip at the fetch target, the fetch itself? */
+static bool
+fetch_fault_p(const struct pc_trapframe *tf, uint64_t target)
+{
+	if (tf->tf_vector != 14 || tf->tf_rip != target)
+		return false;
+	if (tf->tf_err & PC_PF_I)
+		return true;
+	/* The CPU reports I/D only when NXE or SMEP is on; then a #PF
+	 * without it was a data access of the instruction. */
+	if ((pc_rdmsr(PC_MSR_EFER) & PC_EFER_NXE) ||
+	    (pc_read_cr4() & PC_CR4_SMEP))
+		return false;
+	return pc_read_cr2() - target < 16;
+}
+
+/*
+ * Outcome of a fetch probe from the exception that ends it (see the top of
+ * the file); the fault, if it is one, is recorded.  Returns the probe
+ * result; *value gets %rdx when the fetch worked.
+ */
+static int
+fetch_outcome(struct pc_cpu *c, const struct pc_trapframe *tf, bool stepped,
+    uint64_t target, uint64_t *value)
+{
+	if (!stepped || fetch_fault_p(tf, target)) {
+		record_fault(c, tf);
+		return PC_PROBE_FAULT((int)tf->tf_vector);
+	}
+	*value = tf->tf_rdx;
+	return PC_PROBE_OK;
+}
+
 bool
 pc_probe_trap(struct pc_trapframe *tf)
 {
@@ -134,6 +199,19 @@ pc_probe_trap(struct pc_trapframe *tf)
 
 	if (!c->c_probe_armed || tf->tf_vector == 2 || tf->tf_vector == 18)
 		return false;
+	if (c->c_probe_fetch && tf->tf_vector != 8) {
+		if (tf->tf_vector == 1 && !c->c_probe_stepped) {
+			c->c_probe_stepped = true;      /* at the target: go on */
+			return true;
+		}
+		tf->tf_rax = (uint64_t)fetch_outcome(c, tf, c->c_probe_stepped,
+		    c->c_probe_exec_target, &c->c_probe_value);
+		tf->tf_rflags &= ~PC_RFLAGS_TF;
+		tf->tf_rip = (uint64_t)(uintptr_t)pc_probe_recover;
+		tf->tf_rsp = c->c_pub.pcpu_md_private[0];
+		c->c_probe_armed = 0;
+		return true;
+	}
 	in_stub = rip >= (uint64_t)(uintptr_t)pc_probe_stubs_start &&
 	    rip < (uint64_t)(uintptr_t)pc_probe_stubs_end;
 	at_target = c->c_probe_exec && rip == c->c_probe_exec_target;
@@ -166,12 +244,14 @@ pc_user_region(struct pc_user_region *ur)
 }
 
 static int
-pc_user_call(const char *stub, uint64_t a0, uint64_t a1, uint64_t *out)
+pc_user_call(const char *stub, uint64_t a0, uint64_t a1, uint64_t *out,
+    bool fetch)
 {
 	uint64_t rip = PC_USER_CODE_VA +
 	    (uint64_t)(stub - pc_ustub_start);
 	pc_intr_state_t s;
 	struct pc_cpu *c;
+	uint64_t usp;
 	int r;
 
 	if (!pc_user_ready)
@@ -180,12 +260,17 @@ pc_user_call(const char *stub, uint64_t a0, uint64_t a1, uint64_t *out)
 	c = pc_cpu_self();
 	PC_ASSERT(!c->c_user_active && !c->c_probe_armed);
 	c->c_user_active = 1;
+	c->c_user_fetch = fetch;
+	c->c_user_stepped = false;
+	c->c_user_target = a0;
+	usp = pc_uregion.ur_stack_va +
+	    (uint64_t)(c->c_pub.pcpu_id + 1) * PC_PAGE_SIZE;
 	if (pc_setjmp(c->c_user_jb) == 0) {
 		/* TSS.RSP0 is not 8-byte aligned (offset 4); the stub
 		 * stores it with a plain movq, which x86 allows. */
-		pc_user_iret(rip, a0, a1, PC_USER_STACK_VA + PC_PAGE_SIZE,
+		pc_user_iret(rip, a0, a1, usp,
 		    (char *)&c->c_tss + __builtin_offsetof(struct pc_tss,
-		    tss_rsp));
+		    tss_rsp), 0x2 | (fetch ? PC_RFLAGS_TF : 0));
 	}
 	/* Back from ring 3 through pc_user_trap(). */
 	c = pc_cpu_self();
@@ -197,13 +282,23 @@ pc_user_call(const char *stub, uint64_t a0, uint64_t a1, uint64_t *out)
 	return r;
 }
 
-void
+bool
 pc_user_trap(struct pc_trapframe *tf)
 {
 	struct pc_cpu *c = pc_cpu_self();
 
-	if (!c->c_user_active)
-		return;
+	if (!c->c_user_active || tf->tf_vector == 2 || tf->tf_vector == 18)
+		return false;
+	if (c->c_user_fetch) {
+		if (tf->tf_vector == 1 && !c->c_user_stepped) {
+			c->c_user_stepped = true;       /* at the target */
+			return true;
+		}
+		c->c_user_active = 0;
+		c->c_user_result = fetch_outcome(c, tf, c->c_user_stepped,
+		    c->c_user_target, &c->c_user_value);
+		pc_longjmp(c->c_user_jb, 1);
+	}
 	c->c_user_active = 0;
 	if (tf->tf_vector == 6 && tf->tf_rip == PC_USER_CODE_VA +
 	    (uint64_t)(pc_ustub_return - pc_ustub_start)) {
@@ -242,18 +337,24 @@ int
 pc_probe_user_read(uint64_t va, int size, uint64_t *val)
 {
 	probe_check_size(size);
-	return pc_user_call(user_read_stub(size), va, 0, val);
+	return pc_user_call(user_read_stub(size), va, 0, val, false);
 }
 
 int
 pc_probe_user_write(uint64_t va, int size, uint64_t val)
 {
 	probe_check_size(size);
-	return pc_user_call(user_write_stub(size), va, val, NULL);
+	return pc_user_call(user_write_stub(size), va, val, NULL, false);
 }
 
 int
 pc_probe_user_exec(uint64_t va)
 {
-	return pc_user_call(pc_ustub_exec, va, 0, NULL);
+	return pc_user_call(pc_ustub_exec, va, 0, NULL, false);
+}
+
+int
+pc_probe_user_fetch(uint64_t va, uint64_t *rdx)
+{
+	return pc_user_call(pc_ustub_exec, va, 0, rdx, true);
 }

@@ -31,6 +31,7 @@
 	.text
 	.globl pc_probe_stubs_start, pc_probe_stubs_end, pc_probe_recover
 	.globl pc_probe_read_asm, pc_probe_write_asm, pc_probe_exec_asm
+	.globl pc_probe_fetch_asm
 
 pc_probe_stubs_start:
 
@@ -80,6 +81,36 @@ pc_probe_exec_asm:
 	xorl %eax, %eax
 	ret
 
+/*
+ * int pc_probe_fetch_asm(uint64_t va): single-step into va.  POPF sets TF;
+ * the trap comes after the instruction that follows it, the call, so the
+ * first #DB arrives with %rip = va, before va is fetched.  probe.c resumes
+ * it; the next exception (the #DB after the instruction at va, or a fault
+ * it raised) ends the probe through pc_probe_recover with TF cleared.  The
+ * scratch registers start at zero so the one instruction cannot do much.
+ * The fall-through after the call is reached only if that instruction
+ * cleared TF itself.
+ */
+pc_probe_fetch_asm:
+	movq %rsp, %gs:PC_PCPU_PROBE_RSP
+	xorl %eax, %eax
+	xorl %ecx, %ecx
+	xorl %edx, %edx
+	xorl %esi, %esi
+	xorl %r8d, %r8d
+	xorl %r9d, %r9d
+	xorl %r10d, %r10d
+	xorl %r11d, %r11d
+	pushfq
+	orq $0x100, (%rsp)
+	popfq
+	call *%rdi
+	pushfq
+	andq $~0x100, (%rsp)
+	popfq
+	xorl %eax, %eax
+	ret
+
 pc_probe_recover:
 	ret
 pc_probe_stubs_end:
@@ -91,8 +122,9 @@ pc_probe_ret_insn:
 
 /*
  * void pc_user_iret(uint64_t rip, uint64_t rdi, uint64_t rsi, uint64_t usp,
- *                   uint64_t *tss_rsp0)
- * Enter ring 3 at rip with the given %rdi/%rsi and stack, IF=0.  TSS.RSP0
+ *                   uint64_t *tss_rsp0, uint64_t rflags)
+ * Enter ring 3 at rip with the given %rdi/%rsi, stack and RFLAGS (IF must
+ * be clear; TF is set for fetch probes).  TSS.RSP0
  * is pointed just below our own frame, so a ring-3 -> ring-0 transition
  * lands on dead stack and pc_longjmp back to pc_user_call is safe.
  */
@@ -103,7 +135,7 @@ pc_user_iret:
 	movq %rax, (%r8)
 	pushq $PC_SEL_UDATA             /* SS */
 	pushq %rcx                      /* RSP */
-	pushq $0x2                      /* RFLAGS: IF=0, IOPL=0 */
+	pushq %r9                       /* RFLAGS */
 	pushq $PC_SEL_UCODE             /* CS */
 	pushq %rdi                      /* RIP */
 	movq %rsi, %rdi

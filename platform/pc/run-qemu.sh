@@ -10,6 +10,9 @@
 #   --accel kvm|tcg|auto   (default auto, or $PC_ACCEL)
 #   --smp N           CPUs (default 4, or $PC_SMP)
 #   --mem SIZE        RAM (default 512M, or $PC_MEM)
+#   --cpu-flags F     CPU features to add/remove, appended to the CPU model
+#                     (-cpu max,F or -cpu host,F), e.g. -nx,-pge (or
+#                     $PC_CPU_FLAGS)
 #   -h, --help
 #
 # Accelerator: "auto" uses KVM with -cpu host if /dev/kvm can be opened
@@ -42,6 +45,7 @@ append=
 accel=${PC_ACCEL:-auto}
 smp=${PC_SMP:-4}
 mem=${PC_MEM:-512M}
+cpu_flags=${PC_CPU_FLAGS-}
 qemu=${QEMU:-qemu-system-x86_64}
 extra=()
 
@@ -61,6 +65,8 @@ while [ $# -gt 0 ]; do
 	--accel=*) accel=${1#*=} ;;
 	--smp) [ $# -ge 2 ] || usage; smp=$2; shift ;;
 	--mem) [ $# -ge 2 ] || usage; mem=$2; shift ;;
+	--cpu-flags) [ $# -ge 2 ] || usage; cpu_flags=$2; shift ;;
+	--cpu-flags=*) cpu_flags=${1#*=} ;;
 	-h|--help) usage ;;
 	--) shift; extra=("$@"); break ;;
 	-*) echo "$prog: unknown option $1" >&2; usage ;;
@@ -108,11 +114,11 @@ tcg) why="TCG requested" ;;
 *) echo "$prog: --accel must be kvm, tcg or auto" >&2; exit 2 ;;
 esac
 if [ "$accel" = kvm ]; then
-	accel_args=(-accel kvm -cpu host)
-	echo "$prog: accelerator KVM (-cpu host)" >&2
+	accel_args=(-accel kvm -cpu "host${cpu_flags:+,$cpu_flags}")
+	echo "$prog: accelerator KVM (-cpu host${cpu_flags:+,$cpu_flags})" >&2
 else
-	accel_args=(-accel tcg -cpu max)
-	echo "$prog: accelerator TCG (-cpu max): $why" >&2
+	accel_args=(-accel tcg -cpu "max${cpu_flags:+,$cpu_flags}")
+	echo "$prog: accelerator TCG (-cpu max${cpu_flags:+,$cpu_flags}): $why" >&2
 fi
 
 # (the commas below are QEMU syntax, not array separators)

@@ -166,7 +166,8 @@ pc_trap(struct pc_trapframe *tf)
 	}
 	if (v < 32) {
 		if ((tf->tf_cs & 3) != 0) {
-			pc_user_trap(tf);       /* returns only if no probe */
+			if (pc_user_trap(tf))   /* longjmps, or resumes */
+				return;
 		} else if (pc_probe_trap(tf)) {
 			return;
 		}

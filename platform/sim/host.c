@@ -271,6 +271,8 @@ pmap_host_amd64_invpcid(int type, uint16_t pcid, uint64_t va)
 		    (unsigned long long)va);
 }
 
+uint64_t pmap_host_amd64_rcr0(void) { return sim_read_cr0(); }
+void pmap_host_amd64_lcr0(uint64_t cr0) { sim_write_cr0(cr0); }
 uint64_t pmap_host_amd64_rcr3(void) { return sim_read_cr3(); }
 
 void

@@ -8,9 +8,13 @@
 void
 probe_rng_seed(struct probe_rng *r, uint64_t seed)
 {
-	r->s = seed * 0x9e3779b97f4a7c15ULL + 0x1234567ULL;
-	for (int i = 0; i < 4; i++)
-		(void)probe_rng_next(r);
+	/* Hash the seed first: the generator's state advances by a constant,
+	 * so seeding it with seed * constant would make seed N+1 replay
+	 * seed N's stream one draw later. */
+	uint64_t z = seed + 0x1234567ULL;
+	z = (z ^ (z >> 33)) * 0xff51afd7ed558ccdULL;
+	z = (z ^ (z >> 33)) * 0xc4ceb9fe1a85ec53ULL;
+	r->s = z ^ (z >> 33);
 }
 
 uint64_t

@@ -26,6 +26,8 @@ int pmap_host_amd64_maxphyaddr(void);
 
 void pmap_host_amd64_invlpg(uint64_t va);
 void pmap_host_amd64_invpcid(int type, uint16_t pcid, uint64_t va);
+uint64_t pmap_host_amd64_rcr0(void);
+void pmap_host_amd64_lcr0(uint64_t cr0);
 uint64_t pmap_host_amd64_rcr3(void);
 void pmap_host_amd64_lcr3(uint64_t cr3);
 uint64_t pmap_host_amd64_rcr4(void);

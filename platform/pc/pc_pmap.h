@@ -1,0 +1,68 @@
+/*
+ * pc_pmap.h - the bare-metal kernel as a libpmap host: its struct vm_page
+ * and struct lwp, how it boots the library, and what host.c offers the
+ * test glue (ptest_pc.c) and the MMU-probe mode (mmuprobe.c).
+ *
+ * host.c implements every hook of <pmap/pmap_host.h> and
+ * <pmap/amd64_host.h> on top of pc.h; README.md ("Embedding libpmap in a
+ * kernel") walks through it.
+ */
+#ifndef PC_PMAP_H
+#define PC_PMAP_H
+
+#include <pmap/pmap.h>
+
+#include "pc.h"
+
+/* One per frame the page allocator manages (pc_page_ranges()), in one
+ * array indexed by frame number, so the physical address is implied by
+ * the position (pc_vm_page_pa). */
+struct vm_page {
+	struct pmap_page mdpage;	/* the library's per-page data */
+};
+
+struct lwp {
+	pmap_t l_pmap;
+	int l_id;
+};
+
+/* The TLB-shootdown IPI; its handler calls pmap_tlb_intr(). */
+#define PC_VEC_SHOOTDOWN	0xe0
+
+/*
+ * Boot the library: vm_page array, struct pmap_bootinfo from the memory map
+ * and the image layout, pmap_bootstrap() on CPU 0, pmap_cpu_init() on
+ * every CPU, pmap_init().  From then on every CPU runs on the library's
+ * kernel page tables.  Call once, on CPU 0, with interrupts enabled.
+ */
+void pc_pmap_boot(enum pmap_sfbuf_mode mode);
+
+struct vm_page *pc_pa_to_vm_page(paddr_t pa);
+paddr_t pc_vm_page_pa(const struct vm_page *pg);
+
+/* The lwp running on this CPU (NULL: a kernel thread, kernel pmap). */
+void pc_set_curlwp(struct lwp *l);
+
+/* Preemption-disable depth of this CPU (tests check it is balanced). */
+int pc_preempt_depth(void);
+void pc_preempt_reset(int depth);
+
+/* Page allocation with fault injection (what pmap_host_page_alloc and the
+ * tests' page allocations use): fail the nth allocation from now (1 = the
+ * next one; 0 disarms); count attempts. */
+int pc_pmap_page_alloc(paddr_t *pap);
+void pc_pmap_alloc_fail_nth(uint64_t n);
+uint64_t pc_pmap_alloc_count(void);
+
+/* Signals for sleeps that asked for them (SFB_CATCH). */
+void pc_pmap_signal(int cpu);
+
+/* The MMU-probe mode (mmuprobe.c); runs on the boot page tables. */
+int pc_mmuprobe_main(void);
+
+/* Command-line helpers: is the bare word present; the value of key=. */
+bool pc_cmdline_flag(const char *word);
+bool pc_cmdline_value(const char *key, char *buf, size_t len);
+uint64_t pc_cmdline_u64(const char *key, uint64_t dflt);
+
+#endif /* PC_PMAP_H */
