@@ -360,11 +360,9 @@ pmap_host_amd64_maxphyaddr(void)
 	return host_maxphyaddr;
 }
 
-void
-pmap_host_amd64_invlpg(uint64_t va)
-{
-	__asm__ __volatile__("invlpg (%0)" :: "r"(va) : "memory");
-}
+/* The instructions: the platform's own accessors (pc.h), except INVPCID,
+ * which only the library uses. */
+void pmap_host_amd64_invlpg(uint64_t va) { pc_invlpg(va); }
 
 void
 pmap_host_amd64_invpcid(int type, uint16_t pcid, uint64_t va)
@@ -379,66 +377,14 @@ pmap_host_amd64_invpcid(int type, uint16_t pcid, uint64_t va)
 	    :: "m"(desc), "r"((uint64_t)type) : "memory");
 }
 
-uint64_t
-pmap_host_amd64_rcr3(void)
-{
-	uint64_t v;
-
-	__asm__ __volatile__("movq %%cr3, %0" : "=r"(v));
-	return v;
-}
-
-void
-pmap_host_amd64_lcr3(uint64_t cr3)
-{
-	__asm__ __volatile__("movq %0, %%cr3" :: "r"(cr3) : "memory");
-}
-
-uint64_t
-pmap_host_amd64_rcr0(void)
-{
-	uint64_t v;
-
-	__asm__ __volatile__("movq %%cr0, %0" : "=r"(v));
-	return v;
-}
-
-void
-pmap_host_amd64_lcr0(uint64_t cr0)
-{
-	__asm__ __volatile__("movq %0, %%cr0" :: "r"(cr0) : "memory");
-}
-
-uint64_t
-pmap_host_amd64_rcr4(void)
-{
-	uint64_t v;
-
-	__asm__ __volatile__("movq %%cr4, %0" : "=r"(v));
-	return v;
-}
-
-void
-pmap_host_amd64_lcr4(uint64_t cr4)
-{
-	__asm__ __volatile__("movq %0, %%cr4" :: "r"(cr4) : "memory");
-}
-
-uint64_t
-pmap_host_amd64_rdmsr(uint32_t msr)
-{
-	uint32_t lo, hi;
-
-	__asm__ __volatile__("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
-	return ((uint64_t)hi << 32) | lo;
-}
-
-void
-pmap_host_amd64_wrmsr(uint32_t msr, uint64_t v)
-{
-	__asm__ __volatile__("wrmsr" :: "c"(msr), "a"((uint32_t)v),
-	    "d"((uint32_t)(v >> 32)) : "memory");
-}
+uint64_t pmap_host_amd64_rcr0(void) { return pc_read_cr0(); }
+void pmap_host_amd64_lcr0(uint64_t cr0) { pc_write_cr0(cr0); }
+uint64_t pmap_host_amd64_rcr3(void) { return pc_read_cr3(); }
+void pmap_host_amd64_lcr3(uint64_t cr3) { pc_write_cr3(cr3); }
+uint64_t pmap_host_amd64_rcr4(void) { return pc_read_cr4(); }
+void pmap_host_amd64_lcr4(uint64_t cr4) { pc_write_cr4(cr4); }
+uint64_t pmap_host_amd64_rdmsr(uint32_t msr) { return pc_rdmsr(msr); }
+void pmap_host_amd64_wrmsr(uint32_t msr, uint64_t v) { pc_wrmsr(msr, v); }
 
 static void
 read_cpu_features(void)

@@ -185,16 +185,6 @@ ptest_seed(void)
 	return seed;
 }
 
-uint64_t
-ptest_rand(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
 /* ---- CPUs ---- */
 
 int ptest_ncpus(void) { return pc_ncpus(); }

@@ -38,15 +38,6 @@ ptest_seed(void)
 	return seed;
 }
 
-uint64_t
-ptest_rand(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
 int ptest_ncpus(void) { return sim_ncpus(); }
 int ptest_cpu(void) { return sim_cpu_id(); }
 void ptest_run_on(int cpu, void (*fn)(void *), void *arg) { sim_run_on(cpu, fn, arg); }

@@ -59,7 +59,16 @@ unsigned ptest_scale_percent(void);
 /* The seed of this run (PTEST_SEED in the environment on the simulated
  * machine; fixed on the real one). */
 uint64_t ptest_seed(void);
-uint64_t ptest_rand(uint64_t *state);
+
+/* splitmix64: the same stream for a seed on every machine. */
+static inline uint64_t
+ptest_rand(uint64_t *state)
+{
+	uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
 
 /* ---- CPUs ---- */
 
