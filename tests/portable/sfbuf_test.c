@@ -130,28 +130,42 @@ private_use(void *p)
 	sf_buf_free(sf);
 }
 
+/* More pages than sf_bufs, each used on one CPU at a time and then on
+ * others: buffers are taken over by new pages again and again, and each
+ * use must see its own page (a stale translation would show another). */
+#define NPRIV (PMAP_SFBUF_COUNT + 8)
+static struct vm_page *priv_pages[NPRIV];
+
 static void
 t_cpuprivate(void)
 {
-	/* Many pages through few buffers, each used on one CPU only: the
-	 * mapping must still be right every time. */
 	int bad = 0;
-	struct vm_page *pgs[8];
-	for (int i = 0; i < 8; i++)
-		pgs[i] = page_with(0x700 + (uint64_t)i);
-	for (int round = 0; round < 40; round++) {
-		for (int i = 0; i < 8; i++) {
-			struct priv_job j = { pgs[i], 0, -1 };
+	for (int i = 0; i < NPRIV; i++)
+		priv_pages[i] = page_with(0x700 + (uint64_t)i);
+	for (int round = 0; round < 6; round++) {
+		for (int i = 0; i < NPRIV; i++) {
+			struct priv_job j = { priv_pages[i], 0, -1 };
 			ptest_run_on((round + i) % ptest_ncpus(), private_use, &j);
 			bad += j.r != PTEST_OK || j.val != 0x700 + (uint64_t)i;
 		}
 	}
-	is_int(bad, 0, "SFB_CPUPRIVATE buffers reused across pages and CPUs always map the "
-	    "right page");
-	audit_ok("SFB_CPUPRIVATE");
-	for (int i = 0; i < 8; i++) {
-		pmap_page_protect(pgs[i], VM_PROT_NONE);
-		ptest_page_free(pgs[i]);
+	is_int(bad, 0, "SFB_CPUPRIVATE buffers reused across %d pages and every CPU "
+	    "always map the right page", NPRIV);
+	/* The same without SFB_CPUPRIVATE, read from every CPU. */
+	bad = 0;
+	for (int i = 0; i < NPRIV; i++) {
+		struct sf_buf *sf = sf_buf_alloc(priv_pages[i], 0);
+		for (int c = 0; c < ptest_ncpus(); c++) {
+			struct access a = access_on(c, NULL, sf_buf_kva(sf), ACC_READ, 0, 0);
+			bad += a.a_result != PTEST_OK || a.a_val != 0x700 + (uint64_t)i;
+		}
+		sf_buf_free(sf);
+	}
+	is_int(bad, 0, "shared sf_bufs taken over by new pages read right on every CPU");
+	audit_ok("sf_buf reuse");
+	for (int i = 0; i < NPRIV; i++) {
+		pmap_page_protect(priv_pages[i], VM_PROT_NONE);
+		ptest_page_free(priv_pages[i]);
 	}
 }
 
