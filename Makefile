@@ -148,7 +148,7 @@ check-freestanding: $(FS_OBJS)
 NPROC := $(shell nproc 2>/dev/null || echo 2)
 PROVE := prove --exec '' --timer
 
-.PHONY: all test check check-asan check-tsan check-clang bench clean run
+.PHONY: all test check check-asan check-tsan check-clang bench bench-ir clean run
 
 # Suites run again in another machine configuration: wrapper scripts
 # named <suite>-<variant>.t that pass the options.
@@ -201,6 +201,10 @@ check: check-freestanding check-man check-asan check-tsan check-clang \
 bench: all
 	$(B)/bin/bench_mmu
 	$(B)/bin/bench_pmap
+
+# Instructions per page (callgrind): repeatable, for comparing versions.
+bench-ir: $(B)/bin/bench_pmap
+	bench/ir.sh $(B)
 
 run: $(B)/bin/pmapsim
 	$(B)/bin/pmapsim

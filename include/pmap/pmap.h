@@ -135,8 +135,8 @@ struct pmap_bootinfo {
 
 /* Build the kernel pmap.  Once, before anything else, on the boot CPU. */
 void pmap_bootstrap(const struct pmap_bootinfo *bi);
-/* Per-CPU setup (control registers, PAT, load the kernel pmap); on each
- * CPU, after pmap_bootstrap(). */
+/* Per-CPU setup: PAT, CR0.WP, CR4.PGE, EFER.NXE, then load the kernel
+ * pmap; on each CPU, after pmap_bootstrap(). */
 void pmap_cpu_init(void);
 /* The host calls this from its TLB-shootdown IPI handler. */
 void pmap_tlb_intr(void);
