@@ -281,8 +281,11 @@ pmap_enter(pmap_t pm, vaddr_t va, paddr_t pa, vm_prot_t prot, u_int flags)
 		long dw = (long)pmap_pte_wired_p(n) - (long)pmap_pte_wired_p(opte);
 		if (dw != 0)
 			atomic_fetch_add(&pm->pm_wired, dw);
-		if (((opte ^ n) & ~(pmap_pte_t)(PTE_REF | PTE_MOD)) != 0 &&
-		    pmap_pte_referenced_p(opte))
+		/* The MMU caches rights and cache mode, not A/D or our software
+		 * bits: only a change of those needs the old entry dropped
+		 * (even a raise, to spare other CPUs a spurious fault). */
+		pmap_pte_t seen = ~(pmap_pte_t)(PTE_REF | PTE_MOD | PTE_WIRED);
+		if (((opte ^ n) & seen) != 0 && pmap_pte_referenced_p(opte))
 			pmap_tlb_defer(pm, va);
 		pmap_unlock(pm);
 		return 0;
@@ -327,8 +330,12 @@ pmap_enter(pmap_t pm, vaddr_t va, paddr_t pa, vm_prot_t prot, u_int flags)
 		atomic_fetch_add(&pm->pm_resident, 1);
 		pmap_md_pte_added(pm, &prep);
 	}
-	if (npp != NULL && !pv_insert(npp, pm, va, pv) && pv != NULL)
-		opv = opv != NULL ? (pv_free(pm, opv), pv) : pv;
+	if (npp != NULL) {
+		/* We hold npp's lock since we looked: pv is used iff we made one. */
+		bool used = pv_insert(npp, pm, va, pv);
+		PMAP_KASSERTMSG(used == (pv != NULL), "pmap %p va %#llx: pv %p, used %d",
+		    (void *)pm, (unsigned long long)va, (void *)pv, used);
+	}
 	if (flags & PMAP_WIRED)
 		atomic_fetch_add(&pm->pm_wired, 1);
 	unlock_two(npp, opp);
