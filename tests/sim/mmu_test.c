@@ -552,6 +552,51 @@ t_ipi(void)
 	    "an IPI is held back inside a critical section and taken at its end");
 }
 
+/* Two CPUs interrupt each other and each waits for the other's answer:
+ * a waiting CPU keeps taking interrupts, so neither is stuck. */
+static atomic_int acked[SIM_MAXCPUS];
+
+static void
+ack_handler(int vec)
+{
+	(void)vec;
+	atomic_fetch_add(&acked[sim_cpu_id()], 1);
+}
+
+static bool
+peer_acked(void *arg)
+{
+	int *want = arg;
+	return atomic_load(&acked[want[0]]) >= want[1];
+}
+
+static void
+mutual(void *arg)
+{
+	int peer = *(int *)arg;
+	for (int i = 1; i <= 200; i++) {
+		sim_send_ipi(1ULL << peer, 2);
+		int want[2] = { peer, i };
+		sim_cpu_wait(peer_acked, want);
+	}
+}
+
+static void
+t_mutual_ipi(void)
+{
+	sim_set_intr_handler(2, ack_handler);
+	atomic_store(&acked[1], 0);
+	atomic_store(&acked[2], 0);
+	int p1 = 2, p2 = 1;
+	sim_run_async(1, mutual, &p1);
+	sim_run_async(2, mutual, &p2);
+	sim_wait(1);
+	sim_wait(2);
+	ok(atomic_load(&acked[1]) >= 200 && atomic_load(&acked[2]) >= 200,
+	    "two CPUs that interrupt each other and wait for the answer both finish "
+	    "(%d and %d interrupts taken)", atomic_load(&acked[1]), atomic_load(&acked[2]));
+}
+
 /* ---- auditor ---- */
 
 static void
@@ -669,6 +714,7 @@ run_main(void *arg)
 	t_psc();
 	t_memtype();
 	t_ipi();
+	t_mutual_ipi();
 	t_audit();
 	t_audit_on_free();
 	t_allocator();
