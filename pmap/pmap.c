@@ -413,9 +413,8 @@ void
 pmap_remove_all(pmap_t pm)
 {
 	PMAP_KASSERTMSG(!pmap_is_kernel(pm), "not for the kernel pmap");
-	pmap_lock(pm);
-	pm->pm_remove_all = true;
-	pmap_unlock(pm);
+	/* Read without pm_lock by page-side operations: atomic. */
+	__atomic_store_n(&pm->pm_remove_all, true, __ATOMIC_RELAXED);
 }
 
 void
@@ -566,11 +565,8 @@ pmap_kremove(vaddr_t va, vsize_t size)
 void
 pmap_update(pmap_t pm)
 {
-	if (pm != NULL && __atomic_load_n(&pm->pm_remove_all, __ATOMIC_RELAXED)) {
-		pmap_lock(pm);
-		pm->pm_remove_all = false;
-		pmap_unlock(pm);
-	}
+	if (pm != NULL && __atomic_load_n(&pm->pm_remove_all, __ATOMIC_RELAXED))
+		__atomic_store_n(&pm->pm_remove_all, false, __ATOMIC_RELAXED);
 	pmap_tlb_flush();
 }
 

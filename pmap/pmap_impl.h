@@ -15,7 +15,7 @@
  *
  * What each lock protects:
  *   pm_lock   the pmap's page-table tree (page-table pages, their valid
- *             counts), its pv chunks, pm_remove_all.  Leaf PTEs are also
+ *             counts) and its pv chunks.  Leaf PTEs are also
  *             changed without pm_lock by the page-side operations (clear
  *             modify/reference, write-protect), always with atomic
  *             operations; so every PTE update anywhere is a swap or a
@@ -26,7 +26,7 @@
  *             page-table page cannot be freed, which is what lets the
  *             page-side operations walk pm's tables without pm_lock.
  *   atomics   statistics (pm_resident, pm_wired), pm_refcnt, pm_active,
- *             pp_attrs, pp_sfref, the library counters.
+ *             pm_remove_all, pp_attrs, pp_sfref, the library counters.
  *
  * Every spin lock disables preemption while held (the host may not switch
  * threads under a spin lock), and its spin loop serves incoming TLB
@@ -113,7 +113,7 @@ struct pv_chunk;
 
 struct pmap {
 	volatile uint8_t pm_lock;
-	bool pm_remove_all;		/* pmap_remove_all hint active (pm_lock) */
+	bool pm_remove_all;		/* pmap_remove_all hint active (atomic) */
 	atomic_int pm_refcnt;
 	atomic_long pm_resident;
 	atomic_long pm_wired;

@@ -86,7 +86,7 @@ pmap_tlb_defer(pmap_t pm, vaddr_t va)
 {
 	struct pmap_tlb_batch *b = &pmap_curcpu()->pc_batch;
 	b->tb_targets |= targets_of(pm);
-	if (pm->pm_remove_all) {
+	if (__atomic_load_n(&pm->pm_remove_all, __ATOMIC_RELAXED)) {
 		/* Tearing the whole pmap down: one full flush beats many. */
 		b->tb_full = true;
 		b->tb_global = b->tb_kernel;
