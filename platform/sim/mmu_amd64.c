@@ -551,6 +551,22 @@ xlate_fast(struct sim_cpu *c, uint64_t va, unsigned flags, uint64_t *pa)
 		*pa = u->u_pa | (va & 0xfff);
 		return SIM_OK;
 	}
+	/* Main TLB table, 4 KiB non-global entry: the common miss of the
+	 * micro-TLB, kept out of the slow path. */
+	struct tc_entry *e = tc_lookup(&c->c_tc, tc_key(va, TC_KIND_TLB(1), false, pcid));
+	if (e != NULL && tc_live(c, e) && access_ok(c, flags, e->te_rw, e->te_us, e->te_xd) &&
+	    ((flags & SIM_ACC_TYPE) != SIM_WRITE || e->te_dirty)) {
+		STAT_INC(c, tlb_hits);
+		u->u_tag = (va & ~0xfffULL) | pcid;
+		u->u_epoch = c->c_epoch;
+		u->u_pa = e->te_pa;
+		u->u_rw = e->te_rw;
+		u->u_us = e->te_us;
+		u->u_xd = e->te_xd;
+		u->u_dirty = e->te_dirty;
+		*pa = e->te_pa | (va & 0xfff);
+		return SIM_OK;
+	}
 	struct sim_xlate x = xlate_slow(c, va, flags);
 	*pa = x.pa;
 	return x.result;
