@@ -48,6 +48,18 @@ sleeper(void *p)
 	__atomic_store_n(&sleeper_state, 2, __ATOMIC_SEQ_CST);
 }
 
+/* Start a sleeper on cpu and give it time to block. */
+static void
+start_sleeper(int cpu, int flags)
+{
+	__atomic_store_n(&sleeper_state, 0, __ATOMIC_SEQ_CST);
+	ptest_run_async(cpu, sleeper, (void *)(uintptr_t)flags);
+	while (__atomic_load_n(&sleeper_state, __ATOMIC_SEQ_CST) == 0)
+		ptest_relax();
+	for (int i = 0; i < 1000; i++)
+		ptest_relax();
+}
+
 static void
 t_exhaustion(void)
 {
@@ -63,13 +75,9 @@ t_exhaustion(void)
 	    "all %d sf_bufs busy: SFB_NOWAIT returns NULL", PMAP_SFBUF_COUNT);
 
 	/* A sleeper on CPU 1 wakes when one is freed. */
-	__atomic_store_n(&sleeper_state, 0, __ATOMIC_SEQ_CST);
-	ptest_run_async(1, sleeper, (void *)(uintptr_t)0);
-	while (__atomic_load_n(&sleeper_state, __ATOMIC_SEQ_CST) == 0)
-		ptest_relax();
-	for (int i = 0; i < 1000; i++)
-		ptest_relax();
-	is_int(__atomic_load_n(&sleeper_state, __ATOMIC_SEQ_CST), 1, "without SFB_NOWAIT the caller sleeps");
+	start_sleeper(1, 0);
+	is_int(__atomic_load_n(&sleeper_state, __ATOMIC_SEQ_CST), 1,
+	    "without SFB_NOWAIT the caller sleeps");
 	sf_buf_free(held[0]);
 	ptest_wait(1);
 	ok(sleeper_state == 2 && sleeper_got != NULL &&
@@ -77,28 +85,13 @@ t_exhaustion(void)
 	    "sf_buf_free wakes it and it gets a buffer for its page");
 	held[0] = sleeper_got;
 
-	/* SFB_CATCH: a signal ends the sleep with NULL. */
-	__atomic_store_n(&sleeper_state, 0, __ATOMIC_SEQ_CST);
-	ptest_run_async(2, sleeper, (void *)(uintptr_t)SFB_CATCH);
-	while (__atomic_load_n(&sleeper_state, __ATOMIC_SEQ_CST) == 0)
-		ptest_relax();
-	for (int i = 0; i < 1000; i++)
-		ptest_relax();
-	ptest_signal(2);
-	ptest_wait(2);
-	ok(sleeper_state == 2 && sleeper_got != NULL,
-	    "SFB_CATCH sleeper: the page it wanted is mapped already, no sleep needed");
-	sf_buf_free(sleeper_got);
-
-	/* Ask for a page that has no mapping: pool[0] lost its buffer. */
+	/* SFB_CATCH: a signal ends the sleep with NULL.  The page wanted has
+	 * no mapping (pool[0] lost its buffer to the sleeper above). */
 	struct vm_page *extra = page_with(0xee);
 	pool[PMAP_SFBUF_COUNT] = extra;
-	__atomic_store_n(&sleeper_state, 0, __ATOMIC_SEQ_CST);
-	ptest_run_async(2, sleeper, (void *)(uintptr_t)SFB_CATCH);
-	while (__atomic_load_n(&sleeper_state, __ATOMIC_SEQ_CST) == 0)
-		ptest_relax();
-	for (int i = 0; i < 1000; i++)
-		ptest_relax();
+	start_sleeper(2, SFB_CATCH);
+	is_int(__atomic_load_n(&sleeper_state, __ATOMIC_SEQ_CST), 1,
+	    "an SFB_CATCH caller sleeps too");
 	ptest_signal(2);
 	ptest_wait(2);
 	ok(sleeper_state == 2 && sleeper_got == NULL,
