@@ -191,10 +191,39 @@ check-man:
 	@if command -v mandoc >/dev/null; then mandoc -Tlint -Wwarning man/*.[0-9] && \
 		echo "manual pages: OK"; else echo "SKIPPED: mandoc not installed"; fi
 
+# ---- libFuzzer (clang): the fuzzer's bytes drive the reference model ----
+FUZZ_DIR := build/fuzz
+FUZZ_SRCS := tests/fuzz/pmap_fuzz.c $(CORE_SRCS) $(SIM_SRCS) $(SIMHOST_SRCS) \
+	platform/sim/ptest_sim.c tests/lib/tap.c tests/lib/tap_stdio.c
+FUZZ_OBJS := $(FUZZ_SRCS:%.c=$(FUZZ_DIR)/%.o)
+FUZZ_CFLAGS := $(BASE_CFLAGS) -O1 -fno-omit-frame-pointer \
+	-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
+FUZZ_TIME ?= 60
+
+$(FUZZ_DIR)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC/FUZZ $@"
+	$(Q)clang $(FUZZ_CFLAGS) $(INCLUDES) -MMD -MP -c $< -o $@
+
+$(FUZZ_DIR)/pmap_fuzz: $(FUZZ_OBJS)
+	$(Q)clang -fsanitize=fuzzer,address,undefined -pthread -o $@ $^
+
+.PHONY: fuzz check-fuzz
+# Fuzz for FUZZ_TIME seconds, keeping the corpus.
+fuzz: $(FUZZ_DIR)/pmap_fuzz
+	@mkdir -p $(FUZZ_DIR)/corpus
+	$(FUZZ_DIR)/pmap_fuzz -max_total_time=$(FUZZ_TIME) -max_len=16384 $(FUZZ_DIR)/corpus
+
+# A short, seeded run for make check.
+check-fuzz: $(FUZZ_DIR)/pmap_fuzz
+	@$(FUZZ_DIR)/pmap_fuzz -seed=1 -runs=3000 -max_len=2048 > $(FUZZ_DIR)/check.log 2>&1 \
+		|| { tail -40 $(FUZZ_DIR)/check.log; exit 1; }
+	@echo "libFuzzer: $$(tail -1 $(FUZZ_DIR)/check.log)"
+
 # ---- the real machine (platform/pc): pc-portable, mmu-diff, ... ----
 include platform/pc/pc.mk
 
-check: check-freestanding check-man check-asan check-tsan check-clang \
+check: check-freestanding check-man check-asan check-tsan check-clang check-fuzz \
 		pc-portable pc-mmu-diff-check
 	@echo "make check: all suites passed"
 
