@@ -106,19 +106,26 @@ pc-all: $(PC_KERNEL) $(PC_SELFTEST_KERNEL)
 
 $(PC_KERNEL): $(PC_OBJS) $(PC_PMAP_OBJS) $(PC_LDSCRIPT)
 	@mkdir -p $(dir $@)
-	$(PC_LD) $(PC_LDFLAGS) -o $@ $(PC_OBJS) $(PC_PMAP_OBJS)
+	@echo "  LD/PC   $@"
+	$(PC_Q)$(PC_LD) $(PC_LDFLAGS) -o $@ $(PC_OBJS) $(PC_PMAP_OBJS)
 
 $(PC_SELFTEST_KERNEL): $(PC_OBJS) $(PC_SELFTEST_OBJS) $(PC_LDSCRIPT)
 	@mkdir -p $(dir $@)
-	$(PC_LD) $(PC_LDFLAGS) -o $@ $(PC_OBJS) $(PC_SELFTEST_OBJS)
+	@echo "  LD/PC   $@"
+	$(PC_Q)$(PC_LD) $(PC_LDFLAGS) -o $@ $(PC_OBJS) $(PC_SELFTEST_OBJS)
+
+# Quiet by default (PC_Q= shows the commands).
+PC_Q ?= @
 
 $(PC_BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(PC_CC) $(PC_CFLAGS) $(PC_OBJ_CFLAGS) -MMD -MP -c $< -o $@
+	@echo "  CC/PC   $@"
+	$(PC_Q)$(PC_CC) $(PC_CFLAGS) $(PC_OBJ_CFLAGS) -MMD -MP -c $< -o $@
 
 $(PC_BUILD)/%.o: %.S
 	@mkdir -p $(dir $@)
-	$(PC_CC) $(PC_CFLAGS) -MMD -MP -c $< -o $@
+	@echo "  AS/PC   $@"
+	$(PC_Q)$(PC_CC) $(PC_CFLAGS) -MMD -MP -c $< -o $@
 
 # ---- running it ----
 
