@@ -201,6 +201,22 @@ sim_cpu_id(void)
 	return sim_self != NULL ? sim_self->c_id : -1;
 }
 
+void *
+sim_percpu(void)
+{
+	if (sim_self == NULL)
+		sim_fatal("sim_percpu: not on a CPU");
+	return sim_self->c_percpu;
+}
+
+void
+sim_percpu_set(void *p)
+{
+	if (sim_self == NULL)
+		sim_fatal("sim_percpu_set: not on a CPU");
+	sim_self->c_percpu = p;
+}
+
 static struct sim_cpu *
 cpu_arg(int cpu, const char *fn)
 {
@@ -312,6 +328,12 @@ sim_wait(int cpu)
 		}
 		pthread_mutex_unlock(&done_lock);
 	}
+}
+
+void *
+sim_percpu_of(int cpu)
+{
+	return cpu_arg(cpu, "sim_percpu_of")->c_percpu;
 }
 
 void

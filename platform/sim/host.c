@@ -31,8 +31,23 @@
 
 static struct vm_page *vm_pages;
 static uint64_t vm_npages;
-static struct lwp *cur_lwp[SIM_MAXCPUS];
-static int preempt_depth[SIM_MAXCPUS];
+/* The host's per-CPU state, reached through the machine's per-CPU pointer. */
+struct host_cpu {
+	struct lwp *hc_curlwp;
+	int hc_preempt;
+};
+static struct host_cpu host_cpus[SIM_MAXCPUS];
+
+static struct host_cpu *
+hcpu(const char *fn)
+{
+	struct host_cpu *h = sim_percpu();
+	if (h == NULL) {
+		fprintf(stderr, "%s: CPU %d has no host state\n", fn, sim_cpu_id());
+		abort();
+	}
+	return h;
+}
 static uint32_t host_features;
 
 struct panic_catch {
@@ -157,15 +172,16 @@ pmap_host_page_pa(struct vm_page *pg)
 void
 pmap_host_preempt_disable(void)
 {
-	preempt_depth[self("pmap_host_preempt_disable")]++;
+	hcpu("pmap_host_preempt_disable")->hc_preempt++;
 }
 
 void
 pmap_host_preempt_enable(void)
 {
-	int c = self("pmap_host_preempt_enable");
-	if (--preempt_depth[c] < 0) {
-		fprintf(stderr, "cpu %d: preemption enabled more often than disabled\n", c);
+	struct host_cpu *h = hcpu("pmap_host_preempt_enable");
+	if (--h->hc_preempt < 0) {
+		fprintf(stderr, "cpu %d: preemption enabled more often than disabled\n",
+		    sim_cpu_id());
 		abort();
 	}
 }
@@ -238,7 +254,7 @@ pmap_host_wakeup(const void *chan)
 struct lwp *
 pmap_host_curlwp(void)
 {
-	return cur_lwp[self("pmap_host_curlwp")];
+	return hcpu("pmap_host_curlwp")->hc_curlwp;
 }
 
 pmap_t
@@ -330,7 +346,7 @@ sim_pmap_features(void)
 void
 sim_set_curlwp(struct lwp *l)
 {
-	cur_lwp[self("sim_set_curlwp")] = l;
+	hcpu("sim_set_curlwp")->hc_curlwp = l;
 }
 
 void
@@ -355,13 +371,13 @@ sim_host_printf_prefix(const char *prefix)
 int
 sim_preempt_depth(void)
 {
-	return preempt_depth[self("sim_preempt_depth")];
+	return hcpu("sim_preempt_depth")->hc_preempt;
 }
 
 void
 sim_preempt_reset(int depth)
 {
-	preempt_depth[self("sim_preempt_reset")] = depth;
+	hcpu("sim_preempt_reset")->hc_preempt = depth;
 }
 
 void
@@ -374,6 +390,13 @@ sim_pmap_config_default(struct sim_pmap_config *c)
 }
 
 static const struct sim_pmap_config *boot_cfg;
+
+static void
+attach_cpu(void *arg)
+{
+	(void)arg;
+	sim_percpu_set(&host_cpus[sim_cpu_id()]);
+}
 
 static void
 boot_cpu0(void *arg)
@@ -414,8 +437,7 @@ sim_pmap_boot(const struct sim_pmap_config *c)
 	host_features = (AMD64_FEAT_NX | AMD64_FEAT_PGE | AMD64_FEAT_PCID |
 	    AMD64_FEAT_INVPCID | AMD64_FEAT_1G | AMD64_FEAT_SMEP | AMD64_FEAT_SMAP |
 	    AMD64_FEAT_PAT) & ~c->clear_features;
-	memset(cur_lwp, 0, sizeof(cur_lwp));
-	memset(preempt_depth, 0, sizeof(preempt_depth));
+	memset(host_cpus, 0, sizeof(host_cpus));
 	memset(catchers, 0, sizeof(catchers));
 	sim_init(&c->machine);
 	vm_npages = sim_phys_end() >> 12;
@@ -428,6 +450,8 @@ sim_pmap_boot(const struct sim_pmap_config *c)
 		vm_pages[i].phys_addr = i << 12;
 	sim_set_intr_handler(SIM_VEC_SHOOTDOWN, shootdown_handler);
 	sim_audit_direct_map(PMAP_DMAP_BASE, PMAP_DMAP_MAX);
+	for (int i = 0; i < sim_ncpus(); i++)
+		sim_run_on(i, attach_cpu, NULL);
 	sim_run_on(0, boot_cpu0, NULL);
 	for (int i = 1; i < sim_ncpus(); i++)
 		sim_run_on(i, boot_ap, NULL);

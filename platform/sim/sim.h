@@ -113,6 +113,12 @@ int sim_ncpus(void);
 /* The CPU this thread is, or -1 when not on a CPU. */
 int sim_cpu_id(void);
 
+/* One pointer of per-CPU data for the host layered on the machine (on a
+ * CPU: this CPU's; sim_percpu_of: any CPU's, for setup). */
+void *sim_percpu(void);
+void sim_percpu_set(void *p);
+void *sim_percpu_of(int cpu);
+
 /* Run fn(arg) on cpu and wait for it.  From a CPU thread the caller keeps
  * taking its own interrupts while it waits. */
 void sim_run_on(int cpu, void (*fn)(void *), void *arg);

@@ -147,6 +147,7 @@ struct sim_cpu {
 	uint8_t c_pcid_dead[4096];	/* auditor hint: flush pending */
 
 	struct sim_fault c_last_fault;
+	void *c_percpu;			/* the host's per-CPU data (owner) */
 
 	/* Statistics: owner increments with relaxed atomics. */
 	struct {
