@@ -16,8 +16,9 @@
 #   -h, --help
 #
 # Accelerator: "auto" uses KVM with -cpu host if /dev/kvm can be opened
-# read-write and KVM can actually create a VM, else TCG with -cpu max.  The
-# choice is printed on stderr.
+# read-write and KVM can actually create this machine (same CPU model,
+# flags, CPUs and memory, left paused), else TCG with -cpu max.  The
+# choice and the reason are printed on stderr.
 #
 # Output: TAP lines from the kernel ("1..N", "ok", "not ok", "# ...",
 # "Bail out!") pass through; any other serial output (firmware noise) is
@@ -101,6 +102,15 @@ kvm_problem() {
 	if ! echo quit | timeout 20 "$qemu" -machine none -accel kvm \
 	    -nodefaults -display none -monitor stdio >/dev/null 2>&1; then
 		echo "/dev/kvm opens but KVM cannot create a VM"; return
+	fi
+	# The machine we will really run, created and left paused: a nested
+	# KVM may refuse the host CPU model's MSRs (seen: QEMU 7.2 aborting
+	# on MSR 0x10a, IA32_ARCH_CAPABILITIES) long after /dev/kvm opened.
+	if ! echo quit | timeout 20 "$qemu" -machine pc -accel kvm \
+	    -cpu "host${cpu_flags:+,$cpu_flags}" -smp "$smp" -m "$mem" \
+	    -nodefaults -display none -monitor stdio -S >/dev/null 2>&1; then
+		echo "KVM cannot start this machine (-cpu host${cpu_flags:+,$cpu_flags})"
+		return
 	fi
 }
 
