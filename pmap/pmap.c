@@ -285,7 +285,7 @@ pmap_enter(pmap_t pm, vaddr_t va, paddr_t pa, vm_prot_t prot, u_int flags)
 		 * bits: only a change of those needs the old entry dropped
 		 * (even a raise, to spare other CPUs a spurious fault). */
 		pmap_pte_t seen = ~(pmap_pte_t)(PTE_REF | PTE_MOD | PTE_WIRED);
-		if (((opte ^ n) & seen) != 0 && pmap_pte_referenced_p(opte))
+		if (((opte ^ n) & seen) != 0 && pmap_pte_maybe_cached_p(opte))
 			pmap_tlb_defer(pm, va);
 		pmap_unlock(pm);
 		return 0;
@@ -324,7 +324,7 @@ pmap_enter(pmap_t pm, vaddr_t va, paddr_t pa, vm_prot_t prot, u_int flags)
 		if (pmap_pte_wired_p(opte))
 			atomic_fetch_sub(&pm->pm_wired, 1);
 		/* The old translation must go before the new one is relied on. */
-		if (pmap_pte_referenced_p(opte))
+		if (pmap_pte_maybe_cached_p(opte))
 			pmap_tlb_defer(pm, va);
 	} else {
 		atomic_fetch_add(&pm->pm_resident, 1);
@@ -375,7 +375,7 @@ remove_leaf(pmap_t pm, vaddr_t va, pmap_pte_t *ptep)
 	atomic_fetch_sub(&pm->pm_resident, 1);
 	if (pmap_pte_wired_p(e))
 		atomic_fetch_sub(&pm->pm_wired, 1);
-	if (pmap_pte_referenced_p(e))
+	if (pmap_pte_maybe_cached_p(e))
 		pmap_tlb_defer(pm, va);
 	/* else: A was clear, so no TLB holds it (tlb.c); no invalidation. */
 	pmap_md_pte_removed(pm, va);
@@ -436,7 +436,7 @@ pmap_protect(pmap_t pm, vaddr_t sva, vaddr_t eva, vm_prot_t prot)
 			do {
 				n = pmap_pte_restrict(e, prot);
 			} while (n != e && !pmap_pte_cas(ptes, &e, n));
-			if (n != e && pmap_pte_referenced_p(e))
+			if (n != e && pmap_pte_maybe_cached_p(e))
 				pmap_tlb_defer(pm, va);
 		}
 	}
@@ -554,7 +554,7 @@ pmap_kremove(vaddr_t va, vsize_t size)
 		e = pmap_pte_swap(ptep, 0);
 		atomic_fetch_sub(&PMAP_KERNEL->pm_resident, 1);
 		atomic_fetch_sub(&PMAP_KERNEL->pm_wired, 1);
-		if (pmap_pte_referenced_p(e))
+		if (pmap_pte_maybe_cached_p(e))
 			pmap_tlb_defer(PMAP_KERNEL, a);
 	}
 	pmap_host_preempt_enable();
@@ -582,6 +582,13 @@ pmap_activate(struct lwp *l)
 	pmap_t pm = pmap_host_lwp_pmap(l);
 	int cpu = pmap_host_cpu_id();
 	struct pmap_cpu *pc = &pmap_cpus[cpu];
+	/*
+	 * Interrupts off from reading pc_curpmap to recording the new one: an
+	 * eviction of the old pmap (pmap_destroy on another CPU) taken in
+	 * between would load the kernel's root over the one just loaded, and
+	 * pc_curpmap would then claim a pmap the CPU does not run.
+	 */
+	pmap_intr_state_t s = pmap_host_intr_disable();
 	pmap_t old = pc->pc_curpmap;
 	if (old != pm) {
 		if (!pmap_is_kernel(pm))
@@ -591,6 +598,7 @@ pmap_activate(struct lwp *l)
 		if (old != NULL && !pmap_is_kernel(old))
 			atomic_fetch_and(&old->pm_active, ~(1ULL << cpu));
 	}
+	pmap_host_intr_restore(s);
 	pmap_host_preempt_enable();
 }
 
@@ -736,7 +744,7 @@ page_remove_all(struct vm_page *pg)
 		atomic_fetch_sub(&pm->pm_resident, 1);
 		if (pmap_pte_wired_p(e))
 			atomic_fetch_sub(&pm->pm_wired, 1);
-		if (pmap_pte_referenced_p(e))
+		if (pmap_pte_maybe_cached_p(e))
 			pmap_tlb_defer(pm, va);
 		pmap_md_pte_removed(pm, va);
 		if (opv != NULL)
@@ -770,7 +778,7 @@ pmap_page_protect(struct vm_page *pg, vm_prot_t prot)
 		do {
 			n = pmap_pte_restrict(e, prot);	/* only ever lowers */
 		} while (n != e && !pmap_pte_cas(ptep, &e, n));
-		if (n != e && pmap_pte_referenced_p(e))
+		if (n != e && pmap_pte_maybe_cached_p(e))
 			pmap_tlb_defer(pv->pv_pmap, pv->pv_va);
 	}
 	pp_unlock(pp);
@@ -784,7 +792,10 @@ static bool
 page_clear(struct vm_page *pg, pmap_pte_t bit, uint8_t attr)
 {
 	struct pmap_page *pp = pmap_pp(pg);
+	bool aclear = bit == PTE_REF;
 	pmap_host_preempt_disable();
+	if (aclear)	/* before any A is cleared: see pmap_pte_maybe_cached_p */
+		atomic_fetch_add_explicit(&pmap_aclear_inflight, 1, memory_order_relaxed);
 	pp_lock(pp);
 	bool was = (__atomic_fetch_and(&pp->pp_attrs, (uint8_t)~attr, __ATOMIC_RELAXED)
 	    & attr) != 0;
@@ -799,6 +810,8 @@ page_clear(struct vm_page *pg, pmap_pte_t bit, uint8_t attr)
 	}
 	pp_unlock(pp);
 	pmap_tlb_flush();
+	if (aclear)	/* every CPU has dropped what it cached: A is truthful */
+		atomic_fetch_sub_explicit(&pmap_aclear_inflight, 1, memory_order_release);
 	pmap_host_preempt_enable();
 	return was;
 }

@@ -186,6 +186,29 @@ long pv_count(pmap_t pm);
 
 /* ---- TLB invalidation (tlb.c) ---- */
 
+/*
+ * May a TLB hold the translation of a leaf that was just swapped out (or
+ * had its rights changed) and was `old` before?  Only a walk fills a TLB
+ * entry, and a walk sets A first, so a leaf with A clear is in no TLB -
+ * unless its A was cleared by pmap_clear_reference, whose shootdown is
+ * still on its way: between the two, A reads clear while other CPUs still
+ * cache the translation.  pmap_clear_reference counts itself in
+ * pmap_aclear_inflight from before it clears any A until its shootdown is
+ * complete, and while that count is not zero no one trusts a clear A.
+ * Ordering: the caller's swap or CAS of the PTE (acq_rel) read a value
+ * written after the count went up (the clearing fetch_and is a release
+ * that follows the increment), so this acquire load sees the count, or a
+ * later decrement - which comes after that shootdown completed.
+ */
+extern atomic_uint pmap_aclear_inflight;
+
+static inline bool
+pmap_pte_maybe_cached_p(pmap_pte_t old)
+{
+	return pmap_pte_referenced_p(old) ||
+	    atomic_load_explicit(&pmap_aclear_inflight, memory_order_acquire) != 0;
+}
+
 /* Queue the invalidation of va in pm on every CPU that may cache it;
  * completed by pmap_tlb_flush().  Preemption disabled (a lock held). */
 void pmap_tlb_defer(pmap_t pm, vaddr_t va);

@@ -41,6 +41,7 @@
 #include "pmap_impl.h"
 
 struct pmap_cpu pmap_cpus[PMAP_MAXCPUS];
+atomic_uint pmap_aclear_inflight;
 
 uint64_t
 pmap_all_cpus(void)
@@ -139,6 +140,9 @@ pmap_tlb_poll(void)
 	struct pmap_cpu *pc = &pmap_cpus[self];
 	if (atomic_load_explicit(&pc->pc_inbox, memory_order_relaxed) == 0)
 		return;
+	/* Not interrupted by another poll (the shootdown IPI) halfway through
+	 * an eviction. */
+	pmap_intr_state_t s = pmap_host_intr_disable();
 	uint64_t from = atomic_exchange_explicit(&pc->pc_inbox, 0, memory_order_acquire);
 	while (from != 0) {
 		int i = __builtin_ctzll(from);
@@ -147,6 +151,7 @@ pmap_tlb_poll(void)
 		tlb_do(sd->sd_nva, sd->sd_va, sd->sd_full, sd->sd_global, sd->sd_evict);
 		atomic_fetch_sub_explicit(&sd->sd_acks, 1, memory_order_release);
 	}
+	pmap_host_intr_restore(s);
 }
 
 void

@@ -187,7 +187,7 @@ pmap_qenter(vaddr_t va, struct vm_page **m, int count)
 		if (!pmap_pte_valid_p(o)) {
 			atomic_fetch_add(&PMAP_KERNEL->pm_resident, 1);
 			atomic_fetch_add(&PMAP_KERNEL->pm_wired, 1);
-		} else if (o != n && pmap_pte_referenced_p(o)) {
+		} else if (o != n && pmap_pte_maybe_cached_p(o)) {
 			pmap_tlb_defer(PMAP_KERNEL, a);
 		}
 	}
@@ -209,7 +209,7 @@ pmap_qremove(vaddr_t va, int count)
 			continue;
 		atomic_fetch_sub(&PMAP_KERNEL->pm_resident, 1);
 		atomic_fetch_sub(&PMAP_KERNEL->pm_wired, 1);
-		if (pmap_pte_referenced_p(o))
+		if (pmap_pte_maybe_cached_p(o))
 			pmap_tlb_defer(PMAP_KERNEL, a);
 	}
 	pmap_tlb_flush();

@@ -71,6 +71,26 @@ struct vm_page *pmap_host_phys_to_page(paddr_t pa);
 struct pmap_page *pmap_host_page_md(struct vm_page *pg);
 paddr_t pmap_host_page_pa(struct vm_page *pg);
 
+/*
+ * Interrupts on this CPU (cli/sti, or the host's spl).  disable returns the
+ * previous state; restore puts exactly that state back, so the pair nests.
+ * The library holds interrupts off only for a few instructions at a time
+ * and while it completes a TLB shootdown (it keeps answering other CPUs'
+ * shootdowns meanwhile by polling, not by interrupt): around its per-CPU
+ * invalidation state, so that an interrupt handler may call
+ * pmap_kenter_pa(), pmap_kremove() and pmap_update(pmap_kernel()), and in
+ * pmap_activate(), so that an eviction IPI cannot fall between the CR3
+ * load and the record of it.  Both may be called with any lock held.
+ * While interrupts are off the library calls only: pmap_host_cpu_id,
+ * pmap_host_ncpus, pmap_host_phys_map, pmap_host_phys_to_page,
+ * pmap_host_page_md, pmap_host_page_pa, pmap_host_preempt_*,
+ * pmap_host_spin_wait, pmap_host_send_shootdown, pmap_host_curlwp,
+ * pmap_host_lwp_pmap, pmap_host_panic and the MD instruction hooks.
+ */
+typedef unsigned long pmap_intr_state_t;
+pmap_intr_state_t pmap_host_intr_disable(void);
+void pmap_host_intr_restore(pmap_intr_state_t s);
+
 /* ---------------- Tier 1: from pmap_init on ---------------- */
 
 /*

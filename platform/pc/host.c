@@ -209,6 +209,18 @@ pmap_host_page_pa(struct vm_page *pg)
 	return pc_vm_page_pa(pg);
 }
 
+pmap_intr_state_t
+pmap_host_intr_disable(void)
+{
+	return (pmap_intr_state_t)pc_intr_disable();
+}
+
+void
+pmap_host_intr_restore(pmap_intr_state_t s)
+{
+	pc_intr_restore((pc_intr_state_t)s);
+}
+
 /* ---- Tier 1 ---- */
 
 void

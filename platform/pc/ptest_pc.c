@@ -525,6 +525,34 @@ ptest_sfbuf_mode(void)
 	return sfbuf_mode;
 }
 
+/* ---- interrupt points: not on this machine (the suites skip) ---- */
+
+bool
+ptest_have_hooks(void)
+{
+	return false;
+}
+
+void
+ptest_hook_pause(int cpu, enum ptest_hook hk, unsigned when, unsigned nth,
+    void (*fn)(void *), void *arg)
+{
+	(void)cpu; (void)hk; (void)when; (void)nth; (void)fn; (void)arg;
+	pc_panic("ptest_hook_pause: no interrupt points on the real machine");
+}
+
+void
+ptest_hook_interrupt(int cpu, enum ptest_hook hk, unsigned when, unsigned nth,
+    void (*fn)(void *), void *arg)
+{
+	(void)cpu; (void)hk; (void)when; (void)nth; (void)fn; (void)arg;
+	pc_panic("ptest_hook_interrupt: no interrupt points on the real machine");
+}
+
+void ptest_hook_disarm(int cpu) { (void)cpu; }
+bool ptest_hook_fired(int cpu) { (void)cpu; return false; }
+bool ptest_ipi_pending(int cpu) { (void)cpu; return false; }
+
 /* ---- the runner ---- */
 
 /* Does name contain one of the comma-separated words of list? */

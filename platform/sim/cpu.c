@@ -383,7 +383,7 @@ sim_intr_restore(void)
 bool
 sim_intr_disabled_p(void)
 {
-	return sim_self != NULL && sim_self->c_intr_off > 0;
+	return sim_self != NULL && (sim_self->c_intr_off > 0 || sim_self->c_in_intr);
 }
 
 void
@@ -393,6 +393,20 @@ sim_cpu_relax(void)
 	if (c != NULL)
 		sim_poll(c);
 	sched_yield();
+}
+
+void
+sim_cpu_point(void)
+{
+	struct sim_cpu *c = sim_self;
+	if (c != NULL)
+		sim_poll(c);
+}
+
+bool
+sim_ipi_pending(int cpu)
+{
+	return atomic_load(&cpu_arg(cpu, "sim_ipi_pending")->c_ipi_pending) != 0;
 }
 
 void

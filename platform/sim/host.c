@@ -35,6 +35,17 @@ static uint64_t vm_npages;
 struct host_cpu {
 	struct lwp *hc_curlwp;
 	int hc_preempt;
+	uint64_t hc_calls;		/* hook calls made (owner) */
+	/* The armed point (sim_hook_arm): hc_fn is published last. */
+	_Atomic(void (*)(void *)) hc_fn;
+	void *hc_arg;
+	enum sim_hook hc_hook;
+	unsigned hc_when, hc_nth;
+	enum sim_hook_kind hc_kind;
+	atomic_bool hc_fired;
+	/* An armed interrupt that is pending (owner). */
+	void (*hc_pend_fn)(void *);
+	void *hc_pend_arg;
 };
 static struct host_cpu host_cpus[SIM_MAXCPUS];
 
@@ -49,6 +60,82 @@ hcpu(const char *fn)
 	return h;
 }
 static uint32_t host_features;
+
+/* ---- interrupt points (sim_pmap.h) ---- */
+
+static void
+ipoint_slow(struct host_cpu *h, enum sim_hook hk, unsigned when)
+{
+	void (*fn)(void *) = atomic_load_explicit(&h->hc_fn, memory_order_acquire);
+	if (fn != NULL && (h->hc_hook == SIM_HK_ANY || h->hc_hook == hk) &&
+	    (h->hc_when & when) != 0 && --h->hc_nth == 0) {
+		atomic_store_explicit(&h->hc_fn, NULL, memory_order_relaxed);
+		if (h->hc_kind == SIM_HOOK_INTERRUPT) {
+			h->hc_pend_fn = fn;
+			h->hc_pend_arg = h->hc_arg;
+		} else {
+			atomic_store(&h->hc_fired, true);
+			fn(h->hc_arg);
+		}
+	}
+	if (h->hc_pend_fn != NULL && !sim_intr_disabled_p()) {
+		fn = h->hc_pend_fn;
+		h->hc_pend_fn = NULL;
+		sim_intr_disable();		/* a handler runs with interrupts off */
+		fn(h->hc_pend_arg);
+		atomic_store(&h->hc_fired, true);
+		sim_intr_restore();
+	}
+}
+
+/* Every hook passes here at its entry and at its exit. */
+static inline void
+ipoint(enum sim_hook hk, unsigned when)
+{
+	struct host_cpu *h = hcpu("interrupt point");
+	if (when == SIM_HK_ENTRY)
+		h->hc_calls++;
+	if (__builtin_expect(atomic_load_explicit(&h->hc_fn, memory_order_relaxed) != NULL ||
+	    h->hc_pend_fn != NULL, 0))
+		ipoint_slow(h, hk, when);
+	sim_cpu_point();
+}
+
+#define HOOK_IN(hk)	ipoint((hk), SIM_HK_ENTRY)
+#define HOOK_OUT(hk)	ipoint((hk), SIM_HK_EXIT)
+
+void
+sim_hook_arm(int cpu, enum sim_hook hk, unsigned when, unsigned nth,
+    enum sim_hook_kind kind, void (*fn)(void *), void *arg)
+{
+	struct host_cpu *h = &host_cpus[cpu];
+	atomic_store(&h->hc_fn, NULL);
+	h->hc_arg = arg;
+	h->hc_hook = hk;
+	h->hc_when = when;
+	h->hc_nth = nth > 0 ? nth : 1;
+	h->hc_kind = kind;
+	atomic_store(&h->hc_fired, false);
+	atomic_store_explicit(&h->hc_fn, fn, memory_order_release);
+}
+
+void
+sim_hook_disarm(int cpu)
+{
+	atomic_store(&host_cpus[cpu].hc_fn, NULL);
+}
+
+bool
+sim_hook_fired(int cpu)
+{
+	return atomic_load(&host_cpus[cpu].hc_fired);
+}
+
+uint64_t
+sim_hook_calls(int cpu)
+{
+	return host_cpus[cpu].hc_calls;
+}
 
 struct panic_catch {
 	jmp_buf *pc_jb;
@@ -118,53 +205,91 @@ pmap_host_printf(const char *fmt, ...)
 int
 pmap_host_cpu_id(void)
 {
-	return self("pmap_host_cpu_id");
+	HOOK_IN(SIM_HK_CPU_ID);
+	int c = self("pmap_host_cpu_id");
+	HOOK_OUT(SIM_HK_CPU_ID);
+	return c;
 }
 
 int
 pmap_host_ncpus(void)
 {
-	return sim_ncpus();
+	HOOK_IN(SIM_HK_NCPUS);
+	int n = sim_ncpus();
+	HOOK_OUT(SIM_HK_NCPUS);
+	return n;
 }
 
 int
 pmap_host_page_alloc(paddr_t *pap)
 {
+	HOOK_IN(SIM_HK_PAGE_ALLOC);
 	uint64_t pa;
-	if (sim_page_alloc(&pa) != 0)
-		return -1;
-	*pap = pa;
-	return 0;
+	int r = sim_page_alloc(&pa);
+	if (r == 0)
+		*pap = pa;
+	HOOK_OUT(SIM_HK_PAGE_ALLOC);
+	return r == 0 ? 0 : -1;
 }
 
 void
 pmap_host_page_free(paddr_t pa)
 {
+	HOOK_IN(SIM_HK_PAGE_FREE);
 	sim_page_free(pa);	/* with audit_on_free, checks every TLB first */
+	HOOK_OUT(SIM_HK_PAGE_FREE);
 }
 
 void *
 pmap_host_phys_map(paddr_t pa)
 {
-	return sim_phys_ptr(pa);
+	HOOK_IN(SIM_HK_PHYS_MAP);
+	void *p = sim_phys_ptr(pa);
+	HOOK_OUT(SIM_HK_PHYS_MAP);
+	return p;
 }
 
 struct vm_page *
 pmap_host_phys_to_page(paddr_t pa)
 {
-	return sim_pa_to_vm_page(pa);
+	HOOK_IN(SIM_HK_PHYS_TO_PAGE);
+	struct vm_page *pg = sim_pa_to_vm_page(pa);
+	HOOK_OUT(SIM_HK_PHYS_TO_PAGE);
+	return pg;
 }
 
 struct pmap_page *
 pmap_host_page_md(struct vm_page *pg)
 {
+	HOOK_IN(SIM_HK_PAGE_MD);
+	HOOK_OUT(SIM_HK_PAGE_MD);
 	return &pg->mdpage;
 }
 
 paddr_t
 pmap_host_page_pa(struct vm_page *pg)
 {
+	HOOK_IN(SIM_HK_PAGE_PA);
+	HOOK_OUT(SIM_HK_PAGE_PA);
 	return pg->phys_addr;
+}
+
+pmap_intr_state_t
+pmap_host_intr_disable(void)
+{
+	HOOK_IN(SIM_HK_INTR_DISABLE);
+	sim_intr_disable();	/* a depth: restore needs no saved state */
+	HOOK_OUT(SIM_HK_INTR_DISABLE);
+	return 0;
+}
+
+void
+pmap_host_intr_restore(pmap_intr_state_t s)
+{
+	(void)s;
+	HOOK_IN(SIM_HK_INTR_RESTORE);
+	sim_intr_restore();	/* the outermost one takes what is pending */
+	HOOK_OUT(SIM_HK_INTR_RESTORE);
 }
 
 /* ---- Tier 1 ---- */
@@ -172,30 +297,38 @@ pmap_host_page_pa(struct vm_page *pg)
 void
 pmap_host_preempt_disable(void)
 {
+	HOOK_IN(SIM_HK_PREEMPT_DISABLE);
 	hcpu("pmap_host_preempt_disable")->hc_preempt++;
+	HOOK_OUT(SIM_HK_PREEMPT_DISABLE);
 }
 
 void
 pmap_host_preempt_enable(void)
 {
+	HOOK_IN(SIM_HK_PREEMPT_ENABLE);
 	struct host_cpu *h = hcpu("pmap_host_preempt_enable");
 	if (--h->hc_preempt < 0) {
 		fprintf(stderr, "cpu %d: preemption enabled more often than disabled\n",
 		    sim_cpu_id());
 		abort();
 	}
+	HOOK_OUT(SIM_HK_PREEMPT_ENABLE);
 }
 
 void
 pmap_host_spin_wait(void)
 {
+	HOOK_IN(SIM_HK_SPIN_WAIT);
 	sim_cpu_relax();
+	HOOK_OUT(SIM_HK_SPIN_WAIT);
 }
 
 void
 pmap_host_send_shootdown(uint64_t cpuset)
 {
+	HOOK_IN(SIM_HK_SEND_SHOOTDOWN);
 	sim_send_ipi(cpuset, SIM_VEC_SHOOTDOWN);
+	HOOK_OUT(SIM_HK_SEND_SHOOTDOWN);
 }
 
 static void
@@ -217,7 +350,10 @@ sleepq_of(const void *chan)
 uint64_t
 pmap_host_sleep_prepare(const void *chan)
 {
-	return atomic_load(&sleepq_seq[sleepq_of(chan)]);
+	HOOK_IN(SIM_HK_SLEEP_PREPARE);
+	uint64_t t = atomic_load(&sleepq_seq[sleepq_of(chan)]);
+	HOOK_OUT(SIM_HK_SLEEP_PREPARE);
+	return t;
 }
 
 struct sleep_wait {
@@ -237,29 +373,37 @@ sleep_done_p(void *arg)
 int
 pmap_host_sleep(const void *chan, uint64_t ticket, bool catch)
 {
+	HOOK_IN(SIM_HK_SLEEP);
 	struct sleep_wait w = { sleepq_of(chan), ticket, catch };
 	sim_cpu_wait(sleep_done_p, &w);
-	if (catch && sim_signal_pending(true))
-		return EINTR;
-	return 0;
+	int r = catch && sim_signal_pending(true) ? EINTR : 0;
+	HOOK_OUT(SIM_HK_SLEEP);
+	return r;
 }
 
 void
 pmap_host_wakeup(const void *chan)
 {
+	HOOK_IN(SIM_HK_WAKEUP);
 	atomic_fetch_add(&sleepq_seq[sleepq_of(chan)], 1);
 	sim_cpu_kick(~0ULL);
+	HOOK_OUT(SIM_HK_WAKEUP);
 }
 
 struct lwp *
 pmap_host_curlwp(void)
 {
-	return hcpu("pmap_host_curlwp")->hc_curlwp;
+	HOOK_IN(SIM_HK_CURLWP);
+	struct lwp *l = hcpu("pmap_host_curlwp")->hc_curlwp;
+	HOOK_OUT(SIM_HK_CURLWP);
+	return l;
 }
 
 pmap_t
 pmap_host_lwp_pmap(struct lwp *l)
 {
+	HOOK_IN(SIM_HK_LWP_PMAP);
+	HOOK_OUT(SIM_HK_LWP_PMAP);
 	return l != NULL ? l->l_pmap : pmap_kernel();
 }
 
@@ -268,63 +412,100 @@ pmap_host_lwp_pmap(struct lwp *l)
 uint32_t
 pmap_host_amd64_features(void)
 {
+	HOOK_IN(SIM_HK_FEATURES);
+	HOOK_OUT(SIM_HK_FEATURES);
 	return host_features;
 }
 
 int
 pmap_host_amd64_maxphyaddr(void)
 {
+	HOOK_IN(SIM_HK_FEATURES);
+	HOOK_OUT(SIM_HK_FEATURES);
 	return sim_maxphyaddr();
 }
 
-void pmap_host_amd64_invlpg(uint64_t va) { sim_invlpg(va); }
+void
+pmap_host_amd64_invlpg(uint64_t va)
+{
+	HOOK_IN(SIM_HK_INVLPG);
+	sim_invlpg(va);
+	HOOK_OUT(SIM_HK_INVLPG);
+}
 
 void
 pmap_host_amd64_invpcid(int type, uint16_t pcid, uint64_t va)
 {
+	HOOK_IN(SIM_HK_INVPCID);
 	if (sim_invpcid(type, pcid, va) != SIM_OK)
 		pmap_host_panic("INVPCID type %d pcid %u va %#llx raised #GP", type, pcid,
 		    (unsigned long long)va);
+	HOOK_OUT(SIM_HK_INVPCID);
 }
 
-uint64_t pmap_host_amd64_rcr0(void) { return sim_read_cr0(); }
-void pmap_host_amd64_lcr0(uint64_t cr0) { sim_write_cr0(cr0); }
-uint64_t pmap_host_amd64_rcr3(void) { return sim_read_cr3(); }
+static uint64_t
+read_cr(uint64_t (*rd)(void))
+{
+	HOOK_IN(SIM_HK_READ_CR);
+	uint64_t v = rd();
+	HOOK_OUT(SIM_HK_READ_CR);
+	return v;
+}
+
+uint64_t pmap_host_amd64_rcr0(void) { return read_cr(sim_read_cr0); }
+uint64_t pmap_host_amd64_rcr3(void) { return read_cr(sim_read_cr3); }
+uint64_t pmap_host_amd64_rcr4(void) { return read_cr(sim_read_cr4); }
+
+void
+pmap_host_amd64_lcr0(uint64_t cr0)
+{
+	HOOK_IN(SIM_HK_LCR0);
+	sim_write_cr0(cr0);
+	HOOK_OUT(SIM_HK_LCR0);
+}
 
 void
 pmap_host_amd64_lcr3(uint64_t cr3)
 {
+	HOOK_IN(SIM_HK_LCR3);
 	if (sim_write_cr3(cr3) != SIM_OK)
 		pmap_host_panic("MOV to CR3 %#llx raised #GP", (unsigned long long)cr3);
+	HOOK_OUT(SIM_HK_LCR3);
 }
-
-uint64_t pmap_host_amd64_rcr4(void) { return sim_read_cr4(); }
 
 void
 pmap_host_amd64_lcr4(uint64_t cr4)
 {
+	HOOK_IN(SIM_HK_LCR4);
 	if (sim_write_cr4(cr4) != SIM_OK)
 		pmap_host_panic("MOV to CR4 %#llx raised #GP", (unsigned long long)cr4);
+	HOOK_OUT(SIM_HK_LCR4);
 }
 
 uint64_t
 pmap_host_amd64_rdmsr(uint32_t msr)
 {
+	HOOK_IN(SIM_HK_MSR);
+	uint64_t v;
 	switch (msr) {
-	case MSR_EFER: return sim_read_efer();
-	case MSR_PAT: return sim_read_pat();
+	case MSR_EFER: v = sim_read_efer(); break;
+	case MSR_PAT: v = sim_read_pat(); break;
 	default: pmap_host_panic("RDMSR of unmodelled MSR %#x", msr);
 	}
+	HOOK_OUT(SIM_HK_MSR);
+	return v;
 }
 
 void
 pmap_host_amd64_wrmsr(uint32_t msr, uint64_t v)
 {
+	HOOK_IN(SIM_HK_MSR);
 	switch (msr) {
 	case MSR_EFER: sim_write_efer(v); break;
 	case MSR_PAT: sim_write_pat(v); break;
 	default: pmap_host_panic("WRMSR of unmodelled MSR %#x", msr);
 	}
+	HOOK_OUT(SIM_HK_MSR);
 }
 
 /* ---- boot and test support ---- */

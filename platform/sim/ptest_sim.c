@@ -247,6 +247,45 @@ ptest_memtype(vaddr_t va)
 	return x.result == SIM_OK ? (int)x.memtype : -1;
 }
 
+bool
+ptest_have_hooks(void)
+{
+	return true;
+}
+
+static enum sim_hook
+sim_hook_of(enum ptest_hook hk)
+{
+	switch (hk) {
+	case PTEST_HK_SEND_SHOOTDOWN: return SIM_HK_SEND_SHOOTDOWN;
+	case PTEST_HK_SPIN_WAIT: return SIM_HK_SPIN_WAIT;
+	case PTEST_HK_PREEMPT_ENABLE: return SIM_HK_PREEMPT_ENABLE;
+	case PTEST_HK_INTR_RESTORE: return SIM_HK_INTR_RESTORE;
+	case PTEST_HK_ROOT_LOAD: return SIM_HK_LCR3;
+	case PTEST_HK_INVALIDATE: return SIM_HK_INVLPG;
+	case PTEST_HK_PAGE_FREE: return SIM_HK_PAGE_FREE;
+	default: return SIM_HK_ANY;
+	}
+}
+
+void
+ptest_hook_pause(int cpu, enum ptest_hook hk, unsigned when, unsigned nth,
+    void (*fn)(void *), void *arg)
+{
+	sim_hook_arm(cpu, sim_hook_of(hk), when, nth, SIM_HOOK_PAUSE, fn, arg);
+}
+
+void
+ptest_hook_interrupt(int cpu, enum ptest_hook hk, unsigned when, unsigned nth,
+    void (*fn)(void *), void *arg)
+{
+	sim_hook_arm(cpu, sim_hook_of(hk), when, nth, SIM_HOOK_INTERRUPT, fn, arg);
+}
+
+void ptest_hook_disarm(int cpu) { sim_hook_disarm(cpu); }
+bool ptest_hook_fired(int cpu) { return sim_hook_fired(cpu); }
+bool ptest_ipi_pending(int cpu) { return sim_ipi_pending(cpu); }
+
 enum pmap_sfbuf_mode
 ptest_sfbuf_mode(void)
 {

@@ -140,9 +140,17 @@ void sim_send_ipi(uint64_t cpumask, int vector);
  * outermost sim_intr_restore(). */
 void sim_intr_disable(void);
 void sim_intr_restore(void);
+/* Inside a critical section or an interrupt handler (which runs with
+ * interrupts held back, as on x86)? */
 bool sim_intr_disabled_p(void);
 /* Take pending interrupts now if allowed; call in spin loops. */
 void sim_cpu_relax(void);
+/* An interrupt point: what a layer above the machine (the library's host
+ * hooks) calls where a real CPU could be interrupted.  Takes pending
+ * interrupts if allowed.  On a CPU. */
+void sim_cpu_point(void);
+/* Has cpu an interrupt posted and not yet taken?  Any thread. */
+bool sim_ipi_pending(int cpu);
 /* Block until pred(arg) is true, taking interrupts meanwhile. */
 void sim_cpu_wait(bool (*pred)(void *), void *arg);
 /* Wake CPUs blocked in sim_cpu_wait so they re-check their predicate. */

@@ -52,6 +52,45 @@ void sim_panic_disarm(void);
  * is prefixed (tests use "# " to keep TAP clean). */
 void sim_host_printf_prefix(const char *prefix);
 
+/*
+ * Interrupt points.  Every host hook the library calls is an interrupt
+ * point at its entry and at its exit: pending interrupts are taken there
+ * (when this CPU allows them), as a real CPU could take them between any
+ * two instructions.  A test can also make something happen at one chosen
+ * point: the nth time (1 = the next) CPU cpu passes (hook, when), fn(arg)
+ * runs there, on that CPU, once:
+ *   SIM_HOOK_PAUSE      at once, whatever the interrupt state - the CPU is
+ *                       merely slow at that point (fn typically makes other
+ *                       CPUs act and waits for them);
+ *   SIM_HOOK_INTERRUPT  as an interrupt: it becomes pending there and runs
+ *                       at the first interrupt point (that one included)
+ *                       where the CPU takes interrupts, with interrupts
+ *                       held back while it runs, like a handler.
+ * Arm a CPU before it reaches the point (from itself, or while it is not
+ * running library code).
+ */
+enum sim_hook {
+	SIM_HK_ANY = 0,
+	SIM_HK_CPU_ID, SIM_HK_NCPUS, SIM_HK_PAGE_ALLOC, SIM_HK_PAGE_FREE,
+	SIM_HK_PHYS_MAP, SIM_HK_PHYS_TO_PAGE, SIM_HK_PAGE_MD, SIM_HK_PAGE_PA,
+	SIM_HK_INTR_DISABLE, SIM_HK_INTR_RESTORE, SIM_HK_PREEMPT_DISABLE,
+	SIM_HK_PREEMPT_ENABLE, SIM_HK_SPIN_WAIT, SIM_HK_SEND_SHOOTDOWN,
+	SIM_HK_SLEEP_PREPARE, SIM_HK_SLEEP, SIM_HK_WAKEUP, SIM_HK_CURLWP,
+	SIM_HK_LWP_PMAP, SIM_HK_FEATURES, SIM_HK_INVLPG, SIM_HK_INVPCID,
+	SIM_HK_READ_CR, SIM_HK_LCR0, SIM_HK_LCR3, SIM_HK_LCR4, SIM_HK_MSR,
+	SIM_HK_COUNT
+};
+#define SIM_HK_ENTRY	0x1
+#define SIM_HK_EXIT	0x2
+enum sim_hook_kind { SIM_HOOK_PAUSE, SIM_HOOK_INTERRUPT };
+void sim_hook_arm(int cpu, enum sim_hook hk, unsigned when, unsigned nth,
+    enum sim_hook_kind kind, void (*fn)(void *), void *arg);
+void sim_hook_disarm(int cpu);
+/* Has the armed point of cpu been reached (and, for an interrupt, run)? */
+bool sim_hook_fired(int cpu);
+/* Hook calls this CPU has made (each is two interrupt points). */
+uint64_t sim_hook_calls(int cpu);
+
 /* Preemption depth on this CPU (tests check it is balanced). */
 int sim_preempt_depth(void);
 void sim_preempt_reset(int depth);

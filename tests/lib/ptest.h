@@ -155,4 +155,39 @@ int ptest_memtype(vaddr_t va);
 /* The sf_buf mode this machine booted the library with. */
 enum pmap_sfbuf_mode ptest_sfbuf_mode(void);
 
+/* ---- interrupt points (machines that have them: ptest_have_hooks) ----
+ *
+ * Every call the library makes to its host is an interrupt point, at its
+ * entry and at its exit.  A test can make something happen at a chosen
+ * one: the nth time (1 = the next) CPU cpu passes (hook, when), fn(arg)
+ * runs there, on that CPU, once.  ptest_hook_pause runs it at once
+ * whatever the interrupt state (the CPU is merely slow there: fn usually
+ * makes other CPUs act, and waits for them); ptest_hook_interrupt makes it
+ * an interrupt, taken at the first interrupt point where that CPU takes
+ * interrupts, and run like a handler (interrupts off).  Arm a CPU from
+ * itself, or while it runs no library code.
+ */
+enum ptest_hook {
+	PTEST_HK_ANY,
+	PTEST_HK_SEND_SHOOTDOWN,	/* pmap_host_send_shootdown */
+	PTEST_HK_SPIN_WAIT,		/* pmap_host_spin_wait */
+	PTEST_HK_PREEMPT_ENABLE,	/* pmap_host_preempt_enable */
+	PTEST_HK_INTR_RESTORE,		/* pmap_host_intr_restore */
+	PTEST_HK_ROOT_LOAD,		/* loading a page-table root (CR3) */
+	PTEST_HK_INVALIDATE,		/* invalidating one TLB entry (INVLPG) */
+	PTEST_HK_PAGE_FREE,		/* pmap_host_page_free */
+};
+#define PTEST_AT_ENTRY	0x1
+#define PTEST_AT_EXIT	0x2
+bool ptest_have_hooks(void);
+void ptest_hook_pause(int cpu, enum ptest_hook hk, unsigned when, unsigned nth,
+    void (*fn)(void *), void *arg);
+void ptest_hook_interrupt(int cpu, enum ptest_hook hk, unsigned when, unsigned nth,
+    void (*fn)(void *), void *arg);
+void ptest_hook_disarm(int cpu);
+/* Has the armed point of cpu been reached (an interrupt: and run)? */
+bool ptest_hook_fired(int cpu);
+/* Has cpu an interrupt posted that it has not taken yet? */
+bool ptest_ipi_pending(int cpu);
+
 #endif

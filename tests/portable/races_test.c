@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * races_test.c - interleavings a few instructions wide, forced at the
+ * library's interrupt points (ptest_hook_pause / ptest_hook_interrupt):
+ * another CPU acts while one CPU is inside a pmap operation, or an
+ * interrupt handler runs pmap calls in the middle of one.  Each scenario
+ * is a defect some version of the library had; each check states what a
+ * user would have seen.
+ *
+ * Machines without interrupt points (the real one) skip the suite.
+ */
+#include "ptest_util.h"
+
+static struct uspace us;
+static struct vm_page *pg;
+
+/* ---- clear_reference's window: A clear in the PTE, shootdown not done ---- */
+
+struct window {
+	int w_kind;		/* what CPU 1 does inside CPU 0's window */
+	int w_write;		/* CPU 2's access afterwards: result */
+};
+enum { W_PROTECT, W_REMOVE };
+
+static void
+cpu1_change(void *p)
+{
+	struct window *w = p;
+	if (w->w_kind == W_PROTECT)
+		pmap_protect(us.us_pm, UVA(0), UVA(1), VM_PROT_READ);
+	else
+		pmap_remove(us.us_pm, UVA(0), UVA(1));
+	pmap_update(us.us_pm);
+}
+
+/* Runs on CPU 0 inside pmap_clear_reference, before its shootdown. */
+static void
+in_window(void *p)
+{
+	struct window *w = p;
+	ptest_run_on(1, cpu1_change, w);
+	/* pmap_update returned on CPU 1: CPU 2 must see the change now. */
+	int kind = w->w_kind == W_PROTECT ? ACC_WRITE : ACC_READ;
+	w->w_write = access_on(2, us.us_l, UVA(0), kind, PTEST_USER, 0xbad).a_result;
+}
+
+static void
+clear_reference_window(int kind, const char *what)
+{
+	pmap_enter(us.us_pm, UVA(0), ptest_page_pa(pg), VM_PROT_READ | VM_PROT_WRITE,
+	    VM_PROT_READ | VM_PROT_WRITE);
+	/* A neighbour keeps the page table alive: freeing it would shoot
+	 * down anyway and hide the case. */
+	pmap_enter(us.us_pm, UVA(1), ptest_page_pa(pg), VM_PROT_READ, 0);
+	pmap_update(us.us_pm);
+	/* CPU 2 caches the translation, writable and dirty. */
+	ok(access_on(2, us.us_l, UVA(0), ACC_WRITE, PTEST_USER, 0x5eed0001).a_result ==
+	    PTEST_OK, "%s: CPU 2 writes through its mapping", what);
+
+	struct window w = { kind, -1 };
+	ptest_hook_pause(0, PTEST_HK_SEND_SHOOTDOWN, PTEST_AT_ENTRY, 1, in_window, &w);
+	bool was = pmap_clear_reference(pg);
+	ptest_hook_disarm(0);
+	ok(was, "%s: the page was referenced", what);
+	ok(ptest_hook_fired(0), "%s: CPU 1 acted inside pmap_clear_reference's window",
+	    what);
+	ok(w.w_write == PTEST_PF, "%s: after CPU 1's pmap_update, CPU 2's %s faults "
+	    "(got %d)", what, kind == W_PROTECT ? "write" : "read", w.w_write);
+	is_u64(ptest_phys_read64(ptest_page_pa(pg)), 0x5eed0001, "%s: the page kept the "
+	    "last permitted write", what);
+	pmap_remove(us.us_pm, 0, PMAP_USER_MAX);
+	pmap_update(us.us_pm);
+	park_all();
+	audit_ok(what);
+}
+
+/* ---- an eviction IPI between the CR3 load and its record ---- */
+
+static struct uspace ua, ub;
+static volatile int destroyed;
+
+static void
+destroy_a(void *p)
+{
+	(void)p;
+	pmap_destroy(ua.us_pm);	/* evicts CPU 1, which has ua loaded */
+	destroyed = 1;
+}
+
+/* On CPU 1 right after pmap_activate loaded ub's root. */
+static void
+evict_now(void *p)
+{
+	(void)p;
+	ptest_run_async(2, destroy_a, NULL);
+	/* Wait until the eviction is posted to us (it is taken as soon as
+	 * this CPU allows interrupts: maybe in ptest_relax, maybe later). */
+	while (!ptest_ipi_pending(1) && !destroyed)
+		ptest_relax();
+}
+
+struct activate_result {
+	int ar_first, ar_again;
+	uint64_t ar_val;
+};
+
+static void
+cpu1_activate(void *p)
+{
+	struct activate_result *r = p;
+	ptest_switch(ua.us_l);
+	ptest_hook_pause(1, PTEST_HK_ROOT_LOAD, PTEST_AT_EXIT, 1, evict_now, NULL);
+	ptest_switch(ub.us_l);
+	ptest_hook_disarm(1);
+	r->ar_first = ptest_load(UVA(3), 8, &r->ar_val, PTEST_USER);
+	ptest_switch(ub.us_l);		/* activating again must repair nothing */
+	uint64_t v;
+	r->ar_again = ptest_load(UVA(3), 8, &v, PTEST_USER);
+	ptest_switch(NULL);
+}
+
+static void
+eviction_in_activate(void)
+{
+	ua = uspace_new();
+	ub = uspace_new();
+	destroyed = 0;
+	pmap_enter(ub.us_pm, UVA(3), ptest_page_pa(pg), VM_PROT_READ, 0);
+	pmap_update(ub.us_pm);
+	struct activate_result r = { -1, -1, 0 };
+	ptest_run_on(1, cpu1_activate, &r);
+	ptest_wait(2);
+	ok(destroyed, "activate: the old pmap was destroyed while CPU 1 switched away");
+	ok(r.ar_first == PTEST_OK && r.ar_again == PTEST_OK, "activate: the new pmap is "
+	    "loaded after an eviction IPI taken inside pmap_activate (load %d, after "
+	    "re-activation %d)", r.ar_first, r.ar_again);
+	ptest_lwp_destroy(ua.us_l);
+	uspace_free(&ub);
+	audit_ok("eviction inside pmap_activate");
+}
+
+PTEST_SUITE(races)
+{
+	if (!ptest_have_hooks() || ptest_ncpus() < 3) {
+		tap_skip(1, "needs interrupt points and 3 CPUs");
+		return;
+	}
+	us = uspace_new();
+	pg = page_with(0x5eed0000);
+
+	clear_reference_window(W_PROTECT, "protect in clear_reference's window");
+	clear_reference_window(W_REMOVE, "remove in clear_reference's window");
+	eviction_in_activate();
+
+	uspace_free(&us);
+	pmap_page_protect(pg, VM_PROT_NONE);
+	ptest_page_free(pg);
+}
