@@ -9,7 +9,8 @@
  *     function that changes it looks at the old value and decides, in the
  *     same place, what the change needs: a pv update, an attribute
  *     transfer (A -> referenced, D -> modified), a statistics update, an
- *     invalidation (only if the old leaf had A set; see tlb.c).
+ *     invalidation (only if a TLB may hold the old leaf:
+ *     pmap_pte_maybe_cached_p).
  *  2. Referenced and modified belong to the page: when a managed leaf goes
  *     away or has A/D cleared, its bits are ORed into pp_attrs first, so
  *     they survive the mapping and are lost only by pmap_clear_*.
@@ -142,8 +143,10 @@ pmap_destroy(pmap_t pm)
 	PMAP_KASSERTMSG(pm->pm_ptps == 0 && pm->pm_pvchunks == NULL, "pmap %p holds "
 	    "%ld page-table pages and pv chunk %p with no mappings", (void *)pm,
 	    pm->pm_ptps, (void *)pm->pm_pvchunks);
-	/* No CPU may keep the root in CR3 (pmap_deactivate is lazy). */
+	/* No CPU may keep the root in CR3 (pmap_deactivate is lazy); then
+	 * what the last pmap_remove left for a pmap_update goes back too. */
 	pmap_tlb_evict(pm);
+	pmap_tlb_release(pm);
 	pmap_md_pmap_fini(pm);
 	pmap_kmem_free_pmap(pm);
 	PMAP_CTR_ADD(pmaps, (unsigned long long)-1);
@@ -378,7 +381,7 @@ remove_leaf(pmap_t pm, vaddr_t va, pmap_pte_t *ptep)
 	if (pmap_pte_maybe_cached_p(e))
 		pmap_tlb_defer(pm, va);
 	/* else: A was clear, so no TLB holds it (tlb.c); no invalidation. */
-	pmap_md_pte_removed(pm, va);
+	pmap_md_pte_removed(pm, va, NULL);
 	if (opv != NULL)
 		pv_free(pm, opv);
 }
@@ -536,7 +539,6 @@ pmap_kremove(vaddr_t va, vsize_t size)
 	CHECK_ALIGNED("va", va);
 	CHECK_ALIGNED("size", size);
 	CHECK_RANGE(PMAP_KERNEL, va, va + size);
-	pmap_host_preempt_disable();	/* the batch is per CPU */
 	for (vaddr_t a = va; a < va + size; a += PAGE_SIZE) {
 		pmap_pte_t *ptep = pmap_md_pte(PMAP_KERNEL, a);
 		if (ptep == NULL)
@@ -545,7 +547,6 @@ pmap_kremove(vaddr_t va, vsize_t size)
 		if (!pmap_pte_valid_p(e))
 			continue;
 		if (__predict_false(!pmap_pte_kenter_p(e))) {
-			pmap_host_preempt_enable();
 			PMAP_PANIC("va %#llx is a %s mapping made by pmap_enter (pte %#llx); "
 			    "use pmap_remove", (unsigned long long)a,
 			    pmap_pte_managed_p(e) ? "managed" : "unmanaged",
@@ -557,7 +558,6 @@ pmap_kremove(vaddr_t va, vsize_t size)
 		if (pmap_pte_maybe_cached_p(e))
 			pmap_tlb_defer(PMAP_KERNEL, a);
 	}
-	pmap_host_preempt_enable();
 }
 
 /* ---- pmap_update, activation ---- */
@@ -565,9 +565,8 @@ pmap_kremove(vaddr_t va, vsize_t size)
 void
 pmap_update(pmap_t pm)
 {
-	if (pm != NULL && __atomic_load_n(&pm->pm_remove_all, __ATOMIC_RELAXED))
-		__atomic_store_n(&pm->pm_remove_all, false, __ATOMIC_RELAXED);
-	pmap_tlb_flush();
+	PMAP_KASSERTMSG(pm != NULL, "NULL pmap");
+	pmap_tlb_update(pm);
 }
 
 void
@@ -712,7 +711,7 @@ pv_pte(struct pmap_page *pp, struct pmap_pv *pv)
 
 /* Remove every managed mapping of pg (pmap_page_protect NONE). */
 static void
-page_remove_all(struct vm_page *pg)
+page_remove_all(struct vm_page *pg, struct pmap_tlb_batch *b)
 {
 	struct pmap_page *pp = pmap_pp(pg);
 	pp_lock(pp);
@@ -745,8 +744,8 @@ page_remove_all(struct vm_page *pg)
 		if (pmap_pte_wired_p(e))
 			atomic_fetch_sub(&pm->pm_wired, 1);
 		if (pmap_pte_maybe_cached_p(e))
-			pmap_tlb_defer(pm, va);
-		pmap_md_pte_removed(pm, va);
+			pmap_tlb_sync_add(b, pm, va);
+		pmap_md_pte_removed(pm, va, b);
 		if (opv != NULL)
 			pv_free(pm, opv);
 		pmap_unlock(pm);
@@ -762,11 +761,11 @@ page_remove_all(struct vm_page *pg)
 void
 pmap_page_protect(struct vm_page *pg, vm_prot_t prot)
 {
-	pmap_host_preempt_disable();	/* keep the batch on this CPU */
+	struct pmap_tlb_batch b;
+	pmap_tlb_batch_init(&b);
 	if ((prot & (VM_PROT_READ | VM_PROT_EXECUTE)) == 0) {
-		page_remove_all(pg);
-		pmap_tlb_flush();
-		pmap_host_preempt_enable();
+		page_remove_all(pg, &b);
+		pmap_tlb_sync_run(&b);
 		pmap_sfbuf_page_gone(pg);
 		return;
 	}
@@ -779,11 +778,10 @@ pmap_page_protect(struct vm_page *pg, vm_prot_t prot)
 			n = pmap_pte_restrict(e, prot);	/* only ever lowers */
 		} while (n != e && !pmap_pte_cas(ptep, &e, n));
 		if (n != e && pmap_pte_maybe_cached_p(e))
-			pmap_tlb_defer(pv->pv_pmap, pv->pv_va);
+			pmap_tlb_sync_add(&b, pv->pv_pmap, pv->pv_va);
 	}
 	pp_unlock(pp);
-	pmap_tlb_flush();
-	pmap_host_preempt_enable();
+	pmap_tlb_sync_run(&b);
 }
 
 /* Clear bit (A or D) in every mapping of pg and in its attributes;
@@ -793,7 +791,8 @@ page_clear(struct vm_page *pg, pmap_pte_t bit, uint8_t attr)
 {
 	struct pmap_page *pp = pmap_pp(pg);
 	bool aclear = bit == PTE_REF;
-	pmap_host_preempt_disable();
+	struct pmap_tlb_batch b;
+	pmap_tlb_batch_init(&b);
 	if (aclear)	/* before any A is cleared: see pmap_pte_maybe_cached_p */
 		atomic_fetch_add_explicit(&pmap_aclear_inflight, 1, memory_order_relaxed);
 	pp_lock(pp);
@@ -805,14 +804,13 @@ page_clear(struct vm_page *pg, pmap_pte_t bit, uint8_t attr)
 			/* A TLB may hold this translation (A) or hold it dirty
 			 * (D): it must re-walk before the next use or write. */
 			was = true;
-			pmap_tlb_defer(pv->pv_pmap, pv->pv_va);
+			pmap_tlb_sync_add(&b, pv->pv_pmap, pv->pv_va);
 		}
 	}
 	pp_unlock(pp);
-	pmap_tlb_flush();
+	pmap_tlb_sync_run(&b);
 	if (aclear)	/* every CPU has dropped what it cached: A is truthful */
 		atomic_fetch_sub_explicit(&pmap_aclear_inflight, 1, memory_order_release);
-	pmap_host_preempt_enable();
 	return was;
 }
 

@@ -109,6 +109,21 @@ pmap_spin_unlock(volatile uint8_t *l)
 
 /* ---- the pmap ---- */
 
+/* Deferred invalidations (tlb.c). */
+struct pmap_tlb_batch {
+	uint64_t tb_targets;		/* CPUs to invalidate on (sync batches) */
+	unsigned tb_nva;
+	bool tb_full;			/* overflowed: flush all non-global */
+	bool tb_global;			/* and global (kernel) entries too */
+	bool tb_kernel;			/* some queued address is a kernel one */
+	vaddr_t tb_va[PMAP_TLB_MAXVA];
+	paddr_t tb_free_head;		/* page-table pages to free after it */
+	unsigned tb_nfree;
+	atomic_uint_least64_t tb_started; /* tickets handed out (batch's lock) */
+	atomic_uint_least64_t tb_done;	/* tickets completed, in order */
+};
+
+
 struct pv_chunk;
 
 struct pmap {
@@ -121,6 +136,7 @@ struct pmap {
 	atomic_uint_least64_t pm_active; /* CPUs whose CR3 holds this pmap */
 	struct pv_chunk *pm_pvchunks;	/* chunks with free entries first (pm_lock) */
 	struct pmap_md pm_md;
+	struct pmap_tlb_batch pm_batch;	/* delayed invalidations (pm_lock; user pmaps) */
 };
 
 extern struct pmap pmap_kernel_store;
@@ -209,47 +225,52 @@ pmap_pte_maybe_cached_p(pmap_pte_t old)
 	    atomic_load_explicit(&pmap_aclear_inflight, memory_order_acquire) != 0;
 }
 
-/* Queue the invalidation of va in pm on every CPU that may cache it;
- * completed by pmap_tlb_flush().  Preemption disabled (a lock held). */
+
+void pmap_tlb_batch_init(struct pmap_tlb_batch *b);
+
+/* Deferred: queue the invalidation of va in pm, completed by
+ * pmap_update(pm) on any CPU.  A user pmap's batch is under pm_lock (held
+ * by the caller); the kernel's are per CPU (any context, any locks). */
 void pmap_tlb_defer(pmap_t pm, vaddr_t va);
-/* Queue a page-table page to be freed after the next flush, together with
- * an invalidation that drops paging-structure caches on pm's CPUs. */
+/* The same for a page-table page of pm (pm_lock held), freed after the
+ * invalidation that drops paging-structure caches on pm's CPUs. */
 void pmap_tlb_defer_free(pmap_t pm, vaddr_t va, paddr_t ptp);
-/* Complete everything queued on this CPU: invalidate locally, shoot down
- * the other CPUs and wait for them, free deferred pages.  No spin lock
- * held (it may wait for other CPUs, which serve us meanwhile anyway). */
-void pmap_tlb_flush(void);
+/* pmap_update: complete every delayed invalidation of pm.  Any CPU, no
+ * spin lock held. */
+void pmap_tlb_update(pmap_t pm);
+
+/* Synchronous: a batch on the caller's stack (pmap_tlb_batch_init), for
+ * operations that take effect before they return.  add: after the PTE
+ * change; run: complete it now (no spin lock held) and free its pages. */
+void pmap_tlb_sync_add(struct pmap_tlb_batch *b, pmap_t pm, vaddr_t va);
+void pmap_tlb_sync_add_cpus(struct pmap_tlb_batch *b, uint64_t cpus, vaddr_t va);
+void pmap_tlb_sync_add_free(struct pmap_tlb_batch *b, pmap_t pm, vaddr_t va,
+    paddr_t ptp);
+void pmap_tlb_sync_run(struct pmap_tlb_batch *b);
+
 /* Make every CPU that has pm loaded switch to the kernel pmap. */
 void pmap_tlb_evict(pmap_t pm);
+/* After pmap_tlb_evict of a dying pmap: free what its batch holds. */
+void pmap_tlb_release(pmap_t pm);
 /* CPUs the kernel pmap reaches: all of them. */
 uint64_t pmap_all_cpus(void);
 
 /* ---- per-CPU state ---- */
-
-struct pmap_tlb_batch {
-	uint64_t tb_targets;		/* CPUs to invalidate on */
-	unsigned tb_nva;
-	bool tb_full;			/* overflowed: flush all non-global */
-	bool tb_global;			/* and global (kernel) entries too */
-	bool tb_kernel;			/* some queued address is a kernel one */
-	vaddr_t tb_va[PMAP_TLB_MAXVA];
-	paddr_t tb_free_head;		/* pages to free after the flush */
-	unsigned tb_nfree;
-};
 
 struct pmap_shootdown {
 	unsigned sd_nva;
 	bool sd_full, sd_global;
 	struct pmap *sd_evict;		/* leave this pmap if it is loaded */
 	vaddr_t sd_va[PMAP_TLB_MAXVA];
-	atomic_uint sd_acks;		/* targets that have not answered yet */
+	atomic_uint_least64_t sd_pending; /* targets that have not answered */
 };
 
 struct pmap_cpu {
-	struct pmap *pc_curpmap;	/* the pmap in this CPU's CR3 (owner) */
-	struct pmap_tlb_batch pc_batch;	/* deferred work (owner, no preemption) */
-	struct pmap_shootdown pc_sd;	/* our outgoing request */
+	struct pmap *pc_curpmap;	/* the pmap in this CPU's CR3 (owner, intr off) */
+	struct pmap_shootdown pc_sd;	/* our outgoing request (owner, intr off) */
 	atomic_uint_least64_t pc_inbox;	/* initiators with a request for us */
+	volatile uint8_t pc_kbatch_lock; /* pc_kbatch (taken with intr off) */
+	struct pmap_tlb_batch pc_kbatch; /* deferred kernel invalidations */
 	bool pc_quick_busy;		/* quick mapping in use (owner) */
 	vaddr_t pc_quick_va;
 } __attribute__((aligned(64)));

@@ -1,47 +1,77 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * tlb.c - deferred TLB invalidation and cross-CPU shootdown.
  *
- * DEFERRAL.  pmap_enter, pmap_remove, pmap_protect, pmap_kenter_pa and
- * pmap_kremove change PTEs at once but only queue the invalidation, in a
- * batch that belongs to the calling CPU (struct pmap_tlb_batch): up to
- * PMAP_TLB_MAXVA addresses, then a "full flush" flag; plus the union of
- * the CPUs that may cache the old translations, plus the page-table pages
- * that must not be freed before those CPUs have invalidated.
- * pmap_update() - and every operation that must take effect before it
- * returns (pmap_page_protect, pmap_clear_modify, ...) - calls
- * pmap_tlb_flush(), which completes the batch.  A batch mixes pmaps
- * freely: invalidating an address on a CPU that runs another address space
- * only costs a TLB refill.
+ * BATCHES.  A change to a PTE is made at once; its invalidation is queued
+ * in a batch (struct pmap_tlb_batch): up to PMAP_TLB_MAXVA addresses, then
+ * a "full flush" flag, plus the page-table pages that must not be freed
+ * before every CPU that may cache them has invalidated.  Where the batch
+ * lives decides who may complete it:
  *
- * WHEN A PTE CHANGE NEEDS NO INVALIDATION.  A TLB entry exists only if a
- * walk set the leaf's A bit, and the library clears A only together with
- * an invalidation (pmap_clear_reference).  So a leaf swapped out with A=0
- * is in no TLB, and its invalidation is skipped (pmap_tlb_defer's callers
- * test A).  Paging-structure caches do not have such a bit: freeing a
- * page-table page always queues an invalidation on the pmap's CPUs.
+ *   a user pmap     pm->pm_batch, under pm_lock.  pmap_enter, pmap_remove
+ *                   and pmap_protect queue there; pmap_update(pm), on any
+ *                   CPU, takes the batch out under pm_lock and completes
+ *                   it.  So a thread that migrates between the change and
+ *                   its pmap_update loses nothing (pmap(9): pmap_update
+ *                   completes the delayed changes *for the specified
+ *                   pmap*).
+ *   the kernel      one batch per CPU (pc_kbatch), so pmap_kremove takes
+ *                   no global lock; each is guarded by its own byte lock,
+ *                   always taken with interrupts off.
+ *                   pmap_update(pmap_kernel()) takes out every CPU's
+ *                   kernel batch and completes them in one round.
+ *   a page-side     (pmap_page_protect, pmap_clear_*, pmap_qenter, ...)
+ *   operation       a batch on its own stack, completed before it returns
+ *                   (pmap_tlb_sync_*): these take effect at once.
+ *
+ * COMPLETION ORDER.  Taking a batch out gives it a ticket (tb_started);
+ * its completer waits for the previous ticket to be done and then marks
+ * its own (tb_done).  pmap_update on a pmap whose batch is empty still
+ * waits until every ticket taken so far is done: a change that another
+ * CPU's pmap_update is completing right now counts as delayed, and must be
+ * complete when this pmap_update returns too.  Tickets of several batches
+ * are taken and completed in CPU order, so waits cannot form a cycle.
+ *
+ * INTERRUPTS.  Everything that touches per-CPU shootdown state (a kernel
+ * batch, this CPU's outgoing request) runs with interrupts off, from taking
+ * a batch out to its last acknowledgement: an interrupt handler may then
+ * call pmap_kenter_pa, pmap_kremove and pmap_update(pmap_kernel()) - it
+ * cannot find a half-built request.  While it waits with interrupts off, a
+ * CPU keeps answering other CPUs' requests by polling its inbox.  Pages
+ * freed by a batch are given back after interrupts are on again.
+ *
+ * WHEN A PTE CHANGE NEEDS NO INVALIDATION: see pmap_pte_maybe_cached_p in
+ * pmap_impl.h (a leaf whose A is clear is in no TLB, unless a
+ * pmap_clear_reference is still shooting it down).  Paging-structure
+ * caches have no such bit: freeing a page-table page always queues an
+ * invalidation on the pmap's CPUs.
  *
  * WHO IS SHOT.  The kernel pmap: every CPU.  A user pmap: the CPUs in
  * pm_active, the CPUs whose CR3 holds it.  A CPU joins pm_active before it
- * loads CR3 (a seq_cst fetch_or) and leaves only after loading another;
- * the initiator changes the PTE, then reads pm_active with a seq_cst
- * read-modify-write of the same word.  Either the initiator sees the CPU, or the CPU's
- * fresh CR3 load (which flushes) happens after the PTE change.
+ * loads CR3 (a seq_cst fetch_or) and leaves only after loading another; the
+ * completer reads pm_active with a seq_cst read-modify-write of the same
+ * word after every change in the batch was made (they were made under
+ * pm_lock, which it took).  Either it sees the CPU, or the CPU's fresh CR3
+ * load (which flushes) came after the changes.
  *
  * THE PROTOCOL.  Each CPU owns one outgoing request (struct
  * pmap_shootdown) and one inbox word with a bit per initiator.  The
  * initiator fills its request, sets its bit in every target's inbox, sends
- * the IPI through the host and spins until sd_acks reaches zero.  A target
- * (in pmap_tlb_intr, or in any spin loop of the library) swaps its inbox
- * to zero, performs each listed request and decrements its ack counter.
- * Since an initiator keeps serving its own inbox while it waits, two CPUs
- * shooting at each other, or one spinning on a lock the other holds,
- * cannot deadlock; and since each initiator has one request in flight
- * there is no global lock and no queue to overflow.
+ * the IPI through the host and spins until every target has cleared its
+ * bit in sd_pending.  A target (in pmap_tlb_intr, or in any spin loop of
+ * the library) swaps its inbox to zero, performs each listed request and
+ * clears its bit.  Since an initiator keeps serving its own inbox while it
+ * waits, two CPUs shooting at each other, or one spinning on a lock the
+ * other holds, cannot deadlock; and since each initiator has one request
+ * in flight there is no global lock and no queue to overflow.  A target
+ * that never answers (interrupts off for good, an IPI the host does not
+ * deliver) is named in a panic after pmap_shootdown_spins spins.
  */
 #include "pmap_impl.h"
 
 struct pmap_cpu pmap_cpus[PMAP_MAXCPUS];
 atomic_uint pmap_aclear_inflight;
+static uint64_t pmap_shootdown_spins = PMAP_SHOOTDOWN_SPINS;
 
 uint64_t
 pmap_all_cpus(void)
@@ -50,18 +80,46 @@ pmap_all_cpus(void)
 	return n >= 64 ? ~0ULL : (1ULL << n) - 1;
 }
 
+void
+pmap_set_shootdown_timeout(uint64_t spins)
+{
+	__atomic_store_n(&pmap_shootdown_spins, spins == 0 ? PMAP_SHOOTDOWN_SPINS : spins,
+	    __ATOMIC_RELAXED);
+}
+
 static uint64_t
 targets_of(pmap_t pm)
 {
 	if (pmap_is_kernel(pm))
 		return pmap_all_cpus();
 	/*
-	 * Order our PTE store before the read of the set (see above).  A
+	 * Order the PTE changes before the read of the set (see above).  A
 	 * read-modify-write, not a fence: it is totally ordered with the
 	 * activating CPU's fetch_or on the same word, which makes the pairing
 	 * plain (and visible to ThreadSanitizer, which ignores fences).
 	 */
 	return atomic_fetch_add_explicit(&pm->pm_active, 0, memory_order_seq_cst);
+}
+
+/* ---- batches ---- */
+
+void
+pmap_tlb_batch_init(struct pmap_tlb_batch *b)
+{
+	/* Everything but the address array, which tb_nva guards. */
+	b->tb_targets = 0;
+	b->tb_nva = 0;
+	b->tb_full = b->tb_global = b->tb_kernel = false;
+	b->tb_free_head = 0;
+	b->tb_nfree = 0;
+	atomic_init(&b->tb_started, 0);
+	atomic_init(&b->tb_done, 0);
+}
+
+static bool
+batch_busy_p(const struct pmap_tlb_batch *b)
+{
+	return b->tb_nva != 0 || b->tb_full || b->tb_nfree != 0;
 }
 
 static void
@@ -70,8 +128,7 @@ batch_add_va(struct pmap_tlb_batch *b, vaddr_t va, bool kernel)
 	if (kernel)
 		b->tb_kernel = true;
 	if (b->tb_full) {
-		if (kernel)
-			b->tb_global = true;
+		b->tb_global |= kernel;
 		return;
 	}
 	if (b->tb_nva < PMAP_TLB_MAXVA) {
@@ -82,26 +139,9 @@ batch_add_va(struct pmap_tlb_batch *b, vaddr_t va, bool kernel)
 	b->tb_global = b->tb_kernel;
 }
 
-void
-pmap_tlb_defer(pmap_t pm, vaddr_t va)
+static void
+batch_add_free(struct pmap_tlb_batch *b, paddr_t ptp)
 {
-	struct pmap_tlb_batch *b = &pmap_curcpu()->pc_batch;
-	b->tb_targets |= targets_of(pm);
-	if (__atomic_load_n(&pm->pm_remove_all, __ATOMIC_RELAXED)) {
-		/* Tearing the whole pmap down: one full flush beats many. */
-		b->tb_full = true;
-		b->tb_global = b->tb_kernel;
-		return;
-	}
-	batch_add_va(b, va, pmap_is_kernel(pm));
-}
-
-void
-pmap_tlb_defer_free(pmap_t pm, vaddr_t va, paddr_t ptp)
-{
-	struct pmap_tlb_batch *b = &pmap_curcpu()->pc_batch;
-	/* Any INVLPG drops the PCID's paging-structure caches; queue one. */
-	pmap_tlb_defer(pm, va);
 	/*
 	 * Chain it through its own first entry.  Until the flush, a CPU may
 	 * still walk this table through a stale paging-structure cache entry,
@@ -114,7 +154,48 @@ pmap_tlb_defer_free(pmap_t pm, vaddr_t va, paddr_t ptp)
 	b->tb_nfree++;
 }
 
-/* Perform one request on this CPU. */
+/* Move b's work into *to (which is empty or a merge of other batches) and
+ * reset b.  The caller holds b's lock. */
+static void
+batch_take(struct pmap_tlb_batch *b, struct pmap_tlb_batch *to)
+{
+	for (unsigned i = 0; i < b->tb_nva; i++)
+		batch_add_va(to, b->tb_va[i], b->tb_kernel);
+	if (b->tb_full) {
+		to->tb_full = true;
+		to->tb_global |= b->tb_global;
+		to->tb_kernel |= b->tb_kernel;
+	}
+	/* Append b's free chain to to's. */
+	paddr_t p = b->tb_free_head;
+	for (unsigned i = 0; i < b->tb_nfree; i++) {
+		paddr_t next = __atomic_load_n((paddr_t *)pmap_host_phys_map(p),
+		    __ATOMIC_RELAXED);
+		batch_add_free(to, p);
+		p = next;
+	}
+	b->tb_nva = 0;
+	b->tb_full = b->tb_global = b->tb_kernel = false;
+	b->tb_free_head = 0;
+	b->tb_nfree = 0;
+}
+
+/* Give a batch's page-table pages back to the host (interrupts on). */
+static void
+batch_free_pages(paddr_t p, unsigned n)
+{
+	/* Counted, not NULL-terminated: physical page 0 is a page like any. */
+	while (n-- > 0) {
+		paddr_t next = __atomic_load_n((paddr_t *)pmap_host_phys_map(p),
+		    __ATOMIC_RELAXED);
+		pmap_host_page_free(p);
+		p = next;
+	}
+}
+
+/* ---- performing requests ---- */
+
+/* Perform one request on this CPU (interrupts off). */
 static void
 tlb_do(unsigned nva, const vaddr_t *va, bool full, bool global, pmap_t evict)
 {
@@ -149,7 +230,8 @@ pmap_tlb_poll(void)
 		from &= from - 1;
 		struct pmap_shootdown *sd = &pmap_cpus[i].pc_sd;
 		tlb_do(sd->sd_nva, sd->sd_va, sd->sd_full, sd->sd_global, sd->sd_evict);
-		atomic_fetch_sub_explicit(&sd->sd_acks, 1, memory_order_release);
+		atomic_fetch_and_explicit(&sd->sd_pending, ~(1ULL << self),
+		    memory_order_release);
 	}
 	pmap_host_intr_restore(s);
 }
@@ -170,13 +252,16 @@ cpuset_count(uint64_t s)
 	return n;
 }
 
-/* Send this CPU's filled-in request to targets and wait for them. */
-static void
+/*
+ * Send this CPU's filled-in request to targets and wait for them
+ * (interrupts off).  Returns 0, or the CPUs that did not answer within
+ * pmap_shootdown_spins spins - their inbox bits withdrawn.
+ */
+static uint64_t
 tlb_shoot(int self, uint64_t targets)
 {
 	struct pmap_shootdown *sd = &pmap_cpus[self].pc_sd;
-	atomic_store_explicit(&sd->sd_acks, cpuset_count(targets),
-	    memory_order_relaxed);
+	atomic_store_explicit(&sd->sd_pending, targets, memory_order_relaxed);
 	for (uint64_t t = targets; t != 0; t &= t - 1) {
 		int cpu = __builtin_ctzll(t);
 		atomic_fetch_or_explicit(&pmap_cpus[cpu].pc_inbox, 1ULL << self,
@@ -185,56 +270,291 @@ tlb_shoot(int self, uint64_t targets)
 	pmap_host_send_shootdown(targets);
 	PMAP_CTR_ADD(shootdowns, 1);
 	PMAP_CTR_ADD(shootdown_ipis, cpuset_count(targets));
-	while (atomic_load_explicit(&sd->sd_acks, memory_order_acquire) != 0) {
+	uint64_t limit = __atomic_load_n(&pmap_shootdown_spins, __ATOMIC_RELAXED);
+	for (uint64_t spins = 0;; spins++) {
+		uint64_t late = atomic_load_explicit(&sd->sd_pending, memory_order_acquire);
+		if (late == 0)
+			return 0;
+		if (__predict_false(spins >= limit)) {
+			for (uint64_t t = late; t != 0; t &= t - 1)
+				atomic_fetch_and(&pmap_cpus[__builtin_ctzll(t)].pc_inbox,
+				    ~(1ULL << self));
+			return late;
+		}
 		pmap_tlb_poll();
 		pmap_host_spin_wait();
 	}
 }
 
-void
-pmap_tlb_flush(void)
+/* "3 5 12" for a CPU set; buf holds at least 4 bytes per CPU. */
+static const char *
+cpuset_list(uint64_t set, char *buf, size_t len)
 {
-	pmap_host_preempt_disable();
-	int self = pmap_host_cpu_id();
-	struct pmap_cpu *pc = &pmap_cpus[self];
-	struct pmap_tlb_batch *b = &pc->pc_batch;
-	uint64_t targets = b->tb_targets & pmap_all_cpus();
-	bool work = b->tb_nva != 0 || b->tb_full;
-	if (work && (targets & (1ULL << self)))
+	size_t n = 0;
+	for (; set != 0 && n + 4 < len; set &= set - 1) {
+		int cpu = __builtin_ctzll(set);
+		if (n > 0)
+			buf[n++] = ' ';
+		if (cpu >= 10)
+			buf[n++] = (char)('0' + cpu / 10);
+		buf[n++] = (char)('0' + cpu % 10);
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+/* A shootdown went unanswered: undo what the caller holds, then panic. */
+static void __attribute__((noreturn))
+tlb_timeout(const char *fn, int self, uint64_t late, pmap_intr_state_t s)
+{
+	char list[4 * 64 + 1];
+	uint64_t limit = __atomic_load_n(&pmap_shootdown_spins, __ATOMIC_RELAXED);
+	pmap_host_intr_restore(s);
+	pmap_host_preempt_enable();
+	pmap_host_panic("%s: CPUs %s (set %#llx) did not acknowledge a TLB shootdown "
+	    "from cpu %d within %llu spins (interrupts off for good, or the host does "
+	    "not deliver the shootdown IPI)", fn, cpuset_list(late, list, sizeof(list)),
+	    (unsigned long long)late, self, (unsigned long long)limit);
+}
+
+/*
+ * Complete a batch that belongs to nobody else any more: invalidate on
+ * this CPU if it is a target, shoot the other targets and wait.
+ * Interrupts off, preemption off.  Returns the CPUs that never answered.
+ */
+static uint64_t
+batch_run(int self, const struct pmap_tlb_batch *b, uint64_t targets)
+{
+	targets &= pmap_all_cpus();
+	if (!(b->tb_nva != 0 || b->tb_full))
+		return 0;		/* nothing cached to drop (pages only) */
+	if (targets & (1ULL << self))
 		tlb_do(b->tb_nva, b->tb_va, b->tb_full, b->tb_global, NULL);
 	uint64_t others = targets & ~(1ULL << self);
-	if (work && others != 0) {
-		struct pmap_shootdown *sd = &pc->pc_sd;
-		sd->sd_nva = b->tb_nva;
-		for (unsigned i = 0; i < b->tb_nva; i++)
-			sd->sd_va[i] = b->tb_va[i];
-		sd->sd_full = b->tb_full;
-		sd->sd_global = b->tb_global;
-		sd->sd_evict = NULL;
-		tlb_shoot(self, others);
+	if (others == 0)
+		return 0;
+	struct pmap_shootdown *sd = &pmap_cpus[self].pc_sd;
+	sd->sd_nva = b->tb_nva;
+	for (unsigned i = 0; i < b->tb_nva; i++)
+		sd->sd_va[i] = b->tb_va[i];
+	sd->sd_full = b->tb_full;
+	sd->sd_global = b->tb_global;
+	sd->sd_evict = NULL;
+	return tlb_shoot(self, others);
+}
+
+/* ---- tickets ---- */
+
+/* Wait until ticket t of b is next, then mark it done (interrupts off). */
+static void
+ticket_done(struct pmap_tlb_batch *b, uint64_t t)
+{
+	while (atomic_load_explicit(&b->tb_done, memory_order_acquire) != t - 1) {
+		pmap_tlb_poll();
+		pmap_host_spin_wait();
 	}
-	/* Every CPU that could reach them has invalidated: free the tables. */
-	paddr_t p = b->tb_free_head;
-	unsigned nfree = b->tb_nfree;
-	b->tb_free_head = 0;
-	b->tb_nfree = 0;
-	b->tb_targets = 0;
-	b->tb_nva = 0;
-	b->tb_full = b->tb_global = b->tb_kernel = false;
-	pmap_host_preempt_enable();
-	/* Counted, not NULL-terminated: physical page 0 is a page like any. */
-	while (nfree-- > 0) {
-		paddr_t next = __atomic_load_n((paddr_t *)pmap_host_phys_map(p),
-		    __ATOMIC_RELAXED);
-		pmap_host_page_free(p);
-		p = next;
+	atomic_store_explicit(&b->tb_done, t, memory_order_release);
+}
+
+/* Wait until every ticket up to t of b is done (interrupts off). */
+static void
+ticket_wait(struct pmap_tlb_batch *b, uint64_t t)
+{
+	while (atomic_load_explicit(&b->tb_done, memory_order_acquire) < t) {
+		pmap_tlb_poll();
+		pmap_host_spin_wait();
 	}
 }
+
+/* ---- deferred invalidation ---- */
+
+static void
+kbatch_lock(struct pmap_cpu *pc)
+{
+	while (__atomic_exchange_n(&pc->pc_kbatch_lock, 1, __ATOMIC_ACQUIRE) != 0) {
+		while (__atomic_load_n(&pc->pc_kbatch_lock, __ATOMIC_RELAXED) != 0) {
+			pmap_tlb_poll();
+			pmap_host_spin_wait();
+		}
+	}
+}
+
+static void
+kbatch_unlock(struct pmap_cpu *pc)
+{
+	__atomic_store_n(&pc->pc_kbatch_lock, 0, __ATOMIC_RELEASE);
+}
+
+void
+pmap_tlb_defer(pmap_t pm, vaddr_t va)
+{
+	if (pmap_is_kernel(pm)) {
+		pmap_intr_state_t s = pmap_host_intr_disable();
+		struct pmap_cpu *pc = pmap_curcpu();
+		kbatch_lock(pc);
+		batch_add_va(&pc->pc_kbatch, va, true);
+		kbatch_unlock(pc);
+		pmap_host_intr_restore(s);
+		return;
+	}
+	/* pm_lock held. */
+	struct pmap_tlb_batch *b = &pm->pm_batch;
+	if (__atomic_load_n(&pm->pm_remove_all, __ATOMIC_RELAXED)) {
+		/* Tearing the whole pmap down: one full flush beats many. */
+		b->tb_full = true;
+		return;
+	}
+	batch_add_va(b, va, false);
+}
+
+void
+pmap_tlb_defer_free(pmap_t pm, vaddr_t va, paddr_t ptp)
+{
+	PMAP_KASSERTMSG(!pmap_is_kernel(pm), "kernel page tables are never freed "
+	    "(page %#llx)", (unsigned long long)ptp);
+	/* Any INVLPG drops the paging-structure caches on the way to va. */
+	pmap_tlb_defer(pm, va);
+	batch_add_free(&pm->pm_batch, ptp);
+}
+
+/* ---- completion: pmap_update ---- */
+
+static void
+update_user(pmap_t pm)
+{
+	struct pmap_tlb_batch b;
+	pmap_tlb_batch_init(&b);
+	pmap_host_preempt_disable();
+	pmap_intr_state_t s = pmap_host_intr_disable();
+	int self = pmap_host_cpu_id();
+	uint64_t t, targets = 0;
+	bool mine;
+	pmap_lock(pm);
+	struct pmap_tlb_batch *pb = &pm->pm_batch;
+	if (__atomic_load_n(&pm->pm_remove_all, __ATOMIC_RELAXED))
+		__atomic_store_n(&pm->pm_remove_all, false, __ATOMIC_RELAXED);
+	mine = batch_busy_p(pb);
+	if (mine) {
+		batch_take(pb, &b);
+		t = atomic_load_explicit(&pb->tb_started, memory_order_relaxed) + 1;
+		atomic_store_explicit(&pb->tb_started, t, memory_order_relaxed);
+		targets = targets_of(pm);	/* after every change: we hold pm_lock */
+	} else {
+		t = atomic_load_explicit(&pb->tb_started, memory_order_relaxed);
+	}
+	pmap_unlock(pm);
+	uint64_t late = 0;
+	if (mine) {
+		late = batch_run(self, &b, targets);
+		ticket_done(pb, t);
+	} else {
+		ticket_wait(pb, t);
+	}
+	if (__predict_false(late != 0))
+		tlb_timeout("pmap_update", self, late, s);
+	pmap_host_intr_restore(s);
+	pmap_host_preempt_enable();
+	/* Every CPU that could reach them has invalidated: free the tables. */
+	batch_free_pages(b.tb_free_head, b.tb_nfree);
+}
+
+static void
+update_kernel(void)
+{
+	struct pmap_tlb_batch b;
+	pmap_tlb_batch_init(&b);
+	uint64_t tickets[PMAP_MAXCPUS];
+	uint64_t taken = 0;
+	int n = pmap_host_ncpus();
+	pmap_host_preempt_disable();
+	pmap_intr_state_t s = pmap_host_intr_disable();
+	int self = pmap_host_cpu_id();
+	for (int c = 0; c < n; c++) {
+		struct pmap_cpu *pc = &pmap_cpus[c];
+		struct pmap_tlb_batch *kb = &pc->pc_kbatch;
+		kbatch_lock(pc);
+		uint64_t t = atomic_load_explicit(&kb->tb_started, memory_order_relaxed);
+		if (batch_busy_p(kb)) {
+			batch_take(kb, &b);
+			atomic_store_explicit(&kb->tb_started, ++t, memory_order_relaxed);
+			taken |= 1ULL << c;
+		}
+		tickets[c] = t;
+		kbatch_unlock(pc);
+	}
+	uint64_t late = batch_run(self, &b, pmap_all_cpus());
+	for (int c = 0; c < n; c++) {
+		struct pmap_tlb_batch *kb = &pmap_cpus[c].pc_kbatch;
+		if (taken & (1ULL << c))
+			ticket_done(kb, tickets[c]);
+		else
+			ticket_wait(kb, tickets[c]);
+	}
+	if (__predict_false(late != 0))
+		tlb_timeout("pmap_update", self, late, s);
+	pmap_host_intr_restore(s);
+	pmap_host_preempt_enable();
+	PMAP_KASSERTMSG(b.tb_nfree == 0, "%u kernel page-table pages queued for freeing",
+	    b.tb_nfree);
+}
+
+void
+pmap_tlb_update(pmap_t pm)
+{
+	if (pmap_is_kernel(pm))
+		update_kernel();
+	else
+		update_user(pm);
+}
+
+/* ---- synchronous batches (page-side operations) ---- */
+
+void
+pmap_tlb_sync_add(struct pmap_tlb_batch *b, pmap_t pm, vaddr_t va)
+{
+	/* After the PTE change: see WHO IS SHOT. */
+	b->tb_targets |= targets_of(pm);
+	batch_add_va(b, va, pmap_is_kernel(pm));
+}
+
+void
+pmap_tlb_sync_add_cpus(struct pmap_tlb_batch *b, uint64_t cpus, vaddr_t va)
+{
+	b->tb_targets |= cpus;
+	batch_add_va(b, va, true);
+}
+
+void
+pmap_tlb_sync_add_free(struct pmap_tlb_batch *b, pmap_t pm, vaddr_t va, paddr_t ptp)
+{
+	pmap_tlb_sync_add(b, pm, va);
+	batch_add_free(b, ptp);
+}
+
+void
+pmap_tlb_sync_run(struct pmap_tlb_batch *b)
+{
+	if (!batch_busy_p(b))
+		return;
+	pmap_host_preempt_disable();
+	pmap_intr_state_t s = pmap_host_intr_disable();
+	int self = pmap_host_cpu_id();
+	uint64_t late = batch_run(self, b, b->tb_targets);
+	if (__predict_false(late != 0))
+		tlb_timeout("pmap_tlb_sync_run", self, late, s);
+	pmap_host_intr_restore(s);
+	pmap_host_preempt_enable();
+	batch_free_pages(b->tb_free_head, b->tb_nfree);
+	pmap_tlb_batch_init(b);
+}
+
+/* ---- eviction and the end of a pmap ---- */
 
 void
 pmap_tlb_evict(pmap_t pm)
 {
 	pmap_host_preempt_disable();
+	pmap_intr_state_t s = pmap_host_intr_disable();
 	int self = pmap_host_cpu_id();
 	struct pmap_cpu *pc = &pmap_cpus[self];
 	if (pc->pc_curpmap == pm)
@@ -245,7 +565,33 @@ pmap_tlb_evict(pmap_t pm)
 		sd->sd_nva = 0;
 		sd->sd_full = sd->sd_global = false;
 		sd->sd_evict = pm;
-		tlb_shoot(self, others);
+		uint64_t late = tlb_shoot(self, others);
+		if (__predict_false(late != 0))
+			tlb_timeout("pmap_destroy", self, late, s);
 	}
+	pmap_host_intr_restore(s);
 	pmap_host_preempt_enable();
+}
+
+void
+pmap_tlb_release(pmap_t pm)
+{
+	/*
+	 * pm is loaded nowhere (pmap_tlb_evict): each CPU that had it loaded
+	 * another CR3 since, which drops every non-global translation and
+	 * paging-structure cache entry of it.  So what its batch still holds
+	 * needs no invalidation, and its page-table pages can go back at
+	 * once - after any pmap_update of it still running elsewhere.
+	 */
+	struct pmap_tlb_batch *pb = &pm->pm_batch;
+	pmap_host_preempt_disable();
+	pmap_intr_state_t s = pmap_host_intr_disable();
+	ticket_wait(pb, atomic_load_explicit(&pb->tb_started, memory_order_relaxed));
+	pmap_host_intr_restore(s);
+	pmap_host_preempt_enable();
+	batch_free_pages(pb->tb_free_head, pb->tb_nfree);
+	pb->tb_free_head = 0;
+	pb->tb_nfree = 0;
+	pb->tb_nva = 0;
+	pb->tb_full = false;
 }

@@ -70,16 +70,10 @@ invalidate_now(uint64_t targets, vaddr_t va)
 {
 	if (targets == 0)
 		return;
-	pmap_host_preempt_disable();
-	struct pmap_tlb_batch *b = &pmap_curcpu()->pc_batch;
-	b->tb_targets |= targets;
-	if (b->tb_nva < PMAP_TLB_MAXVA)
-		b->tb_va[b->tb_nva++] = va;
-	else
-		b->tb_full = b->tb_global = true;
-	b->tb_kernel = true;
-	pmap_tlb_flush();
-	pmap_host_preempt_enable();
+	struct pmap_tlb_batch b;
+	pmap_tlb_batch_init(&b);
+	pmap_tlb_sync_add_cpus(&b, targets, va);
+	pmap_tlb_sync_run(&b);
 }
 
 void
@@ -179,7 +173,8 @@ void
 pmap_qenter(vaddr_t va, struct vm_page **m, int count)
 {
 	check_qrange("pmap_qenter", va, count);
-	pmap_host_preempt_disable();
+	struct pmap_tlb_batch b;
+	pmap_tlb_batch_init(&b);
 	for (int i = 0; i < count; i++) {
 		vaddr_t a = va + (vaddr_t)i * PAGE_SIZE;
 		pmap_pte_t n = kernel_rw_pte(pmap_host_page_pa(m[i]));
@@ -188,20 +183,20 @@ pmap_qenter(vaddr_t va, struct vm_page **m, int count)
 			atomic_fetch_add(&PMAP_KERNEL->pm_resident, 1);
 			atomic_fetch_add(&PMAP_KERNEL->pm_wired, 1);
 		} else if (o != n && pmap_pte_maybe_cached_p(o)) {
-			pmap_tlb_defer(PMAP_KERNEL, a);
+			pmap_tlb_sync_add(&b, PMAP_KERNEL, a);
 		}
 	}
 	/* FreeBSD's pmap_qenter is synchronous: the new pages are visible on
 	 * every CPU when it returns. */
-	pmap_tlb_flush();
-	pmap_host_preempt_enable();
+	pmap_tlb_sync_run(&b);
 }
 
 void
 pmap_qremove(vaddr_t va, int count)
 {
 	check_qrange("pmap_qremove", va, count);
-	pmap_host_preempt_disable();
+	struct pmap_tlb_batch b;
+	pmap_tlb_batch_init(&b);
 	for (int i = 0; i < count; i++) {
 		vaddr_t a = va + (vaddr_t)i * PAGE_SIZE;
 		pmap_pte_t o = pmap_pte_swap(window_pte(a), 0);
@@ -210,10 +205,9 @@ pmap_qremove(vaddr_t va, int count)
 		atomic_fetch_sub(&PMAP_KERNEL->pm_resident, 1);
 		atomic_fetch_sub(&PMAP_KERNEL->pm_wired, 1);
 		if (pmap_pte_maybe_cached_p(o))
-			pmap_tlb_defer(PMAP_KERNEL, a);
+			pmap_tlb_sync_add(&b, PMAP_KERNEL, a);
 	}
-	pmap_tlb_flush();
-	pmap_host_preempt_enable();
+	pmap_tlb_sync_run(&b);
 }
 
 /* ---- sf_buf ---- */

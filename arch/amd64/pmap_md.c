@@ -271,7 +271,7 @@ pmap_md_pte_added(pmap_t pm, const struct pmap_ptp_prep *prep)
 }
 
 void
-pmap_md_pte_removed(pmap_t pm, vaddr_t va)
+pmap_md_pte_removed(pmap_t pm, vaddr_t va, struct pmap_tlb_batch *sync)
 {
 	if (pmap_is_kernel(pm))
 		return;
@@ -289,7 +289,11 @@ pmap_md_pte_removed(pmap_t pm, vaddr_t va)
 		pmap_pte_swap(pslot, 0);
 		pm->pm_ptps--;
 		PMAP_CTR_ADD(ptp_pages, (unsigned long long)-1);
-		pmap_tlb_defer_free(pm, va & ~(amd64_level_size(l + 1) - 1), tpa[l]);
+		vaddr_t base = va & ~(amd64_level_size(l + 1) - 1);
+		if (sync != NULL)
+			pmap_tlb_sync_add_free(sync, pm, base, tpa[l]);
+		else
+			pmap_tlb_defer_free(pm, base, tpa[l]);
 	}
 }
 

@@ -109,8 +109,11 @@ pmap_pte_t *pmap_md_pte_commit(pmap_t pm, vaddr_t va, struct pmap_ptp_prep *prep
  * pm_lock held. */
 void pmap_md_pte_added(pmap_t pm, const struct pmap_ptp_prep *prep);
 /* A leaf of va became invalid: keep counts, and free page-table pages that
- * became empty (deferred through the TLB batch).  pm_lock held. */
-void pmap_md_pte_removed(pmap_t pm, vaddr_t va);
+ * became empty - after the invalidation, through sync (a synchronous batch
+ * of the caller's) or, when sync is NULL, pm's deferred batch.  pm_lock
+ * held. */
+struct pmap_tlb_batch;
+void pmap_md_pte_removed(pmap_t pm, vaddr_t va, struct pmap_tlb_batch *sync);
 /*
  * Iterate leaf slots: the first address >= va and < eva whose page table
  * exists; *ptes points at its slot and *end at the end of that page

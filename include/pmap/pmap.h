@@ -17,8 +17,11 @@
  *    kernel pmap, ...) is a panic whose message names the function and the
  *    values (PMAP_KASSERTMSG).
  *  - pmap_enter, pmap_remove, pmap_protect, pmap_kenter_pa, pmap_kremove
- *    may leave other CPUs' TLBs stale until pmap_update() is called on the
- *    same CPU; every other function takes effect before it returns.
+ *    may leave TLBs stale until pmap_update() of that pmap is called, on
+ *    any CPU; every other function takes effect before it returns.
+ *  - Interrupt context: pmap_kenter_pa, pmap_kremove and
+ *    pmap_update(pmap_kernel()) only.  Sleeping: only sf_buf_alloc()
+ *    without SFB_NOWAIT.
  */
 #ifndef PMAP_PMAP_H
 #define PMAP_PMAP_H
@@ -225,6 +228,11 @@ void pmap_get_counters(struct pmap_counters *c);
  * the host allocator is reached, pmap_enter() with PMAP_CANFAIL returns
  * ENOMEM, without it panics naming the bound. */
 void pmap_set_pv_limit(uint64_t pages);
+
+/* A shootdown whose targets have not all answered after this many spins
+ * (calls of pmap_host_spin_wait) panics, naming them; 0 restores the
+ * default, PMAP_SHOOTDOWN_SPINS. */
+void pmap_set_shootdown_timeout(uint64_t spins);
 
 /* Page-table pages (below the PML4) a pmap holds right now. */
 long pmap_ptp_count(pmap_t pmap);

@@ -23,6 +23,17 @@
 #define PMAP_TLB_MAXVA 32
 #endif
 
+/*
+ * A CPU waiting for other CPUs to acknowledge a TLB shootdown gives up
+ * after this many calls of pmap_host_spin_wait() and panics, naming the
+ * CPUs that never answered (interrupts off for good on them, or an IPI the
+ * host does not deliver).  Generous: seconds on real hardware.  Changed at
+ * run time with pmap_set_shootdown_timeout().
+ */
+#ifndef PMAP_SHOOTDOWN_SPINS
+#define PMAP_SHOOTDOWN_SPINS (1ULL << 28)
+#endif
+
 /* Number of temporary sf_buf mappings in mapped (no-direct-map) mode. */
 #ifndef PMAP_SFBUF_COUNT
 #define PMAP_SFBUF_COUNT 64

@@ -194,6 +194,25 @@ void ptest_run_async(int cpu, void (*fn)(void *), void *arg) { pc_run_start(cpu,
 void ptest_wait(int cpu) { pc_run_wait(cpu); }
 void ptest_relax(void) { pc_cpu_relax(); }
 
+/* Nesting, like the simulated machine's critical sections. */
+static int intr_depth[PC_MAX_CPUS];
+static pc_intr_state_t intr_saved[PC_MAX_CPUS];
+
+void
+ptest_intr_disable(void)
+{
+	pc_intr_state_t s = pc_intr_disable();
+	if (intr_depth[pc_cpu_id()]++ == 0)
+		intr_saved[pc_cpu_id()] = s;
+}
+
+void
+ptest_intr_restore(void)
+{
+	if (--intr_depth[pc_cpu_id()] == 0)
+		pc_intr_restore(intr_saved[pc_cpu_id()]);
+}
+
 /* ---- accesses ---- */
 
 static int

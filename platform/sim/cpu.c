@@ -28,6 +28,9 @@
 #include "sim_internal.h"
 
 __thread struct sim_cpu *sim_self;
+/* Non-CPU threads see a word that is always zero. */
+static atomic_uint no_point;
+__thread atomic_uint *sim_point_word = &no_point;
 
 /* Non-CPU threads waiting for work to finish. */
 static pthread_mutex_t done_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -90,6 +93,7 @@ cpu_main(void *arg)
 {
 	struct sim_cpu *c = arg;
 	sim_self = c;
+	sim_point_word = &c->c_ipi_pending;
 	pthread_mutex_lock(&c->c_lock);
 	for (;;) {
 		if (atomic_load(&c->c_ipi_pending) != 0 && c->c_intr_off == 0) {

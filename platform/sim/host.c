@@ -48,6 +48,7 @@ struct host_cpu {
 	void *hc_pend_arg;
 };
 static struct host_cpu host_cpus[SIM_MAXCPUS];
+static __thread struct host_cpu *hc_self;	/* this CPU's, once attached */
 
 static struct host_cpu *
 hcpu(const char *fn)
@@ -92,13 +93,15 @@ ipoint_slow(struct host_cpu *h, enum sim_hook hk, unsigned when)
 static inline void
 ipoint(enum sim_hook hk, unsigned when)
 {
-	struct host_cpu *h = hcpu("interrupt point");
+	struct host_cpu *h = hc_self;
+	if (__builtin_expect(h == NULL, 0))
+		h = hcpu("interrupt point");
 	if (when == SIM_HK_ENTRY)
 		h->hc_calls++;
 	if (__builtin_expect(atomic_load_explicit(&h->hc_fn, memory_order_relaxed) != NULL ||
 	    h->hc_pend_fn != NULL, 0))
 		ipoint_slow(h, hk, when);
-	sim_cpu_point();
+	sim_cpu_point_fast();
 }
 
 #define HOOK_IN(hk)	ipoint((hk), SIM_HK_ENTRY)
@@ -205,18 +208,14 @@ pmap_host_printf(const char *fmt, ...)
 int
 pmap_host_cpu_id(void)
 {
-	HOOK_IN(SIM_HK_CPU_ID);
 	int c = self("pmap_host_cpu_id");
-	HOOK_OUT(SIM_HK_CPU_ID);
 	return c;
 }
 
 int
 pmap_host_ncpus(void)
 {
-	HOOK_IN(SIM_HK_NCPUS);
 	int n = sim_ncpus();
-	HOOK_OUT(SIM_HK_NCPUS);
 	return n;
 }
 
@@ -243,34 +242,26 @@ pmap_host_page_free(paddr_t pa)
 void *
 pmap_host_phys_map(paddr_t pa)
 {
-	HOOK_IN(SIM_HK_PHYS_MAP);
 	void *p = sim_phys_ptr(pa);
-	HOOK_OUT(SIM_HK_PHYS_MAP);
 	return p;
 }
 
 struct vm_page *
 pmap_host_phys_to_page(paddr_t pa)
 {
-	HOOK_IN(SIM_HK_PHYS_TO_PAGE);
 	struct vm_page *pg = sim_pa_to_vm_page(pa);
-	HOOK_OUT(SIM_HK_PHYS_TO_PAGE);
 	return pg;
 }
 
 struct pmap_page *
 pmap_host_page_md(struct vm_page *pg)
 {
-	HOOK_IN(SIM_HK_PAGE_MD);
-	HOOK_OUT(SIM_HK_PAGE_MD);
 	return &pg->mdpage;
 }
 
 paddr_t
 pmap_host_page_pa(struct vm_page *pg)
 {
-	HOOK_IN(SIM_HK_PAGE_PA);
-	HOOK_OUT(SIM_HK_PAGE_PA);
 	return pg->phys_addr;
 }
 
@@ -412,16 +403,12 @@ pmap_host_lwp_pmap(struct lwp *l)
 uint32_t
 pmap_host_amd64_features(void)
 {
-	HOOK_IN(SIM_HK_FEATURES);
-	HOOK_OUT(SIM_HK_FEATURES);
 	return host_features;
 }
 
 int
 pmap_host_amd64_maxphyaddr(void)
 {
-	HOOK_IN(SIM_HK_FEATURES);
-	HOOK_OUT(SIM_HK_FEATURES);
 	return sim_maxphyaddr();
 }
 
@@ -576,7 +563,8 @@ static void
 attach_cpu(void *arg)
 {
 	(void)arg;
-	sim_percpu_set(&host_cpus[sim_cpu_id()]);
+	hc_self = &host_cpus[sim_cpu_id()];
+	sim_percpu_set(hc_self);
 }
 
 static void

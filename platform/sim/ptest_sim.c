@@ -44,6 +44,8 @@ void ptest_run_on(int cpu, void (*fn)(void *), void *arg) { sim_run_on(cpu, fn, 
 void ptest_run_async(int cpu, void (*fn)(void *), void *arg) { sim_run_async(cpu, fn, arg); }
 void ptest_wait(int cpu) { sim_wait(cpu); }
 void ptest_relax(void) { sim_cpu_relax(); }
+void ptest_intr_disable(void) { sim_intr_disable(); }
+void ptest_intr_restore(void) { sim_intr_restore(); }
 
 int
 ptest_load(vaddr_t va, int size, uint64_t *val, unsigned flags)

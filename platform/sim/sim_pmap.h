@@ -53,7 +53,9 @@ void sim_panic_disarm(void);
 void sim_host_printf_prefix(const char *prefix);
 
 /*
- * Interrupt points.  Every host hook the library calls is an interrupt
+ * Interrupt points.  Every host hook the library calls - but the pure
+ * lookups (CPU id and count, physical-to-pointer and vm_page translations,
+ * CPU features), which are too hot and change nothing - is an interrupt
  * point at its entry and at its exit: pending interrupts are taken there
  * (when this CPU allows them), as a real CPU could take them between any
  * two instructions.  A test can also make something happen at one chosen
@@ -71,12 +73,11 @@ void sim_host_printf_prefix(const char *prefix);
  */
 enum sim_hook {
 	SIM_HK_ANY = 0,
-	SIM_HK_CPU_ID, SIM_HK_NCPUS, SIM_HK_PAGE_ALLOC, SIM_HK_PAGE_FREE,
-	SIM_HK_PHYS_MAP, SIM_HK_PHYS_TO_PAGE, SIM_HK_PAGE_MD, SIM_HK_PAGE_PA,
+	SIM_HK_PAGE_ALLOC, SIM_HK_PAGE_FREE,
 	SIM_HK_INTR_DISABLE, SIM_HK_INTR_RESTORE, SIM_HK_PREEMPT_DISABLE,
 	SIM_HK_PREEMPT_ENABLE, SIM_HK_SPIN_WAIT, SIM_HK_SEND_SHOOTDOWN,
 	SIM_HK_SLEEP_PREPARE, SIM_HK_SLEEP, SIM_HK_WAKEUP, SIM_HK_CURLWP,
-	SIM_HK_LWP_PMAP, SIM_HK_FEATURES, SIM_HK_INVLPG, SIM_HK_INVPCID,
+	SIM_HK_LWP_PMAP, SIM_HK_INVLPG, SIM_HK_INVPCID,
 	SIM_HK_READ_CR, SIM_HK_LCR0, SIM_HK_LCR3, SIM_HK_LCR4, SIM_HK_MSR,
 	SIM_HK_COUNT
 };

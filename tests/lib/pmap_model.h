@@ -233,7 +233,6 @@ op_page_protect(void)
 		for (int s = 0; s < NSLOT; s++)
 			if (M.m[p][s].page == page)
 				model_restrict(&M.m[p][s], prot);
-	M.pending = false;	/* it flushed everything this CPU had queued */
 }
 
 static void
@@ -261,7 +260,6 @@ op_clear(void)
 			fail("pmap_clear_reference result", r, M.ref[page]);
 		M.ref[page] = false;
 	}
-	M.pending = false;
 }
 
 static void
@@ -283,6 +281,10 @@ op_kenter(void)
 static void
 update(void)
 {
+	/* pmap(9): pmap_update completes the delayed changes of the pmap it
+	 * is given - each one that may have some. */
+	for (int p = 0; p < NPM; p++)
+		pmap_update(us[p].us_pm);
 	pmap_update(pmap_kernel());
 	M.pending = false;
 	if (ptest_have_auditor()) {
@@ -423,6 +425,7 @@ model_teardown(void)
 	for (int k = 0; k < NKSLOT; k++)
 		if (M.kslot[k] != NONE)
 			pmap_kremove(kbase + (vaddr_t)k * PAGE_SIZE, PAGE_SIZE);
+	pmap_update(pmap_kernel());
 	for (int p = 0; p < NPM; p++) {
 		pmap_remove_all(us[p].us_pm);
 		uspace_free(&us[p]);

@@ -79,6 +79,9 @@ void ptest_run_async(int cpu, void (*fn)(void *), void *arg);
 void ptest_wait(int cpu);
 /* Spin politely (lets this CPU take interrupts). */
 void ptest_relax(void);
+/* Hold this CPU's interrupts back (as cli does) / let them in again. */
+void ptest_intr_disable(void);
+void ptest_intr_restore(void);
 
 /* ---- accesses through this CPU's MMU ---- */
 
@@ -157,8 +160,8 @@ enum pmap_sfbuf_mode ptest_sfbuf_mode(void);
 
 /* ---- interrupt points (machines that have them: ptest_have_hooks) ----
  *
- * Every call the library makes to its host is an interrupt point, at its
- * entry and at its exit.  A test can make something happen at a chosen
+ * Every call the library makes to its host (but pure lookups such as the
+ * CPU id) is an interrupt point, at its entry and at its exit.  A test can make something happen at a chosen
  * one: the nth time (1 = the next) CPU cpu passes (hook, when), fn(arg)
  * runs there, on that CPU, once.  ptest_hook_pause runs it at once
  * whatever the interrupt state (the CPU is merely slow there: fn usually

@@ -118,10 +118,33 @@ t_unmanaged(void)
 	uspace_free(&u);
 }
 
+/* pmap(9): after pmap_remove_all, pmap_remove and pmap_destroy - with no
+ * pmap_update, which it allows - every resource is released. */
+static void
+t_destroy_releases(void)
+{
+	pmap_t keep = pmap_create();	/* keeps the pmap allocator's page */
+	struct vm_page *p = page_with(7);
+	uint64_t before = ptest_pages_free();
+	pmap_t pm = pmap_create();
+	for (int i = 0; i < 8; i++)	/* eight page tables, seven pv entries */
+		pmap_enter(pm, UVA(i * 512), ptest_page_pa(p), VM_PROT_READ, VM_PROT_READ);
+	pmap_update(pm);
+	ok(ptest_pages_free() < before, "destroy: the mappings took pages");
+	pmap_remove_all(pm);
+	pmap_remove(pm, 0, PMAP_USER_MAX);
+	pmap_destroy(pm);
+	is_u64(ptest_pages_free(), before, "destroy without pmap_update: page tables, "
+	    "pv chunks and the root are back when pmap_destroy returns");
+	pmap_destroy(keep);
+	ptest_page_free(p);
+}
+
 PTEST_SUITE(enter)
 {
 	t_enter_read_write();
 	t_rights();
 	t_replace();
 	t_unmanaged();
+	t_destroy_releases();
 }
