@@ -1,8 +1,10 @@
 /*
  * kmem.c - a fixed-size object allocator for struct pmap, carved from host
  * pages (the core has no malloc).  Each page holds as many pmaps as fit
- * after a small header; free objects are chained through their first
- * word.  A page whose objects are all free goes back to the host.
+ * after a small header; free objects are chained through their last word,
+ * past the end of the struct, so a freed pmap keeps its poisoned
+ * reference count (pmap_destroy) and a second pmap_destroy is caught.  A
+ * page whose objects are all free goes back to the host.
  */
 #include "pmap_impl.h"
 
@@ -13,7 +15,8 @@ struct kmem_page {
 	unsigned kp_nfree;
 };
 
-#define KMEM_OBJ_SIZE	((sizeof(struct pmap) + 63) & ~(size_t)63)
+#define KMEM_OBJ_SIZE	((sizeof(struct pmap) + sizeof(void *) + 63) & ~(size_t)63)
+#define KMEM_LINK(obj)	((void **)((char *)(obj) + KMEM_OBJ_SIZE - sizeof(void *)))
 #define KMEM_HDR_SIZE	((sizeof(struct kmem_page) + 63) & ~(size_t)63)
 #define KMEM_PER_PAGE	((PAGE_SIZE - KMEM_HDR_SIZE) / KMEM_OBJ_SIZE)
 _Static_assert(KMEM_PER_PAGE >= 4, "struct pmap is too large for the kmem pages");
@@ -50,7 +53,7 @@ pmap_kmem_alloc_pmap(void)
 	struct kmem_page *kp = kmem_pages;
 	if (kp == NULL) {
 		paddr_t pa;
-		if (pmap_host_page_alloc(&pa) != 0) {
+		if (pmap_own_page_alloc(&pa) != 0) {
 			pmap_spin_unlock(&kmem_lock);
 			return NULL;
 		}
@@ -59,14 +62,14 @@ pmap_kmem_alloc_pmap(void)
 		kp->kp_free = NULL;
 		kp->kp_nfree = KMEM_PER_PAGE;
 		for (size_t i = KMEM_PER_PAGE; i-- > 0;) {
-			void **obj = (void **)((char *)kp + KMEM_HDR_SIZE + i * KMEM_OBJ_SIZE);
-			*obj = kp->kp_free;
+			void *obj = (char *)kp + KMEM_HDR_SIZE + i * KMEM_OBJ_SIZE;
+			*KMEM_LINK(obj) = kp->kp_free;
 			kp->kp_free = obj;
 		}
 		kp_push(kp);
 	}
-	void **obj = kp->kp_free;
-	kp->kp_free = *obj;
+	void *obj = kp->kp_free;
+	kp->kp_free = *KMEM_LINK(obj);
 	if (--kp->kp_nfree == 0)
 		kp_unlink(kp);
 	pmap_spin_unlock(&kmem_lock);
@@ -78,9 +81,8 @@ pmap_kmem_free_pmap(pmap_t pm)
 {
 	struct kmem_page *kp = (struct kmem_page *)((uintptr_t)pm & ~(uintptr_t)PAGE_MASK);
 	pmap_spin_lock(&kmem_lock);
-	void **obj = (void **)pm;
-	*obj = kp->kp_free;
-	kp->kp_free = obj;
+	*KMEM_LINK(pm) = kp->kp_free;
+	kp->kp_free = pm;
 	if (kp->kp_nfree++ == 0)
 		kp_push(kp);
 	if (kp->kp_nfree == KMEM_PER_PAGE) {

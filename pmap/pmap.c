@@ -31,15 +31,31 @@ struct pmap_counters_atomic pmap_ctr;
 	PMAP_KASSERTMSG(((v) & PAGE_MASK) == 0, "%s %#llx is not page aligned",	\
 	    (what), (unsigned long long)(v))
 
+/* Physical addresses the MMU can reach (not truncated, no reserved bit). */
+#define CHECK_PA(what, pa)							\
+	PMAP_KASSERTMSG(pmap_md_pa_ok_p(pa), "%s %#llx is beyond the machine's "	\
+	    "physical address width", (what), (unsigned long long)(pa))
+
+/* The windows at the start of KVA are the library's (quick mappings,
+ * pmap_kenter_temporary, sf_bufs): entering or removing there would pull
+ * a mapping from under its owner. */
+#define CHECK_NOT_WINDOW(va)							\
+	PMAP_KASSERTMSG((va) >= pmap_md_kva_start(), "va %#llx is in the "	\
+	    "library's own windows [%#llx, %#llx) (quick mappings, "		\
+	    "pmap_kenter_temporary, sf_bufs)", (unsigned long long)(va),	\
+	    (unsigned long long)PMAP_KVA_BASE,					\
+	    (unsigned long long)pmap_md_kva_start())
+
 #define CHECK_VA(pm, va) do {							\
 	CHECK_ALIGNED("va", (va));						\
-	if (pmap_is_kernel(pm))							\
+	if (pmap_is_kernel(pm)) {						\
 		PMAP_KASSERTMSG(pmap_md_kva_p(va) && (va) < pmap_md_kva_grown(), \
 		    "kernel pmap: va %#llx is outside the kernel virtual space "	\
 		    "with page tables [%#llx, %#llx)", (unsigned long long)(va),	\
 		    (unsigned long long)PMAP_KVA_BASE,				\
 		    (unsigned long long)pmap_md_kva_grown());			\
-	else									\
+		CHECK_NOT_WINDOW(va);						\
+	} else									\
 		PMAP_KASSERTMSG(pmap_md_user_va_p(va), "pmap %p: va %#llx is not " \
 		    "a user address (user space ends at %#llx)", (void *)(pm),	\
 		    (unsigned long long)(va), (unsigned long long)PMAP_USER_MAX); \
@@ -51,12 +67,14 @@ struct pmap_counters_atomic pmap_ctr;
 	PMAP_KASSERTMSG((sva) <= (eva), "pmap %p: range [%#llx, %#llx) is "	\
 	    "reversed", (void *)(pm), (unsigned long long)(sva),		\
 	    (unsigned long long)(eva));						\
-	if (pmap_is_kernel(pm))							\
+	if (pmap_is_kernel(pm)) {						\
 		PMAP_KASSERTMSG((sva) == (eva) || (pmap_md_kva_p(sva) &&	\
 		    (eva) <= PMAP_KVA_MAX), "kernel pmap: range [%#llx, %#llx) "	\
 		    "is outside the kernel virtual space",			\
 		    (unsigned long long)(sva), (unsigned long long)(eva));	\
-	else									\
+		if ((sva) != (eva))						\
+			CHECK_NOT_WINDOW(sva);					\
+	} else									\
 		PMAP_KASSERTMSG((eva) <= PMAP_USER_MAX, "pmap %p: range "	\
 		    "[%#llx, %#llx) leaves user space", (void *)(pm),		\
 		    (unsigned long long)(sva), (unsigned long long)(eva));	\
@@ -124,20 +142,32 @@ pmap_create(void)
 	return pm;
 }
 
+/* A destroyed pmap's count: far below zero, so any later use shows. */
+#define PMAP_REFCNT_DEAD	(-0x40000000)
+
 void
 pmap_reference(pmap_t pm)
 {
-	atomic_fetch_add_explicit(&pm->pm_refcnt, 1, memory_order_relaxed);
+	int old = atomic_fetch_add_explicit(&pm->pm_refcnt, 1, memory_order_relaxed);
+	if (__predict_false(old < 1)) {
+		atomic_fetch_sub_explicit(&pm->pm_refcnt, 1, memory_order_relaxed);
+		PMAP_PANIC("pmap %p: reference count was %d (%s)", (void *)pm, old,
+		    old <= PMAP_REFCNT_DEAD / 2 ? "destroyed" : "below one");
+	}
 }
 
 void
 pmap_destroy(pmap_t pm)
 {
+	PMAP_KASSERTMSG(!pmap_is_kernel(pm), "the kernel pmap cannot be destroyed");
 	int old = atomic_fetch_sub_explicit(&pm->pm_refcnt, 1, memory_order_acq_rel);
-	PMAP_KASSERTMSG(old >= 1, "pmap %p: reference count was %d", (void *)pm, old);
+	if (__predict_false(old < 1)) {
+		atomic_fetch_add_explicit(&pm->pm_refcnt, 1, memory_order_relaxed);
+		PMAP_PANIC("pmap %p: reference count was %d (%s)", (void *)pm, old,
+		    old <= PMAP_REFCNT_DEAD / 2 ? "destroyed already" : "below one");
+	}
 	if (old > 1)
 		return;
-	PMAP_KASSERTMSG(!pmap_is_kernel(pm), "the kernel pmap cannot be destroyed");
 	long res = atomic_load(&pm->pm_resident);
 	PMAP_KASSERTMSG(res == 0, "pmap %p still has %ld mappings", (void *)pm, res);
 	PMAP_KASSERTMSG(pm->pm_ptps == 0 && pm->pm_pvchunks == NULL, "pmap %p holds "
@@ -148,6 +178,7 @@ pmap_destroy(pmap_t pm)
 	pmap_tlb_evict(pm);
 	pmap_tlb_release(pm);
 	pmap_md_pmap_fini(pm);
+	atomic_store_explicit(&pm->pm_refcnt, PMAP_REFCNT_DEAD, memory_order_relaxed);
 	pmap_kmem_free_pmap(pm);
 	PMAP_CTR_ADD(pmaps, (unsigned long long)-1);
 }
@@ -239,6 +270,7 @@ pmap_enter(pmap_t pm, vaddr_t va, paddr_t pa, vm_prot_t prot, u_int flags)
 {
 	CHECK_VA(pm, va);
 	CHECK_ALIGNED("pa", pa);
+	CHECK_PA("pa", pa);
 	PMAP_KASSERTMSG((prot & VM_PROT_ALL) != 0 && (prot & ~VM_PROT_ALL) == 0,
 	    "pmap %p va %#llx: bad protection %#x", (void *)pm, (unsigned long long)va,
 	    (unsigned)prot);
@@ -515,6 +547,7 @@ pmap_kenter_pa(vaddr_t va, paddr_t pa, vm_prot_t prot, u_int flags)
 {
 	CHECK_VA(PMAP_KERNEL, va);
 	CHECK_ALIGNED("pa", pa);
+	CHECK_PA("pa", pa);
 	PMAP_KASSERTMSG((prot & VM_PROT_ALL) != 0, "va %#llx: protection is "
 	    "VM_PROT_NONE", (unsigned long long)va);
 	pmap_pte_t *ptep = pmap_md_pte(PMAP_KERNEL, va);
@@ -619,6 +652,7 @@ void
 pmap_zero_page(paddr_t pa)
 {
 	CHECK_ALIGNED("pa", pa);
+	CHECK_PA("pa", pa);
 	pmap_memzero(pmap_host_phys_map(pa), PAGE_SIZE);
 }
 
@@ -627,6 +661,8 @@ pmap_copy_page(paddr_t src, paddr_t dst)
 {
 	CHECK_ALIGNED("src", src);
 	CHECK_ALIGNED("dst", dst);
+	CHECK_PA("src", src);
+	CHECK_PA("dst", dst);
 	pmap_memcopy(pmap_host_phys_map(dst), pmap_host_phys_map(src), PAGE_SIZE);
 }
 
@@ -686,7 +722,7 @@ pmap_steal_memory(vsize_t size, vaddr_t *vstartp, vaddr_t *vendp)
 		pmap_growkernel(va + size);
 	for (vsize_t off = 0; off < size; off += PAGE_SIZE) {
 		paddr_t pa;
-		if (pmap_host_page_alloc(&pa) != 0)
+		if (pmap_own_page_alloc(&pa) != 0)
 			PMAP_PANIC("out of physical memory after %#llx of %#llx bytes",
 			    (unsigned long long)off, (unsigned long long)size);
 		pmap_zero_page(pa);

@@ -297,8 +297,17 @@ void pmap_kmem_free_pmap(pmap_t pm);
 
 /* ---- temporary mappings (tmpmap.c) ---- */
 void pmap_tmpmap_init(enum pmap_sfbuf_mode mode);
-/* Drop an idle sf_buf mapping of the page (pmap_page_protect NONE). */
+/* Drop an idle sf_buf mapping of the page (pmap_page_protect NONE, or the
+ * page becoming the library's own). */
 void pmap_sfbuf_page_gone(struct vm_page *pg);
+/*
+ * A page for the library's own use (page table, pv chunk, pmap
+ * structures): pmap_host_page_alloc, then drop any idle sf_buf mapping of
+ * it - the VM may have freed the page without pmap_page_protect (it had
+ * no mappings the VM knows of), and no kernel alias may outlive its
+ * becoming a page table.  0, or nonzero when the host has no page.
+ */
+int pmap_own_page_alloc(paddr_t *pap);
 
 /* ---- misc helpers ---- */
 static inline bool

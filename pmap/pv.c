@@ -97,7 +97,7 @@ chunk_new(pmap_t pm)
 		PMAP_CTR_ADD(pv_chunks, 1);
 	}
 	paddr_t pa;
-	if (pmap_host_page_alloc(&pa) != 0) {
+	if (pmap_own_page_alloc(&pa) != 0) {
 		PMAP_CTR_ADD(pv_chunks, (unsigned long long)-1);
 		return NULL;
 	}

@@ -140,6 +140,8 @@ pmap_kenter_temporary(paddr_t pa, int i)
 	    "window", i, PMAP_KTEMP_PAGES);
 	PMAP_KASSERTMSG((pa & PAGE_MASK) == 0, "pa %#llx is not page aligned",
 	    (unsigned long long)pa);
+	PMAP_KASSERTMSG(pmap_md_pa_ok_p(pa), "pa %#llx is beyond the machine's "
+	    "physical address width", (unsigned long long)pa);
 	vaddr_t va = pmap_md_ktemp_va(i);
 	/* Crash-dump use: valid on the calling CPU, which it invalidates. */
 	pmap_pte_swap(window_pte(va), kernel_rw_pte(pa));
@@ -275,7 +277,9 @@ sf_buf_alloc(struct vm_page *m, int flags)
 		if (sf_idle_head != NULL) {
 			sf = sf_idle_head;
 			idle_remove(sf);
-			if (sf->sf_page != NULL)
+			/* The old page may have a newer sf_buf if its pmap_page
+			 * was reset: unlink only our own. */
+			if (sf->sf_page != NULL && pmap_pp(sf->sf_page)->pp_sfbuf == sf)
 				pmap_pp(sf->sf_page)->pp_sfbuf = NULL;
 			sf->sf_page = m;
 			sf->sf_ref = 1;
@@ -358,6 +362,17 @@ sf_buf_page(struct sf_buf *sf)
 	if (sf_mode == PMAP_SFBUF_DMAP)
 		return (struct vm_page *)sf;
 	return mapped_sf(sf, "sf_buf_page")->sf_page;
+}
+
+int
+pmap_own_page_alloc(paddr_t *pap)
+{
+	if (pmap_host_page_alloc(pap) != 0)
+		return -1;
+	struct vm_page *pg = pmap_host_phys_to_page(*pap);
+	if (pg != NULL)
+		pmap_sfbuf_page_gone(pg);	/* nothing in direct-map mode */
+	return 0;
 }
 
 void

@@ -28,6 +28,7 @@
 #define KVA_SLOT	(unsigned)((PMAP_KVA_BASE >> AMD64_L4_SHIFT) & 511)
 
 static uint32_t md_features;
+static paddr_t md_pa_limit;		/* 1 << MAXPHYADDR */
 static vaddr_t md_kva_grown;		/* KVA below this has page tables */
 static vaddr_t md_kva_start;		/* first address pmap_virtual_space gives */
 static volatile uint8_t md_grow_lock;
@@ -53,7 +54,7 @@ static paddr_t
 ptp_alloc_or_panic(const char *why)
 {
 	paddr_t pa;
-	if (pmap_host_page_alloc(&pa) != 0)
+	if (pmap_own_page_alloc(&pa) != 0)
 		pmap_host_panic("pmap: out of memory for a page-table page (%s)", why);
 	pmap_memzero(table_of(pa), PAGE_SIZE);
 	return pa;
@@ -194,7 +195,7 @@ pmap_md_pte_prepare(pmap_t pm, vaddr_t va, struct pmap_ptp_prep *prep)
 	    (unsigned long long)va, (unsigned long long)md_kva_grown);
 	for (int i = 0; i < missing; i++) {
 		paddr_t pa;
-		if (pmap_host_page_alloc(&pa) != 0) {
+		if (pmap_own_page_alloc(&pa) != 0) {
 			pmap_md_pte_prepare_abort(prep);
 			return PMAP_ENOMEM;
 		}
@@ -332,7 +333,7 @@ int
 pmap_md_pmap_init(pmap_t pm)
 {
 	paddr_t pa;
-	if (pmap_host_page_alloc(&pa) != 0)
+	if (pmap_own_page_alloc(&pa) != 0)
 		return PMAP_ENOMEM;
 	pmap_pte_t *root = table_of(pa);
 	pmap_pte_t *kroot = PMAP_KERNEL->pm_md.md_root;
@@ -378,6 +379,18 @@ bool
 pmap_md_dmap_p(vaddr_t va)
 {
 	return va >= PMAP_DMAP_BASE && va < PMAP_DMAP_MAX;
+}
+
+bool
+pmap_md_pa_ok_p(paddr_t pa)
+{
+	return pa < md_pa_limit;
+}
+
+vaddr_t
+pmap_md_kva_start(void)
+{
+	return md_kva_start;
 }
 
 vaddr_t
@@ -535,9 +548,9 @@ void
 pmap_md_bootstrap(const struct pmap_bootinfo *bi)
 {
 	md_features = pmap_host_amd64_features();
-	PMAP_KASSERTMSG(pmap_host_amd64_maxphyaddr() >= 32 &&
-	    pmap_host_amd64_maxphyaddr() <= 52, "MAXPHYADDR %d out of range",
-	    pmap_host_amd64_maxphyaddr());
+	int maxpa = pmap_host_amd64_maxphyaddr();
+	PMAP_KASSERTMSG(maxpa >= 32 && maxpa <= 52, "MAXPHYADDR %d out of range", maxpa);
+	md_pa_limit = (paddr_t)1 << maxpa;
 
 	paddr_t root = ptp_alloc_or_panic("kernel PML4");
 	PMAP_KERNEL->pm_md.md_root_pa = root;

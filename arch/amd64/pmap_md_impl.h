@@ -132,6 +132,11 @@ void pmap_md_activate(pmap_t pm);	/* load pm on this CPU */
 bool pmap_md_user_va_p(vaddr_t va);
 bool pmap_md_kva_p(vaddr_t va);		/* the range pmap_growkernel serves */
 bool pmap_md_dmap_p(vaddr_t va);
+/* Can pa be mapped: below the CPU's physical address width (MAXPHYADDR)? */
+bool pmap_md_pa_ok_p(paddr_t pa);
+/* The first KVA the caller owns: below it, in the KVA slot, are the
+ * library's own windows (quick mappings, kenter_temporary, sf_bufs). */
+vaddr_t pmap_md_kva_start(void);
 vaddr_t pmap_md_kva_grown(void);	/* end of the KVA with page tables */
 
 /* ---- this CPU's TLB ---- */

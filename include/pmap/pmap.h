@@ -98,10 +98,10 @@ struct pmap_page {
 	uint32_t pp_gen;		/* bumped on every pv list change (pp_lock) */
 	struct pmap_pv pp_pv;		/* first mapping, stored in place (pp_lock) */
 	struct pmap_pv *pp_pvlist;	/* further mappings (pp_lock) */
-	union {
-		struct sf_buf *pp_sfbuf;	/* data page: its sf_buf, mapped mode */
-		long pp_ptp_nvalid;		/* page-table page: valid entries (pmap lock) */
-	};
+	/* Not a union: a page freed by the VM while an idle sf_buf still maps
+	 * it may become a page-table page before the library notices. */
+	struct sf_buf *pp_sfbuf;	/* its sf_buf, mapped mode (sf_lock) */
+	long pp_ptp_nvalid;		/* page-table page: valid entries (pmap lock) */
 };
 
 /* ---- bootstrap ---- */

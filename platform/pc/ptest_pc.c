@@ -335,10 +335,13 @@ ptest_page_alloc(void)
 	pg = pc_pa_to_vm_page(pa);
 	if (pg == NULL)
 		pc_panic("ptest_page_alloc: frame %#lx has no vm_page", pa);
-	/* A fresh page: no mappings (checked), no history. */
+	/* A fresh page: no mappings (checked), no history - cleared the way a
+	 * VM does it; the library's other per-page state (an idle sf_buf) is
+	 * not the host's to reset. */
 	if (pg->mdpage.pp_pv.pv_pmap != NULL || pg->mdpage.pp_pvlist != NULL)
 		pc_panic("ptest_page_alloc: page %#lx still has pv entries", pa);
-	memset(&pg->mdpage, 0, sizeof(pg->mdpage));
+	pmap_clear_modify(pg);
+	pmap_clear_reference(pg);
 	return pg;
 }
 

@@ -86,13 +86,16 @@ ptest_page_alloc(void)
 		return NULL;
 	memset(sim_phys_ptr(pa), 0, SIM_PAGE_SIZE);
 	struct vm_page *pg = sim_pa_to_vm_page(pa);
-	/* A fresh page: no mappings (checked), no history. */
+	/* A fresh page: no mappings (checked), no history - cleared the way a
+	 * VM does it; the library's other per-page state (an idle sf_buf) is
+	 * not the host's to reset. */
 	if (pg->mdpage.pp_pv.pv_pmap != NULL || pg->mdpage.pp_pvlist != NULL) {
 		fprintf(stderr, "ptest_page_alloc: page %#llx still has pv entries\n",
 		    (unsigned long long)pa);
 		abort();
 	}
-	memset(&pg->mdpage, 0, sizeof(pg->mdpage));
+	pmap_clear_modify(pg);
+	pmap_clear_reference(pg);
 	return pg;
 }
 

@@ -32,6 +32,24 @@ static struct sf_buf *sf;
 static void e_sfbuf_twice(void *p) { (void)p; sf_buf_free(sf); }
 static void e_qremove_managed(void *p) { (void)p; pmap_qremove(kva + PAGE_SIZE, 1); }
 
+/* Below the start of pmap_virtual_space: the library's own windows. */
+static vaddr_t
+window_va(void)
+{
+	vaddr_t s, e;
+	pmap_virtual_space(&s, &e);
+	return s - PAGE_SIZE;
+}
+static void e_enter_window(void *p) { (void)p; pmap_enter(pmap_kernel(), window_va(), ptest_page_pa(pg), VM_PROT_READ, 0); }
+static void e_kenter_window(void *p) { (void)p; pmap_kenter_pa(window_va(), ptest_page_pa(pg), VM_PROT_READ, 0); }
+static void e_kremove_window(void *p) { (void)p; pmap_kremove(window_va(), PAGE_SIZE); }
+static void e_pa_52(void *p) { (void)p; pmap_enter(upm, UVA(5), 1ULL << 52, VM_PROT_READ, 0); }
+static void e_pa_63(void *p) { (void)p; pmap_enter(upm, UVA(5), 1ULL << 63, VM_PROT_READ, 0); }
+static void e_kenter_pa_wide(void *p) { (void)p; pmap_kenter_pa(kva + 2 * PAGE_SIZE, 1ULL << 52, VM_PROT_READ, 0); }
+static pmap_t dead;
+static void e_destroy_twice(void *p) { (void)p; pmap_destroy(dead); }
+static void e_reference_dead(void *p) { (void)p; pmap_reference(dead); }
+
 #define EXPECT(name, fn, ...) expect_panic(name, fn, NULL, (const char *const[]){ __VA_ARGS__, NULL })
 
 PTEST_SUITE(caller_errors)
@@ -39,7 +57,7 @@ PTEST_SUITE(caller_errors)
 	struct uspace u = uspace_new();
 	upm = u.us_pm;
 	pg = page_with(1);
-	kva = test_kva(2);
+	kva = test_kva(3);
 	pmap_kenter_pa(kva, ptest_page_pa(pg), VM_PROT_READ, 0);
 	pmap_enter(pmap_kernel(), kva + PAGE_SIZE, ptest_page_pa(pg), VM_PROT_READ, 0);
 	pmap_update(pmap_kernel());
@@ -64,6 +82,25 @@ PTEST_SUITE(caller_errors)
 	    "outside the kernel virtual space");
 	EXPECT("pmap_qremove of a managed mapping", e_qremove_managed, "pmap_qremove",
 	    "pmap_enter mapping");
+
+	EXPECT("pmap_enter into the library's windows", e_enter_window, "pmap_enter",
+	    "library's own windows");
+	EXPECT("pmap_kenter_pa into the library's windows", e_kenter_window,
+	    "pmap_kenter_pa", "library's own windows");
+	EXPECT("pmap_kremove of the library's windows", e_kremove_window, "pmap_kremove",
+	    "library's own windows");
+	EXPECT("pa 1 << 52", e_pa_52, "pmap_enter", "0x10000000000000",
+	    "physical address width");
+	EXPECT("pa 1 << 63", e_pa_63, "pmap_enter", "0x8000000000000000",
+	    "physical address width");
+	EXPECT("pmap_kenter_pa of pa 1 << 52", e_kenter_pa_wide, "pmap_kenter_pa",
+	    "0x10000000000000", "physical address width");
+	dead = pmap_create();
+	pmap_destroy(dead);
+	EXPECT("pmap_destroy of a destroyed pmap", e_destroy_twice, "pmap_destroy",
+	    "reference count", "destroyed already");
+	EXPECT("pmap_reference of a destroyed pmap", e_reference_dead, "pmap_reference",
+	    "reference count", "destroyed");
 
 	vaddr_t q = pmap_quick_enter_page(pg);
 	EXPECT("nested quick mapping", e_nested_quick, "pmap_quick_enter_page", "nested",

@@ -162,9 +162,55 @@ t_cpuprivate(void)
 	}
 }
 
+/*
+ * A page the VM frees while only an idle sf_buf maps it (it has no pv
+ * entries: the VM sees it unmapped, and need not call pmap_page_protect)
+ * may become one of the library's page tables; taking that sf_buf over for
+ * another page later must not touch the page table's bookkeeping.
+ */
+static struct vm_page *others[PMAP_SFBUF_COUNT];
+static struct sf_buf *others_sf[PMAP_SFBUF_COUNT];
+
+static void
+t_freed_while_idle(void)
+{
+	if (ptest_sfbuf_mode() != PMAP_SFBUF_MAPPED) {
+		tap_skip(3, "direct-map mode keeps no idle mappings");
+		return;
+	}
+	for (int i = 0; i < PMAP_SFBUF_COUNT; i++)
+		others[i] = page_with(0x900 + (uint64_t)i);
+	struct uspace u = uspace_new();
+	struct vm_page *data = page_with(0x99);
+	struct vm_page *p = page_with(0x77);
+	sf_buf_free(sf_buf_alloc(p, 0));	/* idle now, still mapping p */
+	ptest_page_free(p);			/* freed as the VM would */
+	/* The next pages the library takes for itself may well be p. */
+	pmap_enter(u.us_pm, UVA(0), ptest_page_pa(data), VM_PROT_READ, 0);
+	pmap_update(u.us_pm);
+	for (int i = 0; i < PMAP_SFBUF_COUNT; i++)	/* take over every buffer */
+		others_sf[i] = sf_buf_alloc(others[i], 0);
+	check_pmap_ok("sf_buf taken over after its page became a page table", u.us_pm);
+	int bad = 0;
+	for (int i = 0; i < PMAP_SFBUF_COUNT; i++)
+		bad += peek(sf_buf_kva(others_sf[i]), 0) != 0x900 + (uint64_t)i;
+	is_int(bad, 0, "every buffer maps its own page");
+	ptest_switch(u.us_l);
+	is_u64(peek(UVA(0), PTEST_USER), 0x99, "the page tables still translate");
+	ptest_switch(NULL);
+	for (int i = 0; i < PMAP_SFBUF_COUNT; i++) {
+		sf_buf_free(others_sf[i]);
+		pmap_page_protect(others[i], VM_PROT_NONE);
+		ptest_page_free(others[i]);
+	}
+	uspace_free(&u);
+	ptest_page_free(data);
+}
+
 PTEST_SUITE(sfbuf)
 {
 	t_basic();
 	t_exhaustion();
 	t_cpuprivate();
+	t_freed_while_idle();
 }
