@@ -29,8 +29,12 @@ else ifeq ($(VARIANT),tsan)
 VFLAGS := -O1 -fsanitize=thread
 else ifeq ($(VARIANT),debug)
 VFLAGS := -O0
+else ifeq ($(VARIANT),diag)
+# The library's own self-checks after every operation (PMAP_DIAGNOSTIC).
+VFLAGS := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
+	-fno-sanitize-recover=all -DPMAP_DIAGNOSTIC=1
 else
-$(error unknown VARIANT $(VARIANT): release, asan, tsan, debug)
+$(error unknown VARIANT $(VARIANT): release, asan, tsan, diag, debug)
 endif
 
 CFLAGS ?=
@@ -148,7 +152,7 @@ check-freestanding: $(FS_OBJS)
 NPROC := $(shell nproc 2>/dev/null || echo 2)
 PROVE := prove --exec '' --timer
 
-.PHONY: all test check check-asan check-tsan check-clang bench bench-ir clean run
+.PHONY: all test check check-asan check-diag check-tsan check-clang bench bench-ir clean run
 
 # Suites run again in another machine configuration: wrapper scripts
 # named <suite>-<variant>.t that pass the options.
@@ -181,6 +185,13 @@ check-tsan:
 	$(MAKE) -j$(NPROC) VARIANT=tsan $(TSAN_TESTS:%=build/tsan/%)
 	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
 		$(PROVE) $(TSAN_TESTS:%=build/tsan/%)
+
+# PMAP_DIAGNOSTIC: every operation checks the pmap or page it changed.
+DIAG_TESTS := random_test concurrency_test races_test modref_test protect_test \
+	enter_test faultinj_test
+check-diag:
+	$(MAKE) -j$(NPROC) VARIANT=diag $(DIAG_TESTS:%=build/diag/tests/portable/%)
+	$(PROVE) $(DIAG_TESTS:%=build/diag/tests/portable/%)
 
 # The whole tree must build warning-free with clang too.
 check-clang:
@@ -223,7 +234,7 @@ check-fuzz: $(FUZZ_DIR)/pmap_fuzz
 # ---- the real machine (platform/pc): pc-portable, mmu-diff, ... ----
 include platform/pc/pc.mk
 
-check: check-freestanding check-man check-asan check-tsan check-clang check-fuzz \
+check: check-freestanding check-man check-asan check-diag check-tsan check-clang check-fuzz \
 		pc-portable pc-mmu-diff-check
 	@echo "make check: all suites passed"
 

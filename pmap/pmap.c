@@ -25,6 +25,21 @@
 struct pmap pmap_kernel_store;
 struct pmap_counters_atomic pmap_ctr;
 
+/* ---- PMAP_DIAGNOSTIC: check the whole pmap / page after an operation ---- */
+
+#if PMAP_DIAGNOSTIC
+/* The kernel pmap is changed without its lock (pmap_kenter_pa), so its
+ * counts can only be compared when the machine is quiet: not here. */
+#define DIAG_PMAP(pm) do {							\
+	if (!pmap_is_kernel(pm))						\
+		pmap_check_pmap(pm);						\
+} while (0)
+#define DIAG_PAGE(pg)	pmap_check_page(pg)
+#else
+#define DIAG_PMAP(pm)	do { } while (0)
+#define DIAG_PAGE(pg)	do { } while (0)
+#endif
+
 /* ---- argument checks (macros, so __func__ names the API function) ---- */
 
 #define CHECK_ALIGNED(what, v)							\
@@ -323,6 +338,7 @@ pmap_enter(pmap_t pm, vaddr_t va, paddr_t pa, vm_prot_t prot, u_int flags)
 		if (((opte ^ n) & seen) != 0 && pmap_pte_maybe_cached_p(opte))
 			pmap_tlb_defer(pm, va);
 		pmap_unlock(pm);
+		DIAG_PMAP(pm);
 		return 0;
 	}
 
@@ -377,6 +393,7 @@ pmap_enter(pmap_t pm, vaddr_t va, paddr_t pa, vm_prot_t prot, u_int flags)
 	if (opv != NULL)
 		pv_free(pm, opv);
 	pmap_unlock(pm);
+	DIAG_PMAP(pm);
 	return 0;
 
 fail:
@@ -442,6 +459,7 @@ pmap_remove(pmap_t pm, vaddr_t sva, vaddr_t eva)
 		}
 	}
 	pmap_unlock(pm);
+	DIAG_PMAP(pm);
 }
 
 void
@@ -476,6 +494,7 @@ pmap_protect(pmap_t pm, vaddr_t sva, vaddr_t eva, vm_prot_t prot)
 		}
 	}
 	pmap_unlock(pm);
+	DIAG_PMAP(pm);
 }
 
 void
@@ -494,6 +513,7 @@ pmap_unwire(pmap_t pm, vaddr_t va)
 	if (pmap_pte_wired_p(pmap_pte_clear(ptep, PTE_WIRED)))
 		atomic_fetch_sub(&pm->pm_wired, 1);
 	pmap_unlock(pm);
+	DIAG_PMAP(pm);
 }
 
 bool
@@ -803,6 +823,7 @@ pmap_page_protect(struct vm_page *pg, vm_prot_t prot)
 		page_remove_all(pg, &b);
 		pmap_tlb_sync_run(&b);
 		pmap_sfbuf_page_gone(pg);
+		DIAG_PAGE(pg);
 		return;
 	}
 	struct pmap_page *pp = pmap_pp(pg);
@@ -818,6 +839,7 @@ pmap_page_protect(struct vm_page *pg, vm_prot_t prot)
 	}
 	pp_unlock(pp);
 	pmap_tlb_sync_run(&b);
+	DIAG_PAGE(pg);
 }
 
 /* Clear bit (A or D) in every mapping of pg and in its attributes;
@@ -847,6 +869,7 @@ page_clear(struct vm_page *pg, pmap_pte_t bit, uint8_t attr)
 	pmap_tlb_sync_run(&b);
 	if (aclear)	/* every CPU has dropped what it cached: A is truthful */
 		atomic_fetch_sub_explicit(&pmap_aclear_inflight, 1, memory_order_release);
+	DIAG_PAGE(pg);
 	return was;
 }
 

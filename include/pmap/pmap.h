@@ -237,7 +237,8 @@ void pmap_set_shootdown_timeout(uint64_t spins);
 /* Page-table pages (below the PML4) a pmap holds right now. */
 long pmap_ptp_count(pmap_t pmap);
 
-/* Consistency walkers (PMAP_DIAGNOSTIC): panic with a message naming the
+/* Consistency walkers (PMAP_DIAGNOSTIC runs them after every operation;
+ * a host may call them any time): panic with a message naming the
  * first inconsistency.  pmap_check_pmap: every valid managed PTE has
  * exactly one pv entry, statistics and page-table-page counts are exact.
  * pmap_check_page: every pv entry of pg has its PTE. */

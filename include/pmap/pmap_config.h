@@ -44,9 +44,16 @@
 #define PMAP_KTEMP_PAGES 16
 #endif
 
-/* Build the consistency walkers (pmap_check_*) and extra assertions. */
+/*
+ * Expensive self-checks: after every pmap_enter, pmap_remove,
+ * pmap_protect and pmap_unwire of a user pmap the whole pmap is checked
+ * (pmap_check_pmap: pv entries against PTEs, resident and wired counts,
+ * page-table-page counts), and after every page-side operation the page
+ * (pmap_check_page).  Off by default; `make check` runs suites with it on.
+ * The walkers themselves are always built.
+ */
 #ifndef PMAP_DIAGNOSTIC
-#define PMAP_DIAGNOSTIC 1
+#define PMAP_DIAGNOSTIC 0
 #endif
 
 /* Physical memory segments pmap_bootstrap() accepts. */
