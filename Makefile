@@ -155,14 +155,19 @@ PROVE := prove --exec '' --timer
 .PHONY: all test check check-asan check-diag check-tsan check-clang bench bench-ir clean run
 
 # Suites run again in another machine configuration: wrapper scripts
-# named <suite>-<variant>.t that pass the options.
+# named <suite>-<variant>.t that pass the options (commas: spaces).
+# "spec": speculative TLB fills at 10% of accesses and interrupt points.
+SPEC := --spec=100000
 VARIANT_RUNS := sfbuf_test:mapped:--sfbuf=mapped quick_test:mapped:--sfbuf=mapped \
 	random_test:capacity:--tlb=24 random_test:oldcpu:--old-cpu \
-	kernel_test:oldcpu:--old-cpu protect_test:oldcpu:--old-cpu
+	kernel_test:oldcpu:--old-cpu protect_test:oldcpu:--old-cpu \
+	sfbuf_test:spec:--sfbuf=mapped,$(SPEC) quick_test:spec:--sfbuf=mapped,$(SPEC) \
+	quick_test:specdmap:$(SPEC) concurrency_test:spec:--sfbuf=mapped,$(SPEC) \
+	smp_stress_test:spec:$(SPEC) random_test:spec:$(SPEC)
 EXTRA_T := $(foreach r,$(VARIANT_RUNS),$(word 1,$(subst :, ,$(r)))-$(word 2,$(subst :, ,$(r))).t)
 define variant_wrappers
 	@for r in $(VARIANT_RUNS); do \
-		n=$${r%%:*}; rest=$${r#*:}; v=$${rest%%:*}; args=$${rest#*:}; \
+		n=$${r%%:*}; rest=$${r#*:}; v=$${rest%%:*}; args=$$(echo $${rest#*:} | tr , ' '); \
 		printf '#!/bin/sh\nexec "$$(dirname "$$0")/%s" %s "$$@"\n' $$n "$$args" \
 			> build/$(1)/tests/portable/$$n-$$v.t; \
 		chmod +x build/$(1)/tests/portable/$$n-$$v.t; \

@@ -150,6 +150,9 @@ static inline void pmap_unlock(pmap_t pm) { pmap_spin_unlock(&pm->pm_lock); }
 
 #define PP_ATTR_REF	0x01	/* referenced (from a removed or cleared PTE's A) */
 #define PP_ATTR_MOD	0x02	/* modified (from a removed or cleared PTE's D) */
+#define PP_ATTR_WSTALE	0x04	/* a temporary-mapping window that mapped it may
+				 * linger in other CPUs' TLBs until the kernel's
+				 * delayed invalidations complete (tmpmap.c) */
 
 static inline struct pmap_page *
 pmap_pp(struct vm_page *pg)
@@ -272,6 +275,7 @@ struct pmap_cpu {
 	volatile uint8_t pc_kbatch_lock; /* pc_kbatch (taken with intr off) */
 	struct pmap_tlb_batch pc_kbatch; /* deferred kernel invalidations */
 	bool pc_quick_busy;		/* quick mapping in use (owner) */
+	bool pc_quick_stale;		/* slot used since the last kernel update (atomic) */
 	vaddr_t pc_quick_va;
 } __attribute__((aligned(64)));
 
@@ -296,6 +300,7 @@ pmap_t pmap_kmem_alloc_pmap(void);
 void pmap_kmem_free_pmap(pmap_t pm);
 
 /* ---- temporary mappings (tmpmap.c) ---- */
+extern bool pmap_ktemp_stale;		/* a ktemp window was used (atomic) */
 void pmap_tmpmap_init(enum pmap_sfbuf_mode mode);
 /* Drop an idle sf_buf mapping of the page (pmap_page_protect NONE, or the
  * page becoming the library's own). */

@@ -469,6 +469,15 @@ update_kernel(void)
 	pmap_host_preempt_disable();
 	pmap_intr_state_t s = pmap_host_intr_disable();
 	int self = pmap_host_cpu_id();
+	/* Temporary-mapping windows other CPUs may hold speculatively
+	 * (tmpmap.c, SPECULATION): a quick slot used since the last time,
+	 * the kenter_temporary windows. */
+	for (int c = 0; c < n; c++)
+		if (__atomic_exchange_n(&pmap_cpus[c].pc_quick_stale, false, __ATOMIC_ACQUIRE))
+			batch_add_va(&b, pmap_md_quick_va(c), true);
+	if (__atomic_exchange_n(&pmap_ktemp_stale, false, __ATOMIC_ACQUIRE))
+		for (int i = 0; i < PMAP_KTEMP_PAGES; i++)
+			batch_add_va(&b, pmap_md_ktemp_va(i), true);
 	for (int c = 0; c < n; c++) {
 		struct pmap_cpu *pc = &pmap_cpus[c];
 		struct pmap_tlb_batch *kb = &pc->pc_kbatch;

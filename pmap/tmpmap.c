@@ -4,10 +4,23 @@
  *
  * QUICK MAPPINGS use one page of KVA per CPU.  Entering disables
  * preemption (so the thread stays on the CPU that owns the slot) and
- * writes the slot's PTE; removing clears it and invalidates on this CPU
- * only - no other CPU ever touches another CPU's slot, so no other TLB
- * can hold it.  The slot is empty between uses, and empty slots are never
- * cached, so entering needs no flush.  Never sleeps, never fails.
+ * writes the slot's PTE; removing clears it and invalidates on this CPU.
+ * The slot is empty between uses, and empty slots are never cached, so
+ * entering needs no flush.  Never sleeps, never fails.
+ *
+ * SPECULATION.  Any CPU may cache any present translation at any moment
+ * (SDM vol. 3, 4.10.2.3), including another CPU's quick slot or an sf_buf
+ * it never asked for.  Such an entry is never *used* - a slot is its
+ * owner's, a private sf_buf its CPU's, and every CPU invalidates an sf_buf
+ * it was not known clean for before it uses it (sf_clean below) - but it
+ * must not outlive the page it maps into that page's next life.  So the
+ * windows whose other-CPU side is left stale - a quick slot after use, a
+ * private sf_buf taken over, a pmap_kenter_temporary window - are
+ * invalidated on every CPU by the next pmap_update(pmap_kernel()) (from
+ * the kernel batch, or the per-CPU "slot used" flags update_kernel
+ * collects), and the page they mapped is marked PP_ATTR_WSTALE: before
+ * that page goes (pmap_page_protect(VM_PROT_NONE), or the library taking
+ * it for a page table), the kernel's delayed invalidations are completed.
  *
  * SF_BUF has two modes, chosen at bootstrap (pmap_bootinfo.pb_sfbuf_mode):
  *
@@ -22,13 +35,13 @@
  *               a page used again soon costs nothing; the least recently
  *               freed one is taken over when a new page needs a mapping.
  *
- * sf_cpumask is the set of CPUs that may hold the sf_buf's translation in
- * their TLB.  Whenever the PTE changes, exactly those CPUs invalidate it
- * first (just this one for an SFB_CPUPRIVATE buffer that stayed on its
- * CPU - the point of the flag), so no stale translation of a previous page
- * survives anywhere and the page can be freed safely.  A VM system frees a
- * page after pmap_page_protect(pg, VM_PROT_NONE), which also drops the
- * page's idle sf_buf mapping.
+ * sf_clean is the inverse of "may cache the buffer": the CPUs known to
+ * hold no stale translation of it, i.e. that invalidated it since its PTE
+ * last changed (as FreeBSD's i386 sf_buf keeps it).  A take-over empties
+ * it.  An SFB_CPUPRIVATE allocation makes only its own CPU clean (one
+ * INVLPG, no IPI - the point of the flag); a shared one shoots every CPU
+ * not yet clean.  pmap_page_protect(pg, VM_PROT_NONE) also drops the
+ * page's idle sf_buf mapping, on every CPU.
  */
 #include "pmap_impl.h"
 
@@ -36,7 +49,7 @@ struct sf_buf {
 	struct vm_page *sf_page;	/* mapped page, or NULL (sf_lock) */
 	vaddr_t sf_kva;
 	int sf_ref;			/* (sf_lock) */
-	uint64_t sf_cpumask;		/* CPUs that may cache the PTE (sf_lock) */
+	uint64_t sf_clean;		/* CPUs known to hold no stale entry (sf_lock) */
 	struct sf_buf *sf_next, *sf_prev; /* idle LRU list, when sf_ref == 0 */
 };
 
@@ -64,6 +77,20 @@ window_pte(vaddr_t va)
 	return ptep;
 }
 
+bool pmap_ktemp_stale;		/* a ktemp window was used (atomic) */
+
+/* A window's old translation o may linger on other CPUs (SPECULATION):
+ * mark its page, after the flag that gets the window invalidated. */
+static void
+window_page_stale(pmap_pte_t o)
+{
+	if (!pmap_pte_valid_p(o))
+		return;
+	struct vm_page *pg = pmap_host_phys_to_page(pmap_pte_pa(o));
+	if (pg != NULL)
+		__atomic_fetch_or(&pmap_pp(pg)->pp_attrs, PP_ATTR_WSTALE, __ATOMIC_RELEASE);
+}
+
 /* Invalidate va on the CPUs in targets (this one included) before returning. */
 static void
 invalidate_now(uint64_t targets, vaddr_t va)
@@ -86,7 +113,7 @@ pmap_tmpmap_init(enum pmap_sfbuf_mode mode)
 		sf->sf_page = NULL;
 		sf->sf_kva = pmap_md_sfbuf_va(i);
 		sf->sf_ref = 0;
-		sf->sf_cpumask = 0;
+		sf->sf_clean = ~0ULL;		/* empty: nothing to be stale */
 		sf->sf_prev = sf_idle_tail;
 		sf->sf_next = NULL;
 		if (sf_idle_tail != NULL)
@@ -112,7 +139,8 @@ pmap_quick_enter_page(struct vm_page *m)
 		    cpu, (unsigned long long)pc->pc_quick_va);
 	}
 	pc->pc_quick_busy = true;
-	/* The slot is empty and no TLB caches an empty slot: no flush. */
+	/* The slot is empty and no TLB caches an empty slot: no flush (other
+	 * CPUs' speculative leftovers are never used; see SPECULATION). */
 	pmap_pte_swap(window_pte(pc->pc_quick_va), kernel_rw_pte(pmap_host_page_pa(m)));
 	return pc->pc_quick_va;
 }
@@ -125,8 +153,11 @@ pmap_quick_remove_page(vaddr_t kva)
 	PMAP_KASSERTMSG(pc->pc_quick_busy && kva == pc->pc_quick_va, "kva %#llx is not "
 	    "cpu %d's quick slot %#llx in use (busy %d)", (unsigned long long)kva, cpu,
 	    (unsigned long long)pc->pc_quick_va, pc->pc_quick_busy);
-	pmap_pte_swap(window_pte(kva), 0);
-	pmap_md_invalidate_page(kva);	/* only this CPU used the slot */
+	pmap_pte_t o = pmap_pte_swap(window_pte(kva), 0);
+	pmap_md_invalidate_page(kva);	/* only this CPU uses the slot */
+	/* Others may have cached it speculatively: see SPECULATION. */
+	__atomic_store_n(&pc->pc_quick_stale, true, __ATOMIC_RELEASE);
+	window_page_stale(o);
 	pc->pc_quick_busy = false;
 	pmap_host_preempt_enable();
 }
@@ -143,9 +174,12 @@ pmap_kenter_temporary(paddr_t pa, int i)
 	PMAP_KASSERTMSG(pmap_md_pa_ok_p(pa), "pa %#llx is beyond the machine's "
 	    "physical address width", (unsigned long long)pa);
 	vaddr_t va = pmap_md_ktemp_va(i);
-	/* Crash-dump use: valid on the calling CPU, which it invalidates. */
-	pmap_pte_swap(window_pte(va), kernel_rw_pte(pa));
+	/* Crash-dump use: valid on the calling CPU, which it invalidates;
+	 * other CPUs' speculative leftovers: see SPECULATION. */
+	pmap_pte_t o = pmap_pte_swap(window_pte(va), kernel_rw_pte(pa));
 	pmap_md_invalidate_page(va);
+	__atomic_store_n(&pmap_ktemp_stale, true, __ATOMIC_RELEASE);
+	window_page_stale(o);
 	return (void *)(uintptr_t)pmap_md_ktemp_va(0);
 }
 
@@ -263,8 +297,8 @@ sf_buf_alloc(struct vm_page *m, int flags)
 		return dmap_alloc(m);
 
 	struct pmap_page *pp = pmap_pp(m);
+	bool private = (flags & SFB_CPUPRIVATE) != 0;
 	pmap_spin_lock(&sf_lock);
-	uint64_t self = 1ULL << pmap_host_cpu_id();
 	struct sf_buf *sf;
 	for (;;) {
 		sf = pp->pp_sfbuf;
@@ -281,13 +315,24 @@ sf_buf_alloc(struct vm_page *m, int flags)
 			 * was reset: unlink only our own. */
 			if (sf->sf_page != NULL && pmap_pp(sf->sf_page)->pp_sfbuf == sf)
 				pmap_pp(sf->sf_page)->pp_sfbuf = NULL;
+			struct vm_page *old = sf->sf_page;
 			sf->sf_page = m;
 			sf->sf_ref = 1;
 			pp->pp_sfbuf = sf;
-			pmap_pte_swap(window_pte(sf->sf_kva), kernel_rw_pte(pmap_host_page_pa(m)));
-			/* Whoever may cache the previous page's translation drops it. */
-			invalidate_now(sf->sf_cpumask, sf->sf_kva);
-			sf->sf_cpumask = 0;
+			pmap_pte_t o = pmap_pte_swap(window_pte(sf->sf_kva),
+			    kernel_rw_pte(pmap_host_page_pa(m)));
+			if (pmap_pte_valid_p(o)) {
+				/* Any CPU may hold the old translation. */
+				sf->sf_clean = 0;
+				if (private) {
+					/* Others drop it lazily: SPECULATION. */
+					pmap_tlb_defer(PMAP_KERNEL, sf->sf_kva);
+					window_page_stale(o);
+				}
+			} else {
+				sf->sf_clean = ~0ULL;	/* was empty: none can be stale */
+			}
+			(void)old;
 			break;
 		}
 		if (flags & SFB_NOWAIT) {
@@ -300,13 +345,24 @@ sf_buf_alloc(struct vm_page *m, int flags)
 		int error = pmap_host_sleep(&sf_idle_head, ticket, (flags & SFB_CATCH) != 0);
 		pmap_spin_lock(&sf_lock);
 		sf_waiters--;
-		self = 1ULL << pmap_host_cpu_id();	/* we may have moved */
 		if (error != 0 && (flags & SFB_CATCH)) {
 			pmap_spin_unlock(&sf_lock);
 			return NULL;
 		}
 	}
-	sf->sf_cpumask |= (flags & SFB_CPUPRIVATE) ? self : pmap_all_cpus();
+	/* Before this CPU (private) or any CPU (shared) uses the buffer, it
+	 * drops whatever stale translation of it it may hold. */
+	uint64_t self = 1ULL << pmap_host_cpu_id();	/* sf_lock: no migration */
+	if (private) {
+		if (!(sf->sf_clean & self)) {
+			pmap_md_invalidate_page(sf->sf_kva);
+			sf->sf_clean |= self;
+		}
+	} else {
+		uint64_t stale = pmap_all_cpus() & ~sf->sf_clean;
+		invalidate_now(stale, sf->sf_kva);
+		sf->sf_clean = ~0ULL;
+	}
 	pmap_spin_unlock(&sf_lock);
 	return sf;
 }
@@ -378,18 +434,24 @@ pmap_own_page_alloc(paddr_t *pap)
 void
 pmap_sfbuf_page_gone(struct vm_page *pg)
 {
-	if (sf_mode == PMAP_SFBUF_DMAP)
-		return;
 	struct pmap_page *pp = pmap_pp(pg);
-	pmap_spin_lock(&sf_lock);
-	struct sf_buf *sf = pp->pp_sfbuf;
-	if (sf != NULL && sf->sf_ref == 0) {
-		/* An idle mapping of a page about to be freed: drop it now. */
-		pmap_pte_swap(window_pte(sf->sf_kva), 0);
-		invalidate_now(sf->sf_cpumask, sf->sf_kva);
-		sf->sf_cpumask = 0;
-		sf->sf_page = NULL;
-		pp->pp_sfbuf = NULL;
+	if (sf_mode == PMAP_SFBUF_MAPPED) {
+		pmap_spin_lock(&sf_lock);
+		struct sf_buf *sf = pp->pp_sfbuf;
+		if (sf != NULL && sf->sf_ref == 0) {
+			/* An idle mapping of a page about to go: drop it now, on
+			 * every CPU (any may have cached it). */
+			pmap_pte_swap(window_pte(sf->sf_kva), 0);
+			invalidate_now(pmap_all_cpus(), sf->sf_kva);
+			sf->sf_clean = ~0ULL;
+			sf->sf_page = NULL;
+			pp->pp_sfbuf = NULL;
+		}
+		pmap_spin_unlock(&sf_lock);
 	}
-	pmap_spin_unlock(&sf_lock);
+	/* A window that mapped it may linger elsewhere: see SPECULATION. */
+	if (__atomic_load_n(&pp->pp_attrs, __ATOMIC_ACQUIRE) & PP_ATTR_WSTALE) {
+		__atomic_fetch_and(&pp->pp_attrs, (uint8_t)~PP_ATTR_WSTALE, __ATOMIC_RELAXED);
+		pmap_tlb_update(PMAP_KERNEL);
+	}
 }

@@ -306,6 +306,19 @@ ptest_fetch(vaddr_t va, unsigned flags)
 	return probe_result(r, "fetch", va);
 }
 
+void
+ptest_prefetch(vaddr_t va)
+{
+	/* A hint: the hardware may or may not fill its TLB; never faults. */
+	__asm__ __volatile__("prefetcht0 (%0)" :: "r"(va) : "memory");
+}
+
+bool
+ptest_speculates(void)
+{
+	return true;	/* real processors may fill TLBs speculatively */
+}
+
 struct ptest_fault
 ptest_last_fault(void)
 {

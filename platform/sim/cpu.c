@@ -31,6 +31,7 @@ __thread struct sim_cpu *sim_self;
 /* Non-CPU threads see a word that is always zero. */
 static atomic_uint no_point;
 __thread atomic_uint *sim_point_word = &no_point;
+bool sim_points_all;
 
 /* Non-CPU threads waiting for work to finish. */
 static pthread_mutex_t done_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -181,6 +182,7 @@ sim_init(const struct sim_config *c)
 	sim_m.m_free_violation = NULL;
 	sim_m.m_dmap_start = sim_m.m_dmap_end = 0;
 	sim_phys_init(c);
+	sim_points_all = c->spec_fill_ppm != 0;
 	sim_cpus_init();
 }
 
@@ -403,8 +405,10 @@ void
 sim_cpu_point(void)
 {
 	struct sim_cpu *c = sim_self;
-	if (c != NULL)
-		sim_poll(c);
+	if (c == NULL)
+		return;
+	sim_spec_point(c);
+	sim_poll(c);
 }
 
 bool

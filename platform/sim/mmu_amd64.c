@@ -532,6 +532,63 @@ done:
 	return x;
 }
 
+/*
+ * A speculative fill: a present leaf of the current address space chosen
+ * at random, translated as the processor may at any moment (A set on the
+ * way, no access made, nothing reported).  A supervisor read with
+ * EFLAGS.AC set, so SMAP does not stop it at user pages.
+ */
+static void
+spec_fill(struct sim_cpu *c)
+{
+	uint64_t rnd = sim_rng_next(&c->c_rng);
+	uint64_t table = c->c_cr3 & CR3_FRAME & ~sim_m.m_maxpa_mask;
+	uint64_t va = 0;
+	for (int level = AMD64_LVL_PML4; level >= AMD64_LVL_PT; level--) {
+		unsigned start = (unsigned)(rnd & 511), i = 0;
+		rnd = (rnd >> 9) | (rnd << 55);
+		uint64_t e = 0;
+		for (unsigned k = 0; k < 512; k++) {
+			i = (start + k) & 511;
+			e = pte_load(table + 8ULL * i);
+			if (e & PG_P)
+				break;
+		}
+		if (!(e & PG_P) || rsvd_p(c, e, level))
+			return;
+		va |= (uint64_t)i << (12 + 9 * (level - 1));
+		if (pte_leaf_p(e, level))
+			break;
+		table = pte_frame(e, level);
+	}
+	if (va & (1ULL << 47))
+		va |= 0xffff000000000000ULL;	/* canonical upper half */
+	struct sim_fault saved = c->c_last_fault;
+	(void)xlate_slow(c, va, SIM_READ | SIM_ACC_AC);
+	c->c_last_fault = saved;
+	STAT_INC(c, spec_fills);
+}
+
+void
+sim_spec_fill_va(uint64_t va)
+{
+	struct sim_cpu *c = need_cpu("sim_spec_fill_va");
+	if (!amd64_va_canonical_p(va))
+		return;
+	struct sim_fault saved = c->c_last_fault;
+	(void)xlate_slow(c, va, SIM_READ | SIM_ACC_AC);
+	c->c_last_fault = saved;
+	STAT_INC(c, spec_fills);
+}
+
+void
+sim_spec_point(struct sim_cpu *c)
+{
+	uint32_t ppm = sim_m.m_cfg.spec_fill_ppm;
+	if (ppm != 0 && sim_rng_next(&c->c_rng) % 1000000 < ppm)
+		spec_fill(c);
+}
+
 /* Returns SIM_OK and the physical address, or a fault. */
 static inline int
 xlate_fast(struct sim_cpu *c, uint64_t va, unsigned flags, uint64_t *pa)
@@ -590,6 +647,7 @@ int
 sim_load(uint64_t va, int size, uint64_t *val, unsigned flags)
 {
 	struct sim_cpu *c = need_cpu("sim_load");
+	sim_spec_point(c);
 	sim_poll(c);
 	flags &= ~SIM_ACC_TYPE;
 	uint64_t pa;
@@ -616,6 +674,7 @@ int
 sim_store(uint64_t va, int size, uint64_t val, unsigned flags)
 {
 	struct sim_cpu *c = need_cpu("sim_store");
+	sim_spec_point(c);
 	sim_poll(c);
 	flags &= ~SIM_ACC_TYPE;
 	uint64_t pa;
@@ -642,6 +701,7 @@ int
 sim_fetch(uint64_t va, unsigned flags)
 {
 	struct sim_cpu *c = need_cpu("sim_fetch");
+	sim_spec_point(c);
 	sim_poll(c);
 	uint64_t pa;
 	return xlate_fast(c, va, (flags & ~SIM_ACC_TYPE) | SIM_FETCH, &pa);
@@ -888,6 +948,7 @@ sim_cpu_stats(int cpu)
 	s.cr3_loads = atomic_load(&c->c_st.cr3_loads);
 	s.flushes_full = atomic_load(&c->c_st.flushes_full);
 	s.ipis_taken = atomic_load(&c->c_st.ipis_taken);
+	s.spec_fills = atomic_load(&c->c_st.spec_fills);
 	pthread_mutex_lock(&c->c_tlb_lock);
 	for (size_t i = 0; i <= c->c_tc.tc_mask; i++) {
 		const struct tc_entry *e = &c->c_tc.tc_slots[i];
@@ -916,6 +977,7 @@ sim_stats_reset(void)
 		atomic_store(&c->c_st.cr3_loads, 0);
 		atomic_store(&c->c_st.flushes_full, 0);
 		atomic_store(&c->c_st.ipis_taken, 0);
+		atomic_store(&c->c_st.spec_fills, 0);
 	}
 }
 

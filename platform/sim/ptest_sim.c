@@ -65,6 +65,20 @@ ptest_fetch(vaddr_t va, unsigned flags)
 	return sim_fetch(va, flags & SIM_ACC_USER);
 }
 
+void
+ptest_prefetch(vaddr_t va)
+{
+	sim_spec_fill_va(va);
+}
+
+static uint32_t spec_ppm;
+
+bool
+ptest_speculates(void)
+{
+	return spec_ppm != 0;
+}
+
 struct ptest_fault
 ptest_last_fault(void)
 {
@@ -336,6 +350,8 @@ ptest_standalone_main(const struct ptest_suite *s, int argc, char **argv)
 	const char *seed_env = getenv("PTEST_SEED");
 	const char *cpus_env = getenv("PTEST_CPUS");
 	const char *tlb_env = getenv("PTEST_TLB");
+	const char *spec_env = getenv("PTEST_SPEC");
+	uint32_t spec = spec_env != NULL ? (uint32_t)atoi(spec_env) : 0;
 	int ncpus = 4;
 	unsigned tlb = tlb_env != NULL ? (unsigned)atoi(tlb_env) : 0;
 	uint32_t nofeat = 0;
@@ -352,13 +368,15 @@ ptest_standalone_main(const struct ptest_suite *s, int argc, char **argv)
 			ncpus = atoi(argv[i] + 7);
 		else if (strncmp(argv[i], "--tlb=", 6) == 0)
 			tlb = (unsigned)atoi(argv[i] + 6);
+		else if (strncmp(argv[i], "--spec=", 7) == 0)
+			spec = (uint32_t)atoi(argv[i] + 7);
 		else if (strcmp(argv[i], "--old-cpu") == 0)
 			nofeat = AMD64_FEAT_PGE | AMD64_FEAT_INVPCID | AMD64_FEAT_PCID |
 			    AMD64_FEAT_1G | AMD64_FEAT_NX | AMD64_FEAT_PAT | AMD64_FEAT_SMEP |
 			    AMD64_FEAT_SMAP;
 		else {
 			fprintf(stderr, "usage: %s [--sfbuf=dmap|mapped] [--seed=N] [--cpus=N] "
-			    "[--tlb=N] [--old-cpu]\n", argv[0]);
+			    "[--tlb=N] [--spec=PPM] [--old-cpu]\n", argv[0]);
 			return 2;
 		}
 	}
@@ -371,13 +389,16 @@ ptest_standalone_main(const struct ptest_suite *s, int argc, char **argv)
 	c.machine.seed = seed;
 	c.sfbuf_mode = sfbuf_mode;
 	c.clear_features = nofeat;
+	c.machine.spec_fill_ppm = spec;
+	spec_ppm = spec;
 	if (tlb > 0) {
 		c.machine.tlb_mode = SIM_TLB_CAPACITY;
 		c.machine.tlb_capacity = tlb;
 	}
-	tap_diag("suite %s: %d CPUs%s, %s TLB, sf_buf %s mode, seed %llu", s->ps_name,
+	tap_diag("suite %s: %d CPUs%s, %s TLB%s, sf_buf %s mode, seed %llu", s->ps_name,
 	    ncpus, nofeat ? " without PGE/INVPCID/NX/1G/PAT" : "",
 	    tlb > 0 ? "capacity-limited" : "strict",
+	    spec > 0 ? " with speculative fills" : "",
 	    sfbuf_mode == PMAP_SFBUF_MAPPED ? "mapped" : "direct-map",
 	    (unsigned long long)seed);
 	sim_host_printf_prefix("# ");

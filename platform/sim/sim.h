@@ -60,6 +60,16 @@ struct sim_config {
 	enum sim_ad_on_fault ad_on_fault;
 	bool audit_on_free;		/* scan every TLB when a page is freed */
 	bool no_psc;			/* do not model paging-structure caches */
+	/*
+	 * Speculative fills (SDM vol. 3, 4.10.2.3: a processor may cache any
+	 * translation the paging structures allow, at any time, setting A as
+	 * it walks): at each access and each interrupt point, with this
+	 * probability in millionths, the CPU fills its TLB with a present
+	 * translation of its current address space chosen at random - an
+	 * address it was never asked to translate.  Catches every shortcut
+	 * that assumes "never touched here => not cached here".  0: off.
+	 */
+	uint32_t spec_fill_ppm;
 };
 
 /* Fill *c with the defaults (4 CPUs, 64 MiB, strict TLB). */
@@ -150,12 +160,15 @@ void sim_cpu_relax(void);
  * hooks) calls where a real CPU could be interrupted.  Takes pending
  * interrupts if allowed.  On a CPU. */
 void sim_cpu_point(void);
-/* The same, inline: one relaxed load when nothing is pending. */
+/* The same, inline: one relaxed load when nothing is pending (and
+ * neither speculative fills nor a scheduler want every point). */
 extern __thread atomic_uint *sim_point_word;
+extern bool sim_points_all;
 static inline void
 sim_cpu_point_fast(void)
 {
-	if (__builtin_expect(atomic_load_explicit(sim_point_word, memory_order_relaxed) != 0, 0))
+	if (__builtin_expect(atomic_load_explicit(sim_point_word, memory_order_relaxed) != 0 ||
+	    sim_points_all, 0))
 		sim_cpu_point();
 }
 /* Has cpu an interrupt posted and not yet taken?  Any thread. */
@@ -212,6 +225,10 @@ struct sim_xlate {
 	struct sim_fault fault;
 };
 struct sim_xlate sim_translate(uint64_t va, unsigned flags);
+/* A speculative fill of va now, as the processor may make at any time:
+ * if the paging structures map va, its translation is cached (A set on the
+ * way); no access is made and nothing is reported.  On a CPU. */
+void sim_spec_fill_va(uint64_t va);
 
 /* Instructions and registers. */
 void sim_invlpg(uint64_t va);
@@ -239,6 +256,7 @@ struct sim_cpu_stats {
 	uint64_t cr3_loads;
 	uint64_t flushes_full;	/* CR3/CR4/INVPCID flushes that dropped entries */
 	uint64_t ipis_taken;
+	uint64_t spec_fills;	/* speculative fills made (spec_fill_ppm) */
 	uint64_t tlb_entries;	/* current */
 	uint64_t psc_entries;	/* current */
 };

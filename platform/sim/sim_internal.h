@@ -152,7 +152,7 @@ struct sim_cpu {
 	/* Statistics: owner increments with relaxed atomics. */
 	struct {
 		atomic_ullong accesses, tlb_hits, walks, page_faults, invlpg,
-		    invpcid, cr3_loads, flushes_full, ipis_taken;
+		    invpcid, cr3_loads, flushes_full, ipis_taken, spec_fills;
 	} c_st;
 };
 
@@ -193,6 +193,8 @@ void sim_cpus_fini(void);
 void sim_mmu_cpu_init(struct sim_cpu *c);
 void sim_mmu_cpu_fini(struct sim_cpu *c);
 void sim_take_interrupts(struct sim_cpu *c);
+/* A speculative fill, if the dice say so (spec_fill_ppm). */
+void sim_spec_point(struct sim_cpu *c);
 /* Scan every CPU's caches for a reference to physical page pa; fills text
  * and returns true on a hit. */
 bool sim_audit_page_referenced(uint64_t pa, char *text, size_t len);

@@ -256,7 +256,9 @@ op_clear(void)
 		M.mod[page] = false;
 	} else {
 		bool r = pmap_clear_reference(pages[page]);
-		if (r != M.ref[page])
+		/* Speculation may have referenced a mapped page nobody used
+		 * (a TLB fill sets A): only a false "no" is wrong then. */
+		if (r != M.ref[page] && !(r && ptest_speculates()))
 			fail("pmap_clear_reference result", r, M.ref[page]);
 		M.ref[page] = false;
 	}
@@ -354,8 +356,9 @@ check_step(void)
 	for (int pg = 0; pg < NPAGE; pg++) {
 		if (pmap_is_modified(pages[pg]) != M.mod[pg])
 			fail("pmap_is_modified", pmap_is_modified(pages[pg]), M.mod[pg]);
-		if (pmap_is_referenced(pages[pg]) != M.ref[pg])
-			fail("pmap_is_referenced", pmap_is_referenced(pages[pg]), M.ref[pg]);
+		bool r = pmap_is_referenced(pages[pg]);
+		if (r != M.ref[pg] && !(r && ptest_speculates()))
+			fail("pmap_is_referenced", r, M.ref[pg]);
 	}
 	int page = (int)rnd(NPAGE);
 	/* The walkers panic on an inconsistency; catch it as a failure. */

@@ -163,6 +163,82 @@ t_cpuprivate(void)
 }
 
 /*
+ * SFB_CPUPRIVATE under speculation: any CPU may cache any present
+ * translation at any moment (SDM vol. 3, 4.10.2.3), so a buffer's PTE
+ * change must be followed, before a CPU uses the buffer, by that CPU's
+ * invalidation - even a CPU that never asked for the buffer.
+ */
+static struct vm_page *spec_held[PMAP_SFBUF_COUNT];
+static struct sf_buf *spec_held_sf[PMAP_SFBUF_COUNT];
+struct spec_job {
+	struct vm_page *pg;
+	vaddr_t kva;
+	uint64_t val;
+	int r;
+};
+
+static void
+spec_private(void *p)
+{
+	struct spec_job *j = p;
+	struct sf_buf *sf = sf_buf_alloc(j->pg, SFB_CPUPRIVATE);
+	j->kva = sf_buf_kva(sf);
+	j->r = ptest_load(j->kva, 8, &j->val, 0);
+	sf_buf_free(sf);
+}
+
+static void
+spec_prefetch(void *p)
+{
+	ptest_prefetch(((struct spec_job *)p)->kva);
+}
+
+static void
+spec_read(void *p)
+{
+	struct spec_job *j = p;
+	j->r = ptest_load(j->kva, 8, &j->val, 0);
+}
+
+static void
+t_private_speculation(void)
+{
+	if (ptest_sfbuf_mode() != PMAP_SFBUF_MAPPED || ptest_ncpus() < 3) {
+		tap_skip(3, "needs mapped sf_bufs and 3 CPUs");
+		return;
+	}
+	struct vm_page *a = page_with(0xa1), *c = page_with(0xc1);
+	/* Every buffer but one busy: the next take-over reuses that one. */
+	for (int i = 0; i < PMAP_SFBUF_COUNT - 1; i++) {
+		spec_held[i] = page_with(0xe00 + (uint64_t)i);
+		spec_held_sf[i] = sf_buf_alloc(spec_held[i], 0);
+	}
+	struct spec_job ja = { a, 0, 0, -1 }, jc = { c, 0, 0, -1 };
+	ptest_run_on(1, spec_private, &ja);		/* CPU 1: buffer -> a */
+	ptest_run_on(2, spec_prefetch, &ja);		/* CPU 2 speculates on it */
+	ptest_run_on(1, spec_private, &jc);		/* CPU 1: same buffer -> c */
+	ok(ja.r == PTEST_OK && ja.val == 0xa1 && jc.r == PTEST_OK && jc.val == 0xc1 &&
+	    jc.kva == ja.kva, "a private buffer taken over for a new page on its CPU");
+	struct sf_buf *sf = sf_buf_alloc(c, 0);		/* now for every CPU */
+	struct spec_job j2 = { c, sf_buf_kva(sf), 0, -1 };
+	ptest_run_on(2, spec_read, &j2);
+	ok(j2.r == PTEST_OK && j2.val == 0xc1, "a CPU that speculatively cached the "
+	    "buffer's previous page reads the new page once the buffer is shared "
+	    "(read %#llx)", (unsigned long long)j2.val);
+	sf_buf_free(sf);
+	for (int i = 0; i < PMAP_SFBUF_COUNT - 1; i++) {
+		sf_buf_free(spec_held_sf[i]);
+		pmap_page_protect(spec_held[i], VM_PROT_NONE);
+		ptest_page_free(spec_held[i]);
+	}
+	pmap_page_protect(a, VM_PROT_NONE);
+	pmap_page_protect(c, VM_PROT_NONE);
+	audit_ok("private sf_bufs under speculation");
+	ptest_page_free(a);
+	ptest_page_free(c);
+}
+
+/*
  * A page the VM frees while only an idle sf_buf maps it (it has no pv
  * entries: the VM sees it unmapped, and need not call pmap_page_protect)
  * may become one of the library's page tables; taking that sf_buf over for
@@ -212,5 +288,6 @@ PTEST_SUITE(sfbuf)
 	t_basic();
 	t_exhaustion();
 	t_cpuprivate();
+	t_private_speculation();
 	t_freed_while_idle();
 }
