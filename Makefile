@@ -55,7 +55,7 @@ LIBPMAP := $(B)/libpmap.a
 
 # ---- the simulated machine, and the library's host on it ----
 SIM_SRCS := platform/sim/phys.c platform/sim/cpu.c platform/sim/tcache.c \
-	platform/sim/mmu_amd64.c platform/sim/audit.c
+	platform/sim/mmu_amd64.c platform/sim/audit.c platform/sim/sched.c
 SIM_OBJS := $(SIM_SRCS:%.c=$(B)/%.o)
 SIM_LIB := $(B)/libsim.a
 SIMHOST_SRCS := platform/sim/host.c
@@ -156,14 +156,17 @@ PROVE := prove --exec '' --timer
 
 # Suites run again in another machine configuration: wrapper scripts
 # named <suite>-<variant>.t that pass the options (commas: spaces).
-# "spec": speculative TLB fills at 10% of accesses and interrupt points.
+# "spec": speculative TLB fills at 10% of accesses and interrupt points;
+# "random", "pct": the deterministic scheduler (platform/sim/sched.c).
 SPEC := --spec=100000
 VARIANT_RUNS := sfbuf_test:mapped:--sfbuf=mapped quick_test:mapped:--sfbuf=mapped \
 	random_test:capacity:--tlb=24 random_test:oldcpu:--old-cpu \
 	kernel_test:oldcpu:--old-cpu protect_test:oldcpu:--old-cpu \
 	sfbuf_test:spec:--sfbuf=mapped,$(SPEC) quick_test:spec:--sfbuf=mapped,$(SPEC) \
 	quick_test:specdmap:$(SPEC) concurrency_test:spec:--sfbuf=mapped,$(SPEC) \
-	smp_stress_test:spec:$(SPEC) random_test:spec:$(SPEC)
+	smp_stress_test:spec:$(SPEC) random_test:spec:$(SPEC) \
+	$(foreach t,concurrency_test smp_stress_test random_test races_test,\
+	  $(t):random:--sched=random,--seed=11 $(t):pct:--sched=pct,--seed=12)
 EXTRA_T := $(foreach r,$(VARIANT_RUNS),$(word 1,$(subst :, ,$(r)))-$(word 2,$(subst :, ,$(r))).t)
 define variant_wrappers
 	@for r in $(VARIANT_RUNS); do \

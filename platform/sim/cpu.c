@@ -89,12 +89,48 @@ work_finish(struct sim_cpu *c, struct sim_work *w)
 	}
 }
 
+/* The CPU loop under the deterministic scheduler: the same, but the CPU
+ * runs only while it holds the token, and idles through sched.c. */
+static void
+cpu_main_det(struct sim_cpu *c)
+{
+	sim_sched_idle(c, 0);
+	for (;;) {
+		uint64_t seen = sim_sched_wakes(c);
+		pthread_mutex_lock(&c->c_lock);
+		bool intr = atomic_load(&c->c_ipi_pending) != 0 && c->c_intr_off == 0;
+		struct sim_work *w = intr ? NULL : c->c_work_head;
+		if (w != NULL) {
+			c->c_work_head = w->w_next;
+			if (c->c_work_head == NULL)
+				c->c_work_tail = NULL;
+		}
+		bool stop = !intr && w == NULL && c->c_stop;
+		pthread_mutex_unlock(&c->c_lock);
+		if (intr) {
+			sim_take_interrupts(c);
+		} else if (w != NULL) {
+			w->w_fn(w->w_arg);
+			work_finish(c, w);
+		} else if (stop) {
+			sim_sched_exit(c);
+			return;
+		} else {
+			sim_sched_idle(c, seen);
+		}
+	}
+}
+
 static void *
 cpu_main(void *arg)
 {
 	struct sim_cpu *c = arg;
 	sim_self = c;
 	sim_point_word = &c->c_ipi_pending;
+	if (sim_det) {
+		cpu_main_det(c);
+		return NULL;
+	}
 	pthread_mutex_lock(&c->c_lock);
 	for (;;) {
 		if (atomic_load(&c->c_ipi_pending) != 0 && c->c_intr_off == 0) {
@@ -157,6 +193,8 @@ sim_cpus_fini(void)
 		c->c_stop = true;
 		pthread_cond_broadcast(&c->c_cv);
 		pthread_mutex_unlock(&c->c_lock);
+		if (sim_det)
+			sim_sched_wake(c);
 	}
 	for (int i = 0; i < sim_m.m_ncpus; i++) {
 		struct sim_cpu *c = &sim_m.m_cpus[i];
@@ -182,7 +220,8 @@ sim_init(const struct sim_config *c)
 	sim_m.m_free_violation = NULL;
 	sim_m.m_dmap_start = sim_m.m_dmap_end = 0;
 	sim_phys_init(c);
-	sim_points_all = c->spec_fill_ppm != 0;
+	sim_sched_init(c, c->ncpus == 0 ? 4 : c->ncpus);
+	sim_points_all = c->spec_fill_ppm != 0 || sim_det;
 	sim_cpus_init();
 }
 
@@ -244,6 +283,8 @@ enqueue(struct sim_cpu *c, struct sim_work *w)
 	c->c_work_queued++;
 	pthread_cond_broadcast(&c->c_cv);
 	pthread_mutex_unlock(&c->c_lock);
+	if (sim_det)
+		sim_sched_wake(c);
 }
 
 static bool
@@ -361,7 +402,9 @@ sim_send_ipi(uint64_t mask, int vector)
 		struct sim_cpu *c = &sim_m.m_cpus[i];
 		atomic_fetch_or_explicit(&c->c_ipi_pending, 1u << vector,
 		    memory_order_release);
-		if (c != sim_self)
+		if (sim_det)
+			sim_sched_wake(c);
+		else if (c != sim_self)
 			cpu_signal(c);
 	}
 	/* An IPI to ourselves is taken at our next interrupt point. */
@@ -398,17 +441,18 @@ sim_cpu_relax(void)
 	struct sim_cpu *c = sim_self;
 	if (c != NULL)
 		sim_poll(c);
-	sched_yield();
+	if (sim_det && c != NULL)
+		sim_sched_spin(c);	/* let another CPU run instead */
+	else
+		sched_yield();
 }
 
 void
 sim_cpu_point(void)
 {
 	struct sim_cpu *c = sim_self;
-	if (c == NULL)
-		return;
-	sim_spec_point(c);
-	sim_poll(c);
+	if (c != NULL)
+		sim_point(c);
 }
 
 bool
@@ -427,6 +471,10 @@ sim_cpu_wait(bool (*pred)(void *), void *arg)
 		sim_poll(c);
 		if (pred(arg))
 			return;
+		if (sim_det) {
+			sim_sched_spin(c);	/* those who can make pred true run */
+			continue;
+		}
 		pthread_mutex_lock(&c->c_lock);
 		unsigned kick = atomic_load(&c->c_kick);
 		bool intr = atomic_load(&c->c_ipi_pending) != 0 && c->c_intr_off == 0 &&
@@ -461,6 +509,8 @@ sim_cpu_kick(uint64_t mask)
 		atomic_fetch_add(&c->c_kick, 1);
 		pthread_cond_broadcast(&c->c_cv);
 		pthread_mutex_unlock(&c->c_lock);
+		if (sim_det)
+			sim_sched_wake(c);
 	}
 }
 

@@ -633,7 +633,7 @@ struct sim_xlate
 sim_translate(uint64_t va, unsigned flags)
 {
 	struct sim_cpu *c = need_cpu("sim_translate");
-	sim_poll(c);
+	sim_point(c);
 	struct sim_xlate x = { .result = SIM_OK };
 	if (!amd64_va_canonical_p(va)) {
 		record_fault(c, va, 0, 13, &x);
@@ -647,8 +647,7 @@ int
 sim_load(uint64_t va, int size, uint64_t *val, unsigned flags)
 {
 	struct sim_cpu *c = need_cpu("sim_load");
-	sim_spec_point(c);
-	sim_poll(c);
+	sim_point(c);
 	flags &= ~SIM_ACC_TYPE;
 	uint64_t pa;
 	if ((va & (uint64_t)(size - 1)) == 0) {
@@ -674,8 +673,7 @@ int
 sim_store(uint64_t va, int size, uint64_t val, unsigned flags)
 {
 	struct sim_cpu *c = need_cpu("sim_store");
-	sim_spec_point(c);
-	sim_poll(c);
+	sim_point(c);
 	flags &= ~SIM_ACC_TYPE;
 	uint64_t pa;
 	if ((va & (uint64_t)(size - 1)) == 0) {
@@ -701,8 +699,7 @@ int
 sim_fetch(uint64_t va, unsigned flags)
 {
 	struct sim_cpu *c = need_cpu("sim_fetch");
-	sim_spec_point(c);
-	sim_poll(c);
+	sim_point(c);
 	uint64_t pa;
 	return xlate_fast(c, va, (flags & ~SIM_ACC_TYPE) | SIM_FETCH, &pa);
 }

@@ -351,6 +351,7 @@ ptest_standalone_main(const struct ptest_suite *s, int argc, char **argv)
 	const char *cpus_env = getenv("PTEST_CPUS");
 	const char *tlb_env = getenv("PTEST_TLB");
 	const char *spec_env = getenv("PTEST_SPEC");
+	const char *sched = getenv("PTEST_SCHED");
 	uint32_t spec = spec_env != NULL ? (uint32_t)atoi(spec_env) : 0;
 	int ncpus = 4;
 	unsigned tlb = tlb_env != NULL ? (unsigned)atoi(tlb_env) : 0;
@@ -370,13 +371,15 @@ ptest_standalone_main(const struct ptest_suite *s, int argc, char **argv)
 			tlb = (unsigned)atoi(argv[i] + 6);
 		else if (strncmp(argv[i], "--spec=", 7) == 0)
 			spec = (uint32_t)atoi(argv[i] + 7);
+		else if (strncmp(argv[i], "--sched=", 8) == 0)
+			sched = argv[i] + 8;
 		else if (strcmp(argv[i], "--old-cpu") == 0)
 			nofeat = AMD64_FEAT_PGE | AMD64_FEAT_INVPCID | AMD64_FEAT_PCID |
 			    AMD64_FEAT_1G | AMD64_FEAT_NX | AMD64_FEAT_PAT | AMD64_FEAT_SMEP |
 			    AMD64_FEAT_SMAP;
 		else {
 			fprintf(stderr, "usage: %s [--sfbuf=dmap|mapped] [--seed=N] [--cpus=N] "
-			    "[--tlb=N] [--spec=PPM] [--old-cpu]\n", argv[0]);
+			    "[--tlb=N] [--spec=PPM] [--sched=random|pct[:DEPTH]] [--old-cpu]\n", argv[0]);
 			return 2;
 		}
 	}
@@ -390,21 +393,40 @@ ptest_standalone_main(const struct ptest_suite *s, int argc, char **argv)
 	c.sfbuf_mode = sfbuf_mode;
 	c.clear_features = nofeat;
 	c.machine.spec_fill_ppm = spec;
+	if (sched != NULL && strncmp(sched, "random", 6) == 0) {
+		c.machine.sched = SIM_SCHED_RANDOM;
+	} else if (sched != NULL && strncmp(sched, "pct", 3) == 0) {
+		c.machine.sched = SIM_SCHED_PCT;
+		if (sched[3] == ':')
+			c.machine.sched_pct_depth = atoi(sched + 4);
+	} else if (sched != NULL && *sched != '\0') {
+		fprintf(stderr, "%s: --sched wants random or pct[:DEPTH]\n", argv[0]);
+		return 2;
+	}
+	c.machine.sched_seed = seed;
 	spec_ppm = spec;
 	if (tlb > 0) {
 		c.machine.tlb_mode = SIM_TLB_CAPACITY;
 		c.machine.tlb_capacity = tlb;
 	}
-	tap_diag("suite %s: %d CPUs%s, %s TLB%s, sf_buf %s mode, seed %llu", s->ps_name,
-	    ncpus, nofeat ? " without PGE/INVPCID/NX/1G/PAT" : "",
+	tap_diag("suite %s: %d CPUs%s, %s TLB%s, sf_buf %s mode, %s, seed %llu",
+	    s->ps_name, ncpus, nofeat ? " without PGE/INVPCID/NX/1G/PAT" : "",
 	    tlb > 0 ? "capacity-limited" : "strict",
 	    spec > 0 ? " with speculative fills" : "",
 	    sfbuf_mode == PMAP_SFBUF_MAPPED ? "mapped" : "direct-map",
+	    c.machine.sched == SIM_SCHED_PCT ? "PCT scheduler" :
+	    c.machine.sched == SIM_SCHED_RANDOM ? "random-walk scheduler" : "CPUs as threads",
 	    (unsigned long long)seed);
 	sim_host_printf_prefix("# ");
 	sim_pmap_boot(&c);
 	running = s;
 	sim_run_on(0, run_suite, NULL);
+	if (c.machine.sched != SIM_SCHED_OFF) {
+		struct sim_sched_stats st = sim_sched_stats();
+		tap_diag("scheduler: %llu points, %llu switches (replay: --seed=%llu --sched=%s)",
+		    (unsigned long long)st.points, (unsigned long long)st.switches,
+		    (unsigned long long)seed, sched);
+	}
 	sim_pmap_shutdown();
 	return tap_done();
 }

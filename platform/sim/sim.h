@@ -70,6 +70,19 @@ struct sim_config {
 	 * that assumes "never touched here => not cached here".  0: off.
 	 */
 	uint32_t spec_fill_ppm;
+	/*
+	 * The deterministic scheduler (sched.c): CPUs run one at a time and
+	 * switch only at interrupt points, spins and idle, as a strategy
+	 * seeded by sched_seed decides - so a run is a function of its seed.
+	 * Random walk: switch at a point with probability sched_switch_ppm
+	 * (0 means 20000).  PCT: sched_pct_depth (0: 3) and the number of
+	 * points over which its change points fall (0: 100000).
+	 */
+	enum sim_sched_mode { SIM_SCHED_OFF, SIM_SCHED_RANDOM, SIM_SCHED_PCT } sched;
+	uint64_t sched_seed;
+	uint32_t sched_switch_ppm;
+	int sched_pct_depth;
+	uint64_t sched_pct_horizon;
 };
 
 /* Fill *c with the defaults (4 CPUs, 64 MiB, strict TLB). */
@@ -244,6 +257,12 @@ void sim_write_efer(uint64_t v);
 uint64_t sim_read_efer(void);
 void sim_write_pat(uint64_t v);
 uint64_t sim_read_pat(void);
+
+/* The deterministic scheduler's counters: points passed, CPU switches. */
+struct sim_sched_stats {
+	uint64_t points, switches;
+};
+struct sim_sched_stats sim_sched_stats(void);
 
 /* Per-CPU counters (any thread). */
 struct sim_cpu_stats {

@@ -195,6 +195,17 @@ void sim_mmu_cpu_fini(struct sim_cpu *c);
 void sim_take_interrupts(struct sim_cpu *c);
 /* A speculative fill, if the dice say so (spec_fill_ppm). */
 void sim_spec_point(struct sim_cpu *c);
+
+/* The deterministic scheduler (sched.c). */
+extern bool sim_det;
+extern bool sim_points_all;
+void sim_sched_init(const struct sim_config *c, int ncpus);
+void sim_sched_point(struct sim_cpu *c);
+void sim_sched_spin(struct sim_cpu *c);
+uint64_t sim_sched_wakes(struct sim_cpu *c);
+void sim_sched_idle(struct sim_cpu *c, uint64_t seen);
+void sim_sched_exit(struct sim_cpu *c);
+void sim_sched_wake(struct sim_cpu *c);
 /* Scan every CPU's caches for a reference to physical page pa; fills text
  * and returns true on a hit. */
 bool sim_audit_page_referenced(uint64_t pa, char *text, size_t len);
@@ -212,6 +223,19 @@ sim_poll(struct sim_cpu *c)
 	if (__builtin_expect(atomic_load_explicit(&c->c_ipi_pending,
 	    memory_order_relaxed) != 0, 0) && c->c_intr_off == 0 && !c->c_in_intr)
 		sim_take_interrupts(c);
+}
+
+/* An interrupt point (MMU access, host hook): a speculative fill and a
+ * scheduler decision if those are on, then pending interrupts. */
+static inline void
+sim_point(struct sim_cpu *c)
+{
+	if (__builtin_expect(sim_points_all, 0)) {
+		sim_spec_point(c);
+		if (sim_det)
+			sim_sched_point(c);
+	}
+	sim_poll(c);
 }
 
 static inline uint64_t
