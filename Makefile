@@ -152,7 +152,8 @@ check-freestanding: $(FS_OBJS)
 NPROC := $(shell nproc 2>/dev/null || echo 2)
 PROVE := prove --exec '' --timer
 
-.PHONY: all test check check-asan check-diag check-tsan check-clang bench bench-ir clean run
+.PHONY: all test check check-asan check-explore check-diag check-tsan check-clang bench \
+	bench-ir clean run
 
 # Suites run again in another machine configuration: wrapper scripts
 # named <suite>-<variant>.t that pass the options (commas: spaces).
@@ -193,6 +194,12 @@ check-tsan:
 	$(MAKE) -j$(NPROC) VARIANT=tsan $(TSAN_TESTS:%=build/tsan/%)
 	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
 		$(PROVE) $(TSAN_TESTS:%=build/tsan/%)
+
+# The explorer: the explore suite (four CPUs in a kernel's roles, each
+# checking pmap(9)'s promises) over 200 schedules of each strategy.
+check-explore:
+	$(MAKE) -j$(NPROC) VARIANT=asan build/asan/tests/portable/explore_test
+	tests/soak.sh -b build/asan -s 1..200 -m random,pct,threads explore
 
 # PMAP_DIAGNOSTIC: every operation checks the pmap or page it changed.
 DIAG_TESTS := random_test concurrency_test races_test modref_test protect_test \
@@ -242,9 +249,21 @@ check-fuzz: $(FUZZ_DIR)/pmap_fuzz
 # ---- the real machine (platform/pc): pc-portable, mmu-diff, ... ----
 include platform/pc/pc.mk
 
-check: check-freestanding check-man check-asan check-diag check-tsan check-clang check-fuzz \
+check: check-freestanding check-man check-asan check-explore check-diag check-tsan \
+		check-clang check-fuzz \
 		pc-portable pc-mmu-diff-check
 	@echo "make check: all suites passed"
+
+# Many seeds of the concurrency suites and the random model, each seed a
+# replayable schedule (or stress run): make soak SEEDS=1..1000
+# [SOAK_MODES=threads,random,pct,spec] [SOAK_SUITES="explore random ..."]
+SEEDS ?= 1..100
+SOAK_MODES ?= threads,random,pct
+SOAK_SUITES ?=
+.PHONY: soak
+soak:
+	$(MAKE) -j$(NPROC) VARIANT=asan all
+	tests/soak.sh -b build/asan -s $(SEEDS) -m $(SOAK_MODES) $(SOAK_SUITES)
 
 bench: all
 	$(B)/bin/bench_mmu

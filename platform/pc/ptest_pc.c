@@ -588,6 +588,13 @@ void ptest_hook_disarm(int cpu) { (void)cpu; }
 bool ptest_hook_fired(int cpu) { (void)cpu; return false; }
 bool ptest_ipi_pending(int cpu) { (void)cpu; return false; }
 
+void
+ptest_random_interrupts(void (*fn)(void *), void *arg, uint32_t ppm)
+{
+	(void)fn; (void)arg; (void)ppm;
+	pc_panic("ptest_random_interrupts: no interrupt points on the real machine");
+}
+
 /* ---- the runner ---- */
 
 /* Does name contain one of the comma-separated words of list? */

@@ -46,6 +46,7 @@ struct host_cpu {
 	/* An armed interrupt that is pending (owner). */
 	void (*hc_pend_fn)(void *);
 	void *hc_pend_arg;
+	uint64_t hc_rng;		/* random interrupts (owner) */
 };
 static struct host_cpu host_cpus[SIM_MAXCPUS];
 static __thread struct host_cpu *hc_self;	/* this CPU's, once attached */
@@ -63,6 +64,32 @@ hcpu(const char *fn)
 static uint32_t host_features;
 
 /* ---- interrupt points (sim_pmap.h) ---- */
+
+static void (*rnd_intr_fn)(void *);
+static void *rnd_intr_arg;
+static uint32_t rnd_intr_ppm;		/* set while the CPUs are quiet */
+static uint64_t rnd_intr_seed;
+
+/* A random interrupt, if the dice say so and the CPU takes interrupts. */
+static void
+random_interrupt(struct host_cpu *h)
+{
+	if (sim_intr_disabled_p() || sim_rng_next_u64(&h->hc_rng) % 1000000 >= rnd_intr_ppm)
+		return;
+	sim_intr_disable();
+	rnd_intr_fn(rnd_intr_arg);
+	sim_intr_restore();
+}
+
+void
+sim_hook_random_interrupts(void (*fn)(void *), void *arg, uint32_t ppm)
+{
+	rnd_intr_fn = fn;
+	rnd_intr_arg = arg;
+	for (int i = 0; i < SIM_MAXCPUS; i++)
+		host_cpus[i].hc_rng = rnd_intr_seed * 0x9e3779b97f4a7c15ULL + (uint64_t)i + 1;
+	__atomic_store_n(&rnd_intr_ppm, ppm, __ATOMIC_RELEASE);
+}
 
 static void
 ipoint_slow(struct host_cpu *h, enum sim_hook hk, unsigned when)
@@ -101,6 +128,8 @@ ipoint(enum sim_hook hk, unsigned when)
 	if (__builtin_expect(atomic_load_explicit(&h->hc_fn, memory_order_relaxed) != NULL ||
 	    h->hc_pend_fn != NULL, 0))
 		ipoint_slow(h, hk, when);
+	if (__builtin_expect(__atomic_load_n(&rnd_intr_ppm, __ATOMIC_ACQUIRE) != 0, 0))
+		random_interrupt(h);
 	sim_cpu_point_fast();
 }
 
@@ -603,6 +632,8 @@ void
 sim_pmap_boot(const struct sim_pmap_config *c)
 {
 	boot_cfg = c;
+	rnd_intr_seed = c->machine.seed;
+	__atomic_store_n(&rnd_intr_ppm, 0, __ATOMIC_RELAXED);
 	host_features = (AMD64_FEAT_NX | AMD64_FEAT_PGE | AMD64_FEAT_PCID |
 	    AMD64_FEAT_INVPCID | AMD64_FEAT_1G | AMD64_FEAT_SMEP | AMD64_FEAT_SMAP |
 	    AMD64_FEAT_PAT) & ~c->clear_features;

@@ -305,6 +305,12 @@ void ptest_hook_disarm(int cpu) { sim_hook_disarm(cpu); }
 bool ptest_hook_fired(int cpu) { return sim_hook_fired(cpu); }
 bool ptest_ipi_pending(int cpu) { return sim_ipi_pending(cpu); }
 
+void
+ptest_random_interrupts(void (*fn)(void *), void *arg, uint32_t ppm)
+{
+	sim_hook_random_interrupts(fn, arg, ppm);
+}
+
 enum pmap_sfbuf_mode
 ptest_sfbuf_mode(void)
 {
@@ -379,7 +385,7 @@ ptest_standalone_main(const struct ptest_suite *s, int argc, char **argv)
 			    AMD64_FEAT_SMAP;
 		else {
 			fprintf(stderr, "usage: %s [--sfbuf=dmap|mapped] [--seed=N] [--cpus=N] "
-			    "[--tlb=N] [--spec=PPM] [--sched=random|pct[:DEPTH]] [--old-cpu]\n", argv[0]);
+			    "[--tlb=N] [--spec=PPM] [--sched=random|pct[:DEPTH[:POINTS]]] [--old-cpu]\n", argv[0]);
 			return 2;
 		}
 	}
@@ -397,10 +403,14 @@ ptest_standalone_main(const struct ptest_suite *s, int argc, char **argv)
 		c.machine.sched = SIM_SCHED_RANDOM;
 	} else if (sched != NULL && strncmp(sched, "pct", 3) == 0) {
 		c.machine.sched = SIM_SCHED_PCT;
-		if (sched[3] == ':')
-			c.machine.sched_pct_depth = atoi(sched + 4);
+		if (sched[3] == ':') {
+			char *end;
+			c.machine.sched_pct_depth = (int)strtol(sched + 4, &end, 10);
+			if (*end == ':')
+				c.machine.sched_pct_horizon = strtoull(end + 1, NULL, 10);
+		}
 	} else if (sched != NULL && *sched != '\0') {
-		fprintf(stderr, "%s: --sched wants random or pct[:DEPTH]\n", argv[0]);
+		fprintf(stderr, "%s: --sched wants random or pct[:DEPTH[:POINTS]]\n", argv[0]);
 		return 2;
 	}
 	c.machine.sched_seed = seed;

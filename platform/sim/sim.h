@@ -258,6 +258,16 @@ uint64_t sim_read_efer(void);
 void sim_write_pat(uint64_t v);
 uint64_t sim_read_pat(void);
 
+/* splitmix64, for layers above the machine that want a seeded stream. */
+static inline uint64_t
+sim_rng_next_u64(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
 /* The deterministic scheduler's counters: points passed, CPU switches. */
 struct sim_sched_stats {
 	uint64_t points, switches;

@@ -89,6 +89,11 @@ void sim_hook_arm(int cpu, enum sim_hook hk, unsigned when, unsigned nth,
 void sim_hook_disarm(int cpu);
 /* Has the armed point of cpu been reached (and, for an interrupt, run)? */
 bool sim_hook_fired(int cpu);
+/* Random interrupts: at every interrupt point where a CPU takes
+ * interrupts, with probability ppm / 1e6 (seeded per CPU), fn(arg) runs
+ * there as an interrupt handler.  ppm 0 stops them. */
+void sim_hook_random_interrupts(void (*fn)(void *), void *arg, uint32_t ppm);
+
 /* Hook calls this CPU has made (each is two interrupt points). */
 uint64_t sim_hook_calls(int cpu);
 

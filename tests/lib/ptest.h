@@ -199,5 +199,9 @@ void ptest_hook_disarm(int cpu);
 bool ptest_hook_fired(int cpu);
 /* Has cpu an interrupt posted that it has not taken yet? */
 bool ptest_ipi_pending(int cpu);
+/* Random interrupts on every CPU: at each interrupt point where the CPU
+ * takes interrupts, with probability ppm / 1e6, fn(arg) runs there as a
+ * handler.  ppm 0 stops them. */
+void ptest_random_interrupts(void (*fn)(void *), void *arg, uint32_t ppm);
 
 #endif
