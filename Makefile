@@ -162,7 +162,7 @@ PROVE := prove --exec '' --timer
 SPEC := --spec=100000
 VARIANT_RUNS := sfbuf_test:mapped:--sfbuf=mapped quick_test:mapped:--sfbuf=mapped \
 	random_test:capacity:--tlb=24 random_test:oldcpu:--old-cpu \
-	kernel_test:oldcpu:--old-cpu protect_test:oldcpu:--old-cpu \
+	kernel_test:oldcpu:--old-cpu protect_test:oldcpu:--old-cpu kernel_test:bigmem:--mem=2100 \
 	sfbuf_test:spec:--sfbuf=mapped,$(SPEC) quick_test:spec:--sfbuf=mapped,$(SPEC) \
 	quick_test:specdmap:$(SPEC) concurrency_test:spec:--sfbuf=mapped,$(SPEC) \
 	smp_stress_test:spec:$(SPEC) random_test:spec:$(SPEC) \

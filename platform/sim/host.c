@@ -135,6 +135,11 @@ ipoint(enum sim_hook hk, unsigned when)
 
 #define HOOK_IN(hk)	ipoint((hk), SIM_HK_ENTRY)
 #define HOOK_OUT(hk)	ipoint((hk), SIM_HK_EXIT)
+/* The pure lookups are points only when the machine explores (the
+ * deterministic scheduler or speculative fills): they sit between the
+ * library's page-table reads, but cost too much to be points always. */
+#define LOOKUP_IN(hk)	do { if (sim_points_all) ipoint((hk), SIM_HK_ENTRY); } while (0)
+#define LOOKUP_OUT(hk)	do { if (sim_points_all) ipoint((hk), SIM_HK_EXIT); } while (0)
 
 void
 sim_hook_arm(int cpu, enum sim_hook hk, unsigned when, unsigned nth,
@@ -271,14 +276,18 @@ pmap_host_page_free(paddr_t pa)
 void *
 pmap_host_phys_map(paddr_t pa)
 {
+	LOOKUP_IN(SIM_HK_PHYS_MAP);
 	void *p = sim_phys_ptr(pa);
+	LOOKUP_OUT(SIM_HK_PHYS_MAP);
 	return p;
 }
 
 struct vm_page *
 pmap_host_phys_to_page(paddr_t pa)
 {
+	LOOKUP_IN(SIM_HK_PHYS_TO_PAGE);
 	struct vm_page *pg = sim_pa_to_vm_page(pa);
+	LOOKUP_OUT(SIM_HK_PHYS_TO_PAGE);
 	return pg;
 }
 

@@ -358,6 +358,8 @@ ptest_standalone_main(const struct ptest_suite *s, int argc, char **argv)
 	const char *tlb_env = getenv("PTEST_TLB");
 	const char *spec_env = getenv("PTEST_SPEC");
 	const char *sched = getenv("PTEST_SCHED");
+	const char *mem_env = getenv("PTEST_MEM");
+	uint64_t mem_mib = mem_env != NULL ? strtoull(mem_env, NULL, 0) : 0;
 	uint32_t spec = spec_env != NULL ? (uint32_t)atoi(spec_env) : 0;
 	int ncpus = 4;
 	unsigned tlb = tlb_env != NULL ? (unsigned)atoi(tlb_env) : 0;
@@ -379,13 +381,15 @@ ptest_standalone_main(const struct ptest_suite *s, int argc, char **argv)
 			spec = (uint32_t)atoi(argv[i] + 7);
 		else if (strncmp(argv[i], "--sched=", 8) == 0)
 			sched = argv[i] + 8;
+		else if (strncmp(argv[i], "--mem=", 6) == 0)
+			mem_mib = strtoull(argv[i] + 6, NULL, 0);
 		else if (strcmp(argv[i], "--old-cpu") == 0)
 			nofeat = AMD64_FEAT_PGE | AMD64_FEAT_INVPCID | AMD64_FEAT_PCID |
 			    AMD64_FEAT_1G | AMD64_FEAT_NX | AMD64_FEAT_PAT | AMD64_FEAT_SMEP |
 			    AMD64_FEAT_SMAP;
 		else {
 			fprintf(stderr, "usage: %s [--sfbuf=dmap|mapped] [--seed=N] [--cpus=N] "
-			    "[--tlb=N] [--spec=PPM] [--sched=random|pct[:DEPTH[:POINTS]]] [--old-cpu]\n", argv[0]);
+			    "[--tlb=N] [--spec=PPM] [--mem=MIB] [--sched=random|pct[:DEPTH[:POINTS]]] [--old-cpu]\n", argv[0]);
 			return 2;
 		}
 	}
@@ -399,6 +403,8 @@ ptest_standalone_main(const struct ptest_suite *s, int argc, char **argv)
 	c.sfbuf_mode = sfbuf_mode;
 	c.clear_features = nofeat;
 	c.machine.spec_fill_ppm = spec;
+	if (mem_mib != 0)
+		c.machine.mem_size = mem_mib << 20;
 	if (sched != NULL && strncmp(sched, "random", 6) == 0) {
 		c.machine.sched = SIM_SCHED_RANDOM;
 	} else if (sched != NULL && strncmp(sched, "pct", 3) == 0) {

@@ -54,9 +54,11 @@ void sim_host_printf_prefix(const char *prefix);
 
 /*
  * Interrupt points.  Every host hook the library calls - but the pure
- * lookups (CPU id and count, physical-to-pointer and vm_page translations,
- * CPU features), which are too hot and change nothing - is an interrupt
- * point at its entry and at its exit: pending interrupts are taken there
+ * lookups (CPU id and count, vm_page fields, CPU features), which are too
+ * hot and change nothing; phys_map and phys_to_page, which sit between
+ * page-table reads, are points while the machine explores (sim_points_all)
+ * - is an interrupt point at its entry and at its exit: pending interrupts
+ * are taken there
  * (when this CPU allows them), as a real CPU could take them between any
  * two instructions.  A test can also make something happen at one chosen
  * point: the nth time (1 = the next) CPU cpu passes (hook, when), fn(arg)
@@ -73,7 +75,7 @@ void sim_host_printf_prefix(const char *prefix);
  */
 enum sim_hook {
 	SIM_HK_ANY = 0,
-	SIM_HK_PAGE_ALLOC, SIM_HK_PAGE_FREE,
+	SIM_HK_PAGE_ALLOC, SIM_HK_PAGE_FREE, SIM_HK_PHYS_MAP, SIM_HK_PHYS_TO_PAGE,
 	SIM_HK_INTR_DISABLE, SIM_HK_INTR_RESTORE, SIM_HK_PREEMPT_DISABLE,
 	SIM_HK_PREEMPT_ENABLE, SIM_HK_SPIN_WAIT, SIM_HK_SEND_SHOOTDOWN,
 	SIM_HK_SLEEP_PREPARE, SIM_HK_SLEEP, SIM_HK_WAKEUP, SIM_HK_CURLWP,

@@ -14,7 +14,9 @@
  *          after a write-protect was published, or a read after a removal
  *          (and no re-entry since), is a stale translation.
  *   CPU 3  pagedaemon (pmap_clear_reference, pmap_clear_modify on A's
- *          pages) and, now and then, switches to the newest of the pmaps
+ *          pages; now and then pmap_protect over all of A, so two CPUs walk
+ *          A's tables while CPU 1 makes and frees them) and, now and
+ *          then, switches to the newest of the pmaps
  *          CPU 0 creates: after pmap_activate returns, its mapping must be
  *          readable.
  *   CPU 0  creates a pmap, publishes it, and destroys the one CPU 3 is
@@ -26,14 +28,19 @@
  */
 #include "ptest_util.h"
 
-#define NV	8		/* CPU 1's addresses in A */
+#define NV	8		/* CPU 1's addresses in A, each in its own page table */
+#define AVA(v)	UVA((v) * 512)
 #define NP	4		/* pages they map */
 #define VA0	UVA(100)	/* the mapping every churned pmap has */
 
 static struct uspace a;
 static struct vm_page *pages[NP], *churn_page;
 static int gen[NV], ro[NV], gone[NV];	/* published by CPU 1 (__atomic) */
-static int bad_write, bad_read, bad_activate, bad_intr;
+/* rw[v]: the protect epoch (pgen, even) in which CPU 1 entered v
+ * read-write, 0 while it is not known to be; pgen is odd while CPU 3's
+ * pmap_protect over A runs. */
+static int rw[NV], pgen = 2;
+static int bad_write, bad_read, bad_fault, bad_activate, bad_intr;
 static long n_checked, n_switches, n_intr;
 
 static int ld(int *p) { return __atomic_load_n(p, __ATOMIC_SEQ_CST); }
@@ -52,22 +59,28 @@ owner(void *p)
 	struct role *r = p;
 	for (long i = 0; i < r->iters; i++) {
 		int v = (int)(ptest_rand(&r->rng) % NV);
-		vaddr_t va = UVA(v);
+		vaddr_t va = AVA(v);
 		switch (ptest_rand(&r->rng) % 3) {
-		case 0:		/* more rights: the old promises end first */
+		case 0: {	/* more rights: the old promises end first */
 			inc(&gen[v]);
 			st(&ro[v], 0);
 			st(&gone[v], 0);
+			int p1 = ld(&pgen);
 			pmap_enter(a.us_pm, va, ptest_page_pa(pages[v % NP]),
 			    VM_PROT_READ | VM_PROT_WRITE, VM_PROT_READ | VM_PROT_WRITE);
 			pmap_update(a.us_pm);
+			int p2 = ld(&pgen);
+			st(&rw[v], p1 == p2 && p2 % 2 == 0 ? p2 : 0);
 			break;
+		}
 		case 1:
+			st(&rw[v], 0);
 			pmap_protect(a.us_pm, va, va + PAGE_SIZE, VM_PROT_READ);
 			pmap_update(a.us_pm);
 			st(&ro[v], 1);
 			break;
 		default:
+			st(&rw[v], 0);
 			pmap_remove(a.us_pm, va, va + PAGE_SIZE);
 			pmap_update(a.us_pm);
 			st(&gone[v], 1);
@@ -85,9 +98,10 @@ user(void *p)
 		int v = (int)(ptest_rand(&r->rng) % NV);
 		bool write = ptest_rand(&r->rng) & 1;
 		int g = ld(&gen[v]), wasro = ld(&ro[v]), wasgone = ld(&gone[v]);
+		int pg = ld(&pgen), wasrw = ld(&rw[v]);
 		uint64_t val = 0x5eed;
-		int res = write ? ptest_store(UVA(v), 8, val, PTEST_USER)
-				: ptest_load(UVA(v), 8, &val, PTEST_USER);
+		int res = write ? ptest_store(AVA(v), 8, val, PTEST_USER)
+				: ptest_load(AVA(v), 8, &val, PTEST_USER);
 		if (ld(&gen[v]) != g)
 			continue;	/* re-entered meanwhile: no promise to check */
 		incl(&n_checked);
@@ -95,6 +109,11 @@ user(void *p)
 			inc(&bad_write);
 		if (res == PTEST_OK && !write && wasgone)
 			inc(&bad_read);
+		/* Read-write throughout (no protect or remove began, by CPU 1
+		 * or CPU 3): nothing may fault.  Clearing mod/ref never does. */
+		if (res != PTEST_OK && wasrw != 0 && wasrw == pg && ld(&pgen) == pg &&
+		    ld(&rw[v]) == wasrw)
+			inc(&bad_fault);
 	}
 	ptest_switch(NULL);
 }
@@ -110,10 +129,20 @@ pagedaemon(void *p)
 	int mine = 0;
 	while (!ld(&churn_done)) {
 		struct vm_page *pg = pages[ptest_rand(&r->rng) % NP];
-		if (ptest_rand(&r->rng) & 1)
+		switch (ptest_rand(&r->rng) % 8) {
+		case 0:		/* only ever lowers rights: no promise broken */
+			inc(&pgen);	/* odd: a protect is running */
+			pmap_protect(a.us_pm, AVA(0), AVA(NV), VM_PROT_READ);
+			pmap_update(a.us_pm);
+			inc(&pgen);
+			break;
+		case 1: case 2: case 3:
 			pmap_clear_reference(pg);
-		else
+			break;
+		default:
 			pmap_clear_modify(pg);
+			break;
+		}
 		int g = ld(&pub_gen);
 		if (g != mine && ptest_rand(&r->rng) % 4 == 0) {
 			struct lwp *l = pub.us_l;	/* stable until we leave it */
@@ -182,7 +211,7 @@ intr_handler(void *p)
 PTEST_SUITE(explore)
 {
 	if (ptest_ncpus() < 4) {
-		tap_skip(6, "needs 4 CPUs");
+		tap_skip(7, "needs 4 CPUs");
 		return;
 	}
 	unsigned scale = ptest_scale_percent();
@@ -215,6 +244,7 @@ PTEST_SUITE(explore)
 	is_int(bad_write, 0, "no write works after pmap_protect(READ) + pmap_update "
 	    "returned on another CPU");
 	is_int(bad_read, 0, "no read works after pmap_remove + pmap_update returned");
+	is_int(bad_fault, 0, "no access faults on a mapping entered read-write and left so");
 	is_int(bad_activate, 0, "after pmap_activate, the new pmap is the one loaded, "
 	    "whatever its predecessor's pmap_destroy did meanwhile");
 	is_int(bad_intr, 0, "an interrupt handler's kenter/kremove/update works "

@@ -101,6 +101,41 @@ t_growkernel(void)
 	ptest_page_free(pg);
 }
 
+/*
+ * pmap_extract and pmap_mapping_info inside large leaves (the direct map
+ * uses 2 MiB and, where a whole aligned GiB is RAM, 1 GiB ones): the
+ * offset within the leaf must come through, not just within the page.
+ */
+static void
+t_extract_large(void)
+{
+	static const paddr_t probe[] = {
+		0x00a12000, 0x01e7f000, 0x02345000, 0x03fff000,	/* 2 MiB leaves */
+		0x40000000 + 0x0abcd000, 0x40000000 + 0x3fe01000,	/* a 1 GiB one */
+		0x7ffff000,
+	};
+	int seen2m = 0, seen1g = 0, bad = 0;
+	for (unsigned i = 0; i < sizeof(probe) / sizeof(probe[0]); i++) {
+		vaddr_t va = PMAP_MAP_POOLPAGE(probe[i]);
+		struct pmap_mapping_info mi;
+		if (!pmap_mapping_info(pmap_kernel(), va, &mi) || mi.mi_size == PAGE_SIZE)
+			continue;	/* not RAM here, or a 4 KiB edge */
+		seen2m += mi.mi_size == (2UL << 20);
+		seen1g += mi.mi_size == (1UL << 30);
+		paddr_t got = 0;
+		bad += !pmap_extract(pmap_kernel(), va + 0x9a8, &got) || got != probe[i] + 0x9a8;
+		bad += mi.mi_pa != probe[i];
+		uint64_t v;
+		bad += ptest_load(va + 0x9a8, 8, &v, 0) != PTEST_OK;
+	}
+	ok(seen2m > 0 && bad == 0, "pmap_extract and pmap_mapping_info at odd offsets inside "
+	    "%d 2 MiB leaves (%d wrong)", seen2m, bad);
+	if (seen1g > 0)
+		ok(bad == 0, "... and inside %d 1 GiB leaves", seen1g);
+	else
+		tap_skip(1, "no 1 GiB leaf: too little RAM (run with --mem=2100)");
+}
+
 static void
 t_misc(void)
 {
@@ -126,6 +161,7 @@ t_misc(void)
 	paddr_t epa;
 	ok(pmap_extract(pmap_kernel(), pool + 8, &epa) && epa == ptest_page_pa(b) + 8,
 	    "pmap_extract works on direct-map addresses");
+	t_extract_large();
 	is_u64(pmap_phys_address(0x1234), 0x1234000, "pmap_phys_address: page frame cookie");
 	vaddr_t hint = 0x5000;
 	PMAP_PREFER(0, &hint, PAGE_SIZE, 0);

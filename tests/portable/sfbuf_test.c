@@ -163,6 +163,46 @@ t_cpuprivate(void)
 }
 
 /*
+ * An idle sf_buf allocated again for its own page (0 -> 1 reference) must
+ * leave the idle list: once every other buffer is taken, it must not be
+ * taken over for another page while it is in use.
+ */
+static struct vm_page *revive_others[PMAP_SFBUF_COUNT];
+static struct sf_buf *revive_sf[PMAP_SFBUF_COUNT];
+
+static void
+t_revive(void)
+{
+	if (ptest_sfbuf_mode() != PMAP_SFBUF_MAPPED) {
+		tap_skip(2, "direct-map mode has no idle list");
+		return;
+	}
+	struct vm_page *a = page_with(0xaaa);
+	sf_buf_free(sf_buf_alloc(a, 0));		/* idle, still mapping a */
+	struct sf_buf *sf = sf_buf_alloc(a, 0);	/* revived */
+	vaddr_t kva = sf_buf_kva(sf);
+	int got = 0;
+	for (int i = 0; i < PMAP_SFBUF_COUNT; i++) {
+		revive_others[i] = page_with(0xb00 + (uint64_t)i);
+		revive_sf[i] = sf_buf_alloc(revive_others[i], SFB_NOWAIT);
+		got += revive_sf[i] != NULL;
+	}
+	is_int(got, PMAP_SFBUF_COUNT - 1, "with one buffer revived, %d others can be "
+	    "had and then SFB_NOWAIT says none is left", PMAP_SFBUF_COUNT - 1);
+	ok(sf_buf_page(sf) == a && peek(kva, 0) == 0xaaa, "the revived buffer still maps "
+	    "its page");
+	for (int i = 0; i < PMAP_SFBUF_COUNT; i++) {
+		if (revive_sf[i] != NULL)
+			sf_buf_free(revive_sf[i]);
+		pmap_page_protect(revive_others[i], VM_PROT_NONE);
+		ptest_page_free(revive_others[i]);
+	}
+	sf_buf_free(sf);
+	pmap_page_protect(a, VM_PROT_NONE);
+	ptest_page_free(a);
+}
+
+/*
  * SFB_CPUPRIVATE under speculation: any CPU may cache any present
  * translation at any moment (SDM vol. 3, 4.10.2.3), so a buffer's PTE
  * change must be followed, before a CPU uses the buffer, by that CPU's
@@ -295,6 +335,7 @@ PTEST_SUITE(sfbuf)
 	t_basic();
 	t_exhaustion();
 	t_cpuprivate();
+	t_revive();
 	t_private_speculation();
 	t_freed_while_idle();
 }
