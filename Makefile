@@ -254,6 +254,14 @@ check: check-freestanding check-man check-asan check-explore check-diag check-ts
 		pc-portable pc-mmu-diff-check
 	@echo "make check: all suites passed"
 
+# How good the suites are: realistic bugs (tests/mutants.txt) applied one
+# at a time to a scratch copy; prints the score and the survivors.  Not
+# part of check (about half an hour); run it before resolving an issue
+# that touches the core.
+.PHONY: mutants
+mutants:
+	tests/mutants.sh
+
 # Many seeds of the concurrency suites and the random model, each seed a
 # replayable schedule (or stress run): make soak SEEDS=1..1000
 # [SOAK_MODES=threads,random,pct,spec] [SOAK_SUITES="explore random ..."]

@@ -1,0 +1,98 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
+#
+# mutants.sh - measure the suites: apply each realistic bug of
+# tests/mutants.txt alone to a scratch copy of the tree, build, run the
+# suites, and count the bugs they catch.
+#
+#   tests/mutants.sh [-k] [-n NAME-PATTERN]
+#
+#   -k   keep the scratch tree (its path is printed)
+#   -n   only the mutants whose description matches the pattern (grep -E)
+#
+# A mutant is killed when `make test` (every suite and its variant runs)
+# or the explorer (200 schedules of the explore suite, random walk and
+# PCT) fails; a mutant that does not build is reported apart.  Prints
+#   mutants: K of N killed
+# and the survivors.  Exit status 0 whatever the score: it is a
+# measurement, run before resolving an issue that touches the core.
+set -u
+here=$(cd "$(dirname "$0")/.." && pwd)
+keep=0
+pattern=.
+while getopts kn:h opt; do
+	case $opt in
+	k) keep=1 ;;
+	n) pattern=$OPTARG ;;
+	*) sed -n '3,/^set/s/^# \{0,1\}//p' "$0" | sed '$d'; exit 2 ;;
+	esac
+done
+command -v perl >/dev/null || { echo "mutants: perl is needed" >&2; exit 2; }
+
+scratch=$(mktemp -d "${TMPDIR:-/tmp}/mutants.XXXXXX") || exit 1
+[ $keep = 1 ] && echo "mutants: scratch tree $scratch" || trap 'rm -rf "$scratch"' EXIT
+(cd "$here" && tar --exclude=./build --exclude=./.git -cf - .) | (cd "$scratch" && tar -xf -)
+cd "$scratch" || exit 1
+nproc=$(nproc 2>/dev/null || echo 2)
+echo "mutants: building the unmutated tree"
+make -j"$nproc" all > build.log 2>&1 || { tail -20 build.log; echo "mutants: the tree does not build"; exit 1; }
+
+# Split the list into one file per mutant: NNN.name, NNN.file, NNN.old, NNN.new.
+mkdir -p mut
+perl -e '
+	local $/; my $all = <STDIN>;
+	my $i = 0;
+	for my $blk (split /^=== /m, $all) {
+		next unless $blk =~ /\A(.*?)\n--- (\S+)\n(.*?)\n\+\+\+\n(.*)\z/s;
+		my ($name, $file, $old, $new) = ($1, $2, $3, $4);
+		$new =~ s/\n\z//;
+		$i++;
+		my $n = sprintf("mut/%03d", $i);
+		for (["name", $name], ["file", $file], ["old", $old], ["new", $new]) {
+			open(my $fh, ">", "$n.$_->[0]") or die; print $fh $_->[1]; close $fh;
+		}
+	}' < tests/mutants.txt
+
+total=0 killed=0 broken=0
+survivors=()
+for f in mut/*.name; do
+	n=${f%.name}
+	name=$(cat "$f")
+	echo "$name" | grep -qE "$pattern" || continue
+	file=$(cat "$n.file")
+	total=$((total + 1))
+	cp "$file" "$n.orig"
+	if ! perl -e '
+		local $/;
+		open(my $o, "<", $ARGV[0]) or die; my $old = <$o>;
+		open(my $w, "<", $ARGV[1]) or die; my $new = <$w>;
+		open(my $s, "<", $ARGV[2]) or die; my $src = <$s>;
+		my $count = () = $src =~ /\Q$old\E/g;
+		exit 3 if $count != 1;
+		$src =~ s/\Q$old\E/$new/;
+		open(my $d, ">", $ARGV[2]) or die; print $d $src;' "$n.old" "$n.new" "$file"; then
+		echo "mutants: STALE (text not found once) - $name"
+		broken=$((broken + 1))
+		continue
+	fi
+	verdict=survived
+	if ! make -j"$nproc" all > "$n.log" 2>&1; then
+		verdict=broken
+	elif ! timeout 900 make test >> "$n.log" 2>&1; then
+		verdict=killed
+	elif ! tests/soak.sh -b build/release -s 1..100 -m random,pct explore >> "$n.log" 2>&1; then
+		verdict=killed
+	fi
+	cp "$n.orig" "$file"
+	case $verdict in
+	killed) killed=$((killed + 1)); echo "mutants: killed   - $name" ;;
+	broken) broken=$((broken + 1)); echo "mutants: BROKEN (does not build) - $name" ;;
+	*) survivors+=("$name"); echo "mutants: SURVIVED - $name" ;;
+	esac
+done
+make -j"$nproc" all > /dev/null 2>&1
+echo "mutants: $killed of $((total - broken)) killed${broken:+ ($broken stale or not building)}"
+for s in "${survivors[@]}"; do
+	echo "mutants: survivor: $s"
+done
+exit 0
