@@ -104,17 +104,19 @@ void pmap_host_preempt_enable(void);
 
 /*
  * Called in every spin loop (waiting for a lock, for shootdown
- * acknowledgements).  Must let this CPU take interrupts, in particular
- * TLB-shootdown IPIs, when interrupts are enabled; may pause or yield.
+ * acknowledgements), sometimes with interrupts off (the library polls its
+ * own shootdown inbox around it then).  Must let this CPU take interrupts
+ * when they are enabled; may pause or yield; must not sleep.
  */
 void pmap_host_spin_wait(void);
 
 /*
  * Send the TLB-shootdown IPI to every CPU in set (never the caller).
- * The receiving CPU's handler calls pmap_tlb_intr().  May be called with
- * pmap and page locks held; must not sleep or take locks the IPI handler
- * could need.  Delivery may be asynchronous; the library waits for the
- * acknowledgements itself.
+ * The receiving CPU's handler calls pmap_tlb_intr().  Called with
+ * interrupts off, possibly with pmap and page locks held; must not sleep
+ * or take locks the IPI handler could need.  Delivery may be
+ * asynchronous; the library waits for the acknowledgements itself, and
+ * panics naming the CPUs that never answer (pmap_set_shootdown_timeout).
  */
 void pmap_host_send_shootdown(uint64_t cpuset);
 
