@@ -241,11 +241,7 @@ sim_point(struct sim_cpu *c)
 static inline uint64_t
 sim_rng_next(uint64_t *s)
 {
-	/* splitmix64: small, seeded, good enough for eviction choices */
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
+	return sim_rng_next_u64(s);	/* splitmix64 (sim.h) */
 }
 
 /* Counters have one writer (the owning CPU): a relaxed load and store is

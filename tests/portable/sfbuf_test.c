@@ -167,8 +167,39 @@ t_cpuprivate(void)
  * leave the idle list: once every other buffer is taken, it must not be
  * taken over for another page while it is in use.
  */
-static struct vm_page *revive_others[PMAP_SFBUF_COUNT];
-static struct sf_buf *revive_sf[PMAP_SFBUF_COUNT];
+/* Filler pages, each with an sf_buf held (or NULL): they make the take-over
+ * a test wants happen to the one buffer it leaves free. */
+static struct vm_page *fill_pg[PMAP_SFBUF_COUNT];
+static struct sf_buf *fill_sf[PMAP_SFBUF_COUNT];
+
+static void
+fill_pages(int n, uint64_t tag)
+{
+	for (int i = 0; i < n; i++)
+		fill_pg[i] = page_with(tag + (uint64_t)i);
+}
+
+static int
+fill_buffers(int n, int flags)
+{
+	int got = 0;
+	for (int i = 0; i < n; i++) {
+		fill_sf[i] = sf_buf_alloc(fill_pg[i], flags);
+		got += fill_sf[i] != NULL;
+	}
+	return got;
+}
+
+static void
+fill_release(int n)
+{
+	for (int i = 0; i < n; i++) {
+		if (fill_sf[i] != NULL)
+			sf_buf_free(fill_sf[i]);
+		pmap_page_protect(fill_pg[i], VM_PROT_NONE);
+		ptest_page_free(fill_pg[i]);
+	}
+}
 
 static void
 t_revive(void)
@@ -181,22 +212,13 @@ t_revive(void)
 	sf_buf_free(sf_buf_alloc(a, 0));		/* idle, still mapping a */
 	struct sf_buf *sf = sf_buf_alloc(a, 0);	/* revived */
 	vaddr_t kva = sf_buf_kva(sf);
-	int got = 0;
-	for (int i = 0; i < PMAP_SFBUF_COUNT; i++) {
-		revive_others[i] = page_with(0xb00 + (uint64_t)i);
-		revive_sf[i] = sf_buf_alloc(revive_others[i], SFB_NOWAIT);
-		got += revive_sf[i] != NULL;
-	}
+	fill_pages(PMAP_SFBUF_COUNT, 0xb00);
+	int got = fill_buffers(PMAP_SFBUF_COUNT, SFB_NOWAIT);
 	is_int(got, PMAP_SFBUF_COUNT - 1, "with one buffer revived, %d others can be "
 	    "had and then SFB_NOWAIT says none is left", PMAP_SFBUF_COUNT - 1);
 	ok(sf_buf_page(sf) == a && peek(kva, 0) == 0xaaa, "the revived buffer still maps "
 	    "its page");
-	for (int i = 0; i < PMAP_SFBUF_COUNT; i++) {
-		if (revive_sf[i] != NULL)
-			sf_buf_free(revive_sf[i]);
-		pmap_page_protect(revive_others[i], VM_PROT_NONE);
-		ptest_page_free(revive_others[i]);
-	}
+	fill_release(PMAP_SFBUF_COUNT);
 	sf_buf_free(sf);
 	pmap_page_protect(a, VM_PROT_NONE);
 	ptest_page_free(a);
@@ -208,8 +230,6 @@ t_revive(void)
  * change must be followed, before a CPU uses the buffer, by that CPU's
  * invalidation - even a CPU that never asked for the buffer.
  */
-static struct vm_page *spec_held[PMAP_SFBUF_COUNT];
-static struct sf_buf *spec_held_sf[PMAP_SFBUF_COUNT];
 struct spec_job {
 	struct vm_page *pg;
 	vaddr_t kva;
@@ -249,10 +269,8 @@ t_private_speculation(void)
 	}
 	struct vm_page *a = page_with(0xa1), *c = page_with(0xc1);
 	/* Every buffer but one busy: the next take-over reuses that one. */
-	for (int i = 0; i < PMAP_SFBUF_COUNT - 1; i++) {
-		spec_held[i] = page_with(0xe00 + (uint64_t)i);
-		spec_held_sf[i] = sf_buf_alloc(spec_held[i], 0);
-	}
+	fill_pages(PMAP_SFBUF_COUNT - 1, 0xe00);
+	fill_buffers(PMAP_SFBUF_COUNT - 1, 0);
 	struct spec_job ja = { a, 0, 0, -1 }, jc = { c, 0, 0, -1 };
 	ptest_run_on(1, spec_private, &ja);		/* CPU 1: buffer -> a */
 	ptest_run_on(2, spec_prefetch, &ja);		/* CPU 2 speculates on it */
@@ -266,11 +284,7 @@ t_private_speculation(void)
 	    "buffer's previous page reads the new page once the buffer is shared "
 	    "(read %#llx)", (unsigned long long)j2.val);
 	sf_buf_free(sf);
-	for (int i = 0; i < PMAP_SFBUF_COUNT - 1; i++) {
-		sf_buf_free(spec_held_sf[i]);
-		pmap_page_protect(spec_held[i], VM_PROT_NONE);
-		ptest_page_free(spec_held[i]);
-	}
+	fill_release(PMAP_SFBUF_COUNT - 1);
 	pmap_page_protect(a, VM_PROT_NONE);
 	pmap_page_protect(c, VM_PROT_NONE);
 	audit_ok("private sf_bufs under speculation");
@@ -284,8 +298,6 @@ t_private_speculation(void)
  * may become one of the library's page tables; taking that sf_buf over for
  * another page later must not touch the page table's bookkeeping.
  */
-static struct vm_page *others[PMAP_SFBUF_COUNT];
-static struct sf_buf *others_sf[PMAP_SFBUF_COUNT];
 
 static void
 t_freed_while_idle(void)
@@ -301,8 +313,7 @@ t_freed_while_idle(void)
 		tap_skip(3, "the VM's unannounced free meets speculative fills");
 		return;
 	}
-	for (int i = 0; i < PMAP_SFBUF_COUNT; i++)
-		others[i] = page_with(0x900 + (uint64_t)i);
+	fill_pages(PMAP_SFBUF_COUNT, 0x900);
 	struct uspace u = uspace_new();
 	struct vm_page *data = page_with(0x99);
 	struct vm_page *p = page_with(0x77);
@@ -311,21 +322,16 @@ t_freed_while_idle(void)
 	/* The next pages the library takes for itself may well be p. */
 	pmap_enter(u.us_pm, UVA(0), ptest_page_pa(data), VM_PROT_READ, 0);
 	pmap_update(u.us_pm);
-	for (int i = 0; i < PMAP_SFBUF_COUNT; i++)	/* take over every buffer */
-		others_sf[i] = sf_buf_alloc(others[i], 0);
+	fill_buffers(PMAP_SFBUF_COUNT, 0);	/* takes over every buffer */
 	check_pmap_ok("sf_buf taken over after its page became a page table", u.us_pm);
 	int bad = 0;
 	for (int i = 0; i < PMAP_SFBUF_COUNT; i++)
-		bad += peek(sf_buf_kva(others_sf[i]), 0) != 0x900 + (uint64_t)i;
+		bad += peek(sf_buf_kva(fill_sf[i]), 0) != 0x900 + (uint64_t)i;
 	is_int(bad, 0, "every buffer maps its own page");
 	ptest_switch(u.us_l);
 	is_u64(peek(UVA(0), PTEST_USER), 0x99, "the page tables still translate");
 	ptest_switch(NULL);
-	for (int i = 0; i < PMAP_SFBUF_COUNT; i++) {
-		sf_buf_free(others_sf[i]);
-		pmap_page_protect(others[i], VM_PROT_NONE);
-		ptest_page_free(others[i]);
-	}
+	fill_release(PMAP_SFBUF_COUNT);
 	uspace_free(&u);
 	ptest_page_free(data);
 }
