@@ -314,11 +314,11 @@ sf_buf_alloc(struct vm_page *m, int flags)
 			/* The old page may have a newer sf_buf if its pmap_page
 			 * was reset: unlink only our own. */
 			if (sf->sf_page != NULL && pmap_pp(sf->sf_page)->pp_sfbuf == sf)
-				pmap_pp(sf->sf_page)->pp_sfbuf = NULL;
-			struct vm_page *old = sf->sf_page;
+				__atomic_store_n(&pmap_pp(sf->sf_page)->pp_sfbuf, NULL,
+				    __ATOMIC_RELAXED);
 			sf->sf_page = m;
 			sf->sf_ref = 1;
-			pp->pp_sfbuf = sf;
+			__atomic_store_n(&pp->pp_sfbuf, sf, __ATOMIC_RELAXED);
 			pmap_pte_t o = pmap_pte_swap(window_pte(sf->sf_kva),
 			    kernel_rw_pte(pmap_host_page_pa(m)));
 			if (pmap_pte_valid_p(o)) {
@@ -332,7 +332,6 @@ sf_buf_alloc(struct vm_page *m, int flags)
 			} else {
 				sf->sf_clean = ~0ULL;	/* was empty: none can be stale */
 			}
-			(void)old;
 			break;
 		}
 		if (flags & SFB_NOWAIT) {
@@ -425,9 +424,12 @@ pmap_own_page_alloc(paddr_t *pap)
 {
 	if (pmap_host_page_alloc(pap) != 0)
 		return -1;
+	/* A page the VM still uses cannot be handed to us, so a look without
+	 * sf_lock is enough to skip the common case. */
 	struct vm_page *pg = pmap_host_phys_to_page(*pap);
-	if (pg != NULL)
-		pmap_sfbuf_page_gone(pg);	/* nothing in direct-map mode */
+	if (pg != NULL && (__atomic_load_n(&pmap_pp(pg)->pp_sfbuf, __ATOMIC_RELAXED) != NULL ||
+	    (__atomic_load_n(&pmap_pp(pg)->pp_attrs, __ATOMIC_RELAXED) & PP_ATTR_WSTALE)))
+		pmap_sfbuf_page_gone(pg);
 	return 0;
 }
 
@@ -445,7 +447,7 @@ pmap_sfbuf_page_gone(struct vm_page *pg)
 			invalidate_now(pmap_all_cpus(), sf->sf_kva);
 			sf->sf_clean = ~0ULL;
 			sf->sf_page = NULL;
-			pp->pp_sfbuf = NULL;
+			__atomic_store_n(&pp->pp_sfbuf, NULL, __ATOMIC_RELAXED);
 		}
 		pmap_spin_unlock(&sf_lock);
 	}
