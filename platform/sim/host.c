@@ -49,11 +49,14 @@ struct host_cpu {
 	uint64_t hc_rng;		/* random interrupts (owner) */
 };
 static struct host_cpu host_cpus[SIM_MAXCPUS];
+
 static __thread struct host_cpu *hc_self;	/* this CPU's, once attached */
 
-static struct host_cpu *
+static inline struct host_cpu *
 hcpu(const char *fn)
 {
+	if (__builtin_expect(hc_self != NULL, 1))
+		return hc_self;
 	struct host_cpu *h = sim_percpu();
 	if (h == NULL) {
 		fprintf(stderr, "%s: CPU %d has no host state\n", fn, sim_cpu_id());
@@ -120,9 +123,7 @@ ipoint_slow(struct host_cpu *h, enum sim_hook hk, unsigned when)
 static inline void
 ipoint(enum sim_hook hk, unsigned when)
 {
-	struct host_cpu *h = hc_self;
-	if (__builtin_expect(h == NULL, 0))
-		h = hcpu("interrupt point");
+	struct host_cpu *h = hcpu("interrupt point");
 	if (when == SIM_HK_ENTRY)
 		h->hc_calls++;
 	if (__builtin_expect(atomic_load_explicit(&h->hc_fn, memory_order_relaxed) != NULL ||
