@@ -10,7 +10,8 @@
 #   -k   keep the scratch tree (its path is printed)
 #   -n   only the mutants whose description matches the pattern (grep -E)
 #
-# A mutant is killed when `make test` (every suite and its variant runs)
+# A mutant is killed when `make test` (every suite and its variant runs,
+# each given 90 s: a hang counts as caught)
 # or the explorer (200 schedules of the explore suite, random walk and
 # PCT) fails; a mutant that does not build is reported apart.  Prints
 #   mutants: K of N killed
@@ -78,9 +79,10 @@ for f in mut/*.name; do
 	verdict=survived
 	if ! make -j"$nproc" all > "$n.log" 2>&1; then
 		verdict=broken
-	elif ! timeout 900 make test >> "$n.log" 2>&1; then
+	elif ! PTEST_TIMEOUT=90 timeout 900 make test >> "$n.log" 2>&1; then
 		verdict=killed
-	elif ! tests/soak.sh -b build/release -s 1..100 -m random,pct explore >> "$n.log" 2>&1; then
+	elif ! PTEST_TIMEOUT=90 tests/soak.sh -b build/release -s 1..100 -m random,pct explore \
+	    >> "$n.log" 2>&1; then
 		verdict=killed
 	fi
 	cp "$n.orig" "$file"

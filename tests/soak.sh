@@ -66,7 +66,7 @@ total=$(wc -l < "$tmp/runs")
 
 run_one() {
 	local s=$1 seed=$2 m=$3 out
-	out=$(PTEST_TIMEOUT=600 "$build/tests/portable/${s}_test" --seed="$seed" \
+	out=$(PTEST_TIMEOUT=${PTEST_TIMEOUT:-600} "$build/tests/portable/${s}_test" --seed="$seed" \
 	    $(args_of "$m") 2>&1)
 	local rc=$?
 	local steps
