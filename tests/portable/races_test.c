@@ -242,6 +242,64 @@ interrupt_in_shootdown(void)
 	audit_ok("an interrupt handler's pmap calls inside a shootdown");
 }
 
+/* ---- pmap_update while another CPU's pmap_update of the pmap runs ---- */
+
+static int cu_returned;		/* CPU 1's pmap_update returned (__atomic) */
+static int cu_early;
+
+static void
+cu_update(void *p)
+{
+	(void)p;
+	pmap_update(us.us_pm);
+	__atomic_store_n(&cu_returned, 1, __ATOMIC_RELEASE);
+}
+
+/* On CPU 2 inside its pmap_update, before the shootdown: CPU 1's change
+ * is in the batch CPU 2 took out, so CPU 1's own pmap_update must not
+ * return until CPU 2's completes. */
+static void
+cu_pause(void *p)
+{
+	(void)p;
+	ptest_run_async(1, cu_update, NULL);
+	for (int i = 0; i < 3000 && !__atomic_load_n(&cu_returned, __ATOMIC_ACQUIRE); i++)
+		ptest_relax();
+	cu_early = __atomic_load_n(&cu_returned, __ATOMIC_ACQUIRE);
+}
+
+static void
+cu_cpu2(void *p)
+{
+	(void)p;
+	ptest_hook_pause(2, PTEST_HK_SEND_SHOOTDOWN, PTEST_AT_ENTRY, 1, cu_pause, NULL);
+	pmap_update(us.us_pm);
+	ptest_hook_disarm(2);
+}
+
+static void
+concurrent_update(void)
+{
+	pmap_enter(us.us_pm, UVA(0), ptest_page_pa(pg), VM_PROT_READ | VM_PROT_WRITE,
+	    VM_PROT_READ | VM_PROT_WRITE);
+	pmap_enter(us.us_pm, UVA(1), ptest_page_pa(pg), VM_PROT_READ, 0);
+	pmap_update(us.us_pm);
+	ok(access_on(3, us.us_l, UVA(0), ACC_WRITE, PTEST_USER, 0x5eed0003).a_result ==
+	    PTEST_OK, "concurrent update: CPU 3 writes through its mapping");
+	__atomic_store_n(&cu_returned, 0, __ATOMIC_RELAXED);
+	ptest_run_on(1, cpu1_protect, NULL);	/* delayed: in the pmap's batch */
+	ptest_run_on(2, cu_cpu2, NULL);		/* takes it out, pauses mid-way */
+	ptest_wait(1);
+	ok(!cu_early, "concurrent update: pmap_update on CPU 1 waits for the completion "
+	    "CPU 2 started of CPU 1's own change");
+	ok(access_on(3, us.us_l, UVA(0), ACC_WRITE, PTEST_USER, 0xbad).a_result == PTEST_PF,
+	    "concurrent update: and then CPU 3's write faults");
+	pmap_remove(us.us_pm, 0, PMAP_USER_MAX);
+	pmap_update(us.us_pm);
+	park_all();
+	audit_ok("concurrent pmap_update");
+}
+
 /* ---- a shootdown nobody answers ---- */
 
 static int hang_release, hanging;
@@ -308,6 +366,7 @@ PTEST_SUITE(races)
 	eviction_in_activate();
 	kva = test_kva(1);
 	update_elsewhere();
+	concurrent_update();
 	interrupt_in_shootdown();
 	if (ptest_ncpus() >= 4)
 		unanswered_shootdown();
