@@ -533,52 +533,73 @@ done:
 }
 
 /*
- * A speculative fill: a present leaf of the current address space chosen
- * at random, translated as the processor may at any moment (A set on the
- * way, no access made, nothing reported).  A supervisor read with
- * EFLAGS.AC set, so SMAP does not stop it at user pages.
+ * A speculative walk of va, as the processor may make at any moment: the
+ * paging-structure entries on the way are cached (SDM vol. 3, 4.10.3.1:
+ * even when no translation through them exists) with their A bits set,
+ * and if a leaf maps va its translation is cached too.  No access is
+ * made, nothing is reported, and - unlike a faulting access - a walk that
+ * ends at a not-present entry keeps what it cached.  A supervisor read
+ * with EFLAGS.AC set, so SMAP does not stop it at user pages.
+ */
+static void
+spec_walk(struct sim_cpu *c, uint64_t va)
+{
+	if (!amd64_va_canonical_p(va))
+		return;
+	struct walk w;
+	struct sim_fault saved = c->c_last_fault;
+	if (walk(c, c->c_cr3, cur_pcid(c), va, SIM_READ | SIM_ACC_AC,
+	    WALK_PSC | WALK_COMMIT | WALK_CHECK, &w) == SIM_OK)
+		(void)xlate_slow(c, va, SIM_READ | SIM_ACC_AC);
+	c->c_last_fault = saved;
+	STAT_INC(c, spec_fills);
+}
+
+/*
+ * A speculative fill at a random place of the current address space: at
+ * each level the first present entry from a random index down - or, now
+ * and then and where a table has none, an index at random, so that walks
+ * ending short of a leaf happen too.
  */
 static void
 spec_fill(struct sim_cpu *c)
 {
 	uint64_t rnd = sim_rng_next(&c->c_rng);
+	bool partial = (rnd & 0xf) == 0;	/* one in 16 may end anywhere */
+	rnd >>= 4;
 	uint64_t table = c->c_cr3 & CR3_FRAME & ~sim_m.m_maxpa_mask;
 	uint64_t va = 0;
 	for (int level = AMD64_LVL_PML4; level >= AMD64_LVL_PT; level--) {
-		unsigned start = (unsigned)(rnd & 511), i = 0;
+		unsigned start = (unsigned)(rnd & 511), i = start;
 		rnd = (rnd >> 9) | (rnd << 55);
 		uint64_t e = 0;
-		for (unsigned k = 0; k < 512; k++) {
+		for (unsigned k = 0; k < 512 && !partial; k++) {
 			i = (start + k) & 511;
 			e = pte_load(table + 8ULL * i);
 			if (e & PG_P)
 				break;
 		}
-		if (!(e & PG_P) || rsvd_p(c, e, level))
-			return;
+		if (partial)
+			e = pte_load(table + 8ULL * i);
 		va |= (uint64_t)i << (12 + 9 * (level - 1));
+		if (!(e & PG_P) || rsvd_p(c, e, level)) {
+			if (!partial)
+				return;
+			break;
+		}
 		if (pte_leaf_p(e, level))
 			break;
 		table = pte_frame(e, level);
 	}
 	if (va & (1ULL << 47))
 		va |= 0xffff000000000000ULL;	/* canonical upper half */
-	struct sim_fault saved = c->c_last_fault;
-	(void)xlate_slow(c, va, SIM_READ | SIM_ACC_AC);
-	c->c_last_fault = saved;
-	STAT_INC(c, spec_fills);
+	spec_walk(c, va);
 }
 
 void
 sim_spec_fill_va(uint64_t va)
 {
-	struct sim_cpu *c = need_cpu("sim_spec_fill_va");
-	if (!amd64_va_canonical_p(va))
-		return;
-	struct sim_fault saved = c->c_last_fault;
-	(void)xlate_slow(c, va, SIM_READ | SIM_ACC_AC);
-	c->c_last_fault = saved;
-	STAT_INC(c, spec_fills);
+	spec_walk(need_cpu("sim_spec_fill_va"), va);
 }
 
 void

@@ -238,9 +238,10 @@ struct sim_xlate {
 	struct sim_fault fault;
 };
 struct sim_xlate sim_translate(uint64_t va, unsigned flags);
-/* A speculative fill of va now, as the processor may make at any time:
- * if the paging structures map va, its translation is cached (A set on the
- * way); no access is made and nothing is reported.  On a CPU. */
+/* A speculative walk of va now, as the processor may make at any time:
+ * the paging-structure entries on the way are cached (A set), even if no
+ * leaf maps va, and if one does its translation is cached too; no access
+ * is made and nothing is reported.  On a CPU. */
 void sim_spec_fill_va(uint64_t va);
 
 /* Instructions and registers. */

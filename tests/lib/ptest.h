@@ -99,8 +99,9 @@ int ptest_load(vaddr_t va, int size, uint64_t *val, unsigned flags);
 int ptest_store(vaddr_t va, int size, uint64_t val, unsigned flags);
 int ptest_fetch(vaddr_t va, unsigned flags);
 struct ptest_fault ptest_last_fault(void);
-/* What speculation may do at any moment: this CPU's MMU caches va's
- * translation now, if there is one (no access, no fault).  The simulated
+/* What speculation may do at any moment: this CPU's MMU walks to va now,
+ * caching the page-table entries on the way (even if none maps va) and
+ * the translation if there is one; no access, no fault.  The simulated
  * machine does it exactly; real hardware takes it as a prefetch hint. */
 void ptest_prefetch(vaddr_t va);
 /* Does this machine fill TLBs speculatively on its own (so A bits may be

@@ -140,6 +140,37 @@ t_destroy_releases(void)
 	ptest_page_free(p);
 }
 
+/*
+ * A page table freed by pmap_remove must leave no paging-structure cache
+ * pointing at it, even when no leaf in it was ever used (A clear: no leaf
+ * invalidation to carry the cache away).  A speculative walk through the
+ * table on another CPU caches the entries above it (a faulting access
+ * would drop them again).
+ */
+static void
+walk_neighbour(void *l)
+{
+	ptest_switch((struct lwp *)l);
+	ptest_prefetch(UVA(7));		/* not mapped: the walk ends in the table */
+}
+
+static void
+t_table_free_invalidates(void)
+{
+	struct uspace u = uspace_new();
+	struct vm_page *p = page_with(0x7a);
+	pmap_enter(u.us_pm, UVA(6), ptest_page_pa(p), VM_PROT_READ, 0);	/* A clear */
+	pmap_update(u.us_pm);
+	ptest_run_on(1, walk_neighbour, u.us_l);
+	pmap_remove(u.us_pm, UVA(6), UVA(7));	/* empties the table: freed */
+	pmap_update(u.us_pm);
+	is_int(pmap_ptp_count(u.us_pm), 0, "removing the only mapping frees its page tables");
+	audit_ok("a page table freed after a walk through it on another CPU");
+	park_all();
+	uspace_free(&u);
+	ptest_page_free(p);
+}
+
 PTEST_SUITE(enter)
 {
 	t_enter_read_write();
@@ -147,4 +178,5 @@ PTEST_SUITE(enter)
 	t_replace();
 	t_unmanaged();
 	t_destroy_releases();
+	t_table_free_invalidates();
 }
