@@ -148,6 +148,17 @@ check-freestanding: $(FS_OBJS)
 	fi
 	@echo "freestanding core: OK ($$(nm -u $(FS_DIR)/libpmap-core.o | wc -l) host symbols)"
 
+# ---- the machine-independent core knows no machine ----
+# No x86 name may appear in pmap/ (code or comments): what differs between
+# machines is asked of the MD layer (pmap_md_*).
+MI_FORBIDDEN := PG_[A-Z]|AMD64|amd64|\<CR[034]\>|INVLPG|INVPCID|PML4|PDPT|\<x86\>|DMAP_BASE|\<MSR
+.PHONY: check-mi
+check-mi:
+	@if grep -nE '$(MI_FORBIDDEN)' pmap/*.c pmap/*.h; then \
+		echo "check-mi: machine names in the machine-independent core (above)"; exit 1; \
+	fi
+	@echo "machine-independent core: no machine names"
+
 # ---- running tests ----
 NPROC := $(shell nproc 2>/dev/null || echo 2)
 PROVE := prove --exec '' --timer
@@ -249,7 +260,7 @@ check-fuzz: $(FUZZ_DIR)/pmap_fuzz
 # ---- the real machine (platform/pc): pc-portable, mmu-diff, ... ----
 include platform/pc/pc.mk
 
-check: check-freestanding check-man check-asan check-explore check-diag check-tsan \
+check: check-freestanding check-mi check-man check-asan check-explore check-diag check-tsan \
 		check-clang check-fuzz \
 		pc-portable pc-mmu-diff-check
 	@echo "make check: all suites passed"

@@ -151,7 +151,7 @@ pmap_create(void)
 	atomic_init(&pm->pm_refcnt, 1);
 	if (pmap_md_pmap_init(pm) != 0) {
 		pmap_kmem_free_pmap(pm);
-		PMAP_PANIC("out of memory for a PML4 page");
+		PMAP_PANIC("out of memory for a page-table root");
 	}
 	PMAP_CTR_ADD(pmaps, 1);
 	return pm;
@@ -188,7 +188,7 @@ pmap_destroy(pmap_t pm)
 	PMAP_KASSERTMSG(pm->pm_ptps == 0 && pm->pm_pvchunks == NULL, "pmap %p holds "
 	    "%ld page-table pages and pv chunk %p with no mappings", (void *)pm,
 	    pm->pm_ptps, (void *)pm->pm_pvchunks);
-	/* No CPU may keep the root in CR3 (pmap_deactivate is lazy); then
+	/* No CPU may keep running the root (pmap_deactivate is lazy); then
 	 * what the last pmap_remove left for a pmap_update goes back too. */
 	pmap_tlb_evict(pm);
 	pmap_tlb_release(pm);
@@ -239,7 +239,7 @@ pmap_growkernel(vaddr_t maxkvaddr)
 void
 pmap_fork(pmap_t src, pmap_t dst)
 {
-	/* amd64 keeps no per-process state beside the page tables (no LDT). */
+	/* No per-process machine state beside the page tables is kept. */
 	(void)src;
 	(void)dst;
 }
@@ -531,7 +531,7 @@ pmap_extract(pmap_t pm, vaddr_t va, paddr_t *pap)
 		pmap_unlock(pm);
 	}
 	if (found && pap != NULL)
-		*pap = (e & PG_FRAME & ~(pmap_pte_t)(size - 1)) + (va & (size - 1));
+		*pap = pmap_pte_leaf_pa(e, size, va);
 	return found;
 }
 
@@ -547,13 +547,13 @@ pmap_mapping_info(pmap_t pm, vaddr_t va, struct pmap_mapping_info *mi)
 		pmap_unlock(pm);
 	if (!found)
 		return false;
-	mi->mi_pa = (e & PG_FRAME & ~(pmap_pte_t)(size - 1)) + (va & (size - 1) & ~PAGE_MASK);
+	mi->mi_pa = pmap_pte_leaf_pa(e, size, va & ~(vaddr_t)PAGE_MASK);
 	mi->mi_size = size;
 	mi->mi_prot = pmap_pte_prot(e);
 	mi->mi_wired = pmap_pte_wired_p(e);
 	mi->mi_managed = pmap_pte_managed_p(e);
 	mi->mi_kenter = pmap_pte_kenter_p(e);
-	mi->mi_global = (e & PG_G) != 0;
+	mi->mi_global = pmap_pte_global_p(e);
 	mi->mi_referenced = pmap_pte_referenced_p(e);
 	mi->mi_modified = pmap_pte_modified_p(e);
 	mi->mi_cache = size == PAGE_SIZE ? pmap_pte_cache(e) : 0;
@@ -658,7 +658,7 @@ void
 pmap_deactivate(struct lwp *l)
 {
 	/*
-	 * Lazy: the CPU keeps the old CR3 until another pmap is activated,
+	 * Lazy: the CPU keeps the old tables until another pmap is activated,
 	 * saving a TLB flush when the kernel runs in between.  It stays in
 	 * pm_active meanwhile, so shootdowns still reach it, and
 	 * pmap_destroy evicts it before freeing the tables.
@@ -689,34 +689,26 @@ pmap_copy_page(paddr_t src, paddr_t dst)
 paddr_t
 pmap_phys_address(paddr_t cookie)
 {
-	/* The x86 mmap cookie is a page frame number. */
-	return cookie << PAGE_SHIFT;
+	return pmap_md_phys_address(cookie);
 }
 
 void
 pmap_procwr(struct proc *p, vaddr_t va, vsize_t size)
 {
-	/* x86 instruction caches are coherent with data writes: nothing. */
 	(void)p;
-	(void)va;
-	(void)size;
+	pmap_md_procwr(va, size);
 }
 
 vaddr_t
 pmap_map_poolpage(paddr_t pa)
 {
-	vaddr_t va = PMAP_DMAP_BASE + pa;
-	PMAP_KASSERTMSG(pmap_md_dmap_p(va), "pa %#llx is beyond the direct map",
-	    (unsigned long long)pa);
-	return va;
+	return pmap_md_map_poolpage(pa);
 }
 
 paddr_t
 pmap_unmap_poolpage(vaddr_t va)
 {
-	PMAP_KASSERTMSG(pmap_md_dmap_p(va), "va %#llx is not a direct-map address",
-	    (unsigned long long)va);
-	return va - PMAP_DMAP_BASE;
+	return pmap_md_unmap_poolpage(va);
 }
 
 void

@@ -133,7 +133,7 @@ struct pmap {
 	atomic_long pm_resident;
 	atomic_long pm_wired;
 	long pm_ptps;			/* page-table pages below the root (pm_lock) */
-	atomic_uint_least64_t pm_active; /* CPUs whose CR3 holds this pmap */
+	atomic_uint_least64_t pm_active; /* CPUs whose MMU runs this pmap's tables */
 	struct pv_chunk *pm_pvchunks;	/* chunks with free entries first (pm_lock) */
 	struct pmap_md pm_md;
 	struct pmap_tlb_batch pm_batch;	/* delayed invalidations (pm_lock; user pmaps) */
@@ -207,10 +207,10 @@ long pv_count(pmap_t pm);
 
 /*
  * May a TLB hold the translation of a leaf that was just swapped out (or
- * had its rights changed) and was `old` before?  Only a walk fills a TLB
- * entry, and a walk sets A first, so a leaf with A clear is in no TLB -
- * unless its A was cleared by pmap_clear_reference, whose shootdown is
- * still on its way: between the two, A reads clear while other CPUs still
+ * had its rights changed) and was `old` before?  The MD layer answers for
+ * the hardware (pmap_md_pte_cached_p: where walks set A, only with A set) - but a
+ * referenced bit cleared by pmap_clear_reference whose shootdown is still
+ * on its way does not mean "not cached": between the two, A reads clear while other CPUs still
  * cache the translation.  pmap_clear_reference counts itself in
  * pmap_aclear_inflight from before it clears any A until its shootdown is
  * complete, and while that count is not zero no one trusts a clear A.
@@ -224,7 +224,7 @@ extern atomic_uint pmap_aclear_inflight;
 static inline bool
 pmap_pte_maybe_cached_p(pmap_pte_t old)
 {
-	return pmap_pte_referenced_p(old) ||
+	return pmap_md_pte_cached_p(old) ||
 	    atomic_load_explicit(&pmap_aclear_inflight, memory_order_acquire) != 0;
 }
 
@@ -269,7 +269,7 @@ struct pmap_shootdown {
 };
 
 struct pmap_cpu {
-	struct pmap *pc_curpmap;	/* the pmap in this CPU's CR3 (owner, intr off) */
+	struct pmap *pc_curpmap;	/* the pmap this CPU's MMU runs (owner, intr off) */
 	struct pmap_shootdown pc_sd;	/* our outgoing request (owner, intr off) */
 	atomic_uint_least64_t pc_inbox;	/* initiators with a request for us */
 	volatile uint8_t pc_kbatch_lock; /* pc_kbatch (taken with intr off) */

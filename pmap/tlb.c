@@ -47,11 +47,12 @@
  * invalidation on the pmap's CPUs.
  *
  * WHO IS SHOT.  The kernel pmap: every CPU.  A user pmap: the CPUs in
- * pm_active, the CPUs whose CR3 holds it.  A CPU joins pm_active before it
- * loads CR3 (a seq_cst fetch_or) and leaves only after loading another; the
+ * pm_active, the CPUs whose MMU runs its tables.  A CPU joins pm_active
+ * before it loads the root (a seq_cst fetch_or) and leaves only after
+ * loading another; the
  * completer reads pm_active with a seq_cst read-modify-write of the same
  * word after every change in the batch was made (they were made under
- * pm_lock, which it took).  Either it sees the CPU, or the CPU's fresh CR3
+ * pm_lock, which it took).  Either it sees the CPU, or the CPU's fresh root
  * load (which flushes) came after the changes.
  *
  * THE PROTOCOL.  Each CPU owns one outgoing request (struct
@@ -412,7 +413,7 @@ pmap_tlb_defer_free(pmap_t pm, vaddr_t va, paddr_t ptp)
 {
 	PMAP_KASSERTMSG(!pmap_is_kernel(pm), "kernel page tables are never freed "
 	    "(page %#llx)", (unsigned long long)ptp);
-	/* Any INVLPG drops the paging-structure caches on the way to va. */
+	/* Invalidating va drops the cached upper-level entries on the way to it. */
 	pmap_tlb_defer(pm, va);
 	batch_add_free(&pm->pm_batch, ptp);
 }
@@ -587,7 +588,7 @@ pmap_tlb_release(pmap_t pm)
 {
 	/*
 	 * pm is loaded nowhere (pmap_tlb_evict): each CPU that had it loaded
-	 * another CR3 since, which drops every non-global translation and
+	 * another root since, which drops every non-global translation and
 	 * paging-structure cache entry of it.  So what its batch still holds
 	 * needs no invalidation, and its page-table pages can go back at
 	 * once - after any pmap_update of it still running elsewhere.

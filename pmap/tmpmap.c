@@ -24,7 +24,7 @@
  *
  * SF_BUF has two modes, chosen at bootstrap (pmap_bootinfo.pb_sfbuf_mode):
  *
- *   direct map  The sf_buf *is* the vm_page (as on FreeBSD/amd64); its kva
+ *   direct map  The sf_buf *is* the vm_page (as FreeBSD does with one); its kva
  *               is the direct-map address.  Only a per-page reference count
  *               is kept, to catch a double free.
  *
@@ -39,7 +39,7 @@
  * hold no stale translation of it, i.e. that invalidated it since its PTE
  * last changed (as FreeBSD's i386 sf_buf keeps it).  A take-over empties
  * it.  An SFB_CPUPRIVATE allocation makes only its own CPU clean (one
- * INVLPG, no IPI - the point of the flag); a shared one shoots every CPU
+ * invalidation, no IPI - the point of the flag); a shared one shoots every CPU
  * not yet clean.  pmap_page_protect(pg, VM_PROT_NONE) also drops the
  * page's idle sf_buf mapping, on every CPU.
  */
@@ -407,7 +407,7 @@ vaddr_t
 sf_buf_kva(struct sf_buf *sf)
 {
 	if (sf_mode == PMAP_SFBUF_DMAP)
-		return PMAP_DMAP_BASE + pmap_host_page_pa((struct vm_page *)sf);
+		return pmap_md_map_poolpage(pmap_host_page_pa((struct vm_page *)sf));
 	return mapped_sf(sf, "sf_buf_kva")->sf_kva;
 }
 

@@ -381,6 +381,38 @@ pmap_md_dmap_p(vaddr_t va)
 	return va >= PMAP_DMAP_BASE && va < PMAP_DMAP_MAX;
 }
 
+vaddr_t
+pmap_md_map_poolpage(paddr_t pa)
+{
+	vaddr_t va = PMAP_DMAP_BASE + pa;
+	PMAP_KASSERTMSG_FN("pmap_map_poolpage", pmap_md_dmap_p(va), "pa %#llx is beyond "
+	    "the direct map", (unsigned long long)pa);
+	return va;
+}
+
+paddr_t
+pmap_md_unmap_poolpage(vaddr_t va)
+{
+	PMAP_KASSERTMSG_FN("pmap_unmap_poolpage", pmap_md_dmap_p(va), "va %#llx is not a "
+	    "direct-map address", (unsigned long long)va);
+	return va - PMAP_DMAP_BASE;
+}
+
+paddr_t
+pmap_md_phys_address(paddr_t cookie)
+{
+	/* The x86 mmap cookie is a page frame number. */
+	return cookie << PAGE_SHIFT;
+}
+
+void
+pmap_md_procwr(vaddr_t va, vsize_t size)
+{
+	/* x86 instruction caches are coherent with data writes: nothing. */
+	(void)va;
+	(void)size;
+}
+
 bool
 pmap_md_pa_ok_p(paddr_t pa)
 {

@@ -46,6 +46,21 @@ static inline bool pmap_pte_kenter_p(pmap_pte_t e) { return (e & PTE_KENTER) != 
 static inline bool pmap_pte_referenced_p(pmap_pte_t e) { return (e & PG_A) != 0; }
 static inline bool pmap_pte_modified_p(pmap_pte_t e) { return (e & PG_D) != 0; }
 static inline paddr_t pmap_pte_pa(pmap_pte_t e) { return e & PG_FRAME; }
+/* Global (survives a switch of address space)? */
+static inline bool pmap_pte_global_p(pmap_pte_t e) { return (e & PG_G) != 0; }
+/* The physical address of va inside the leaf e of size bytes. */
+static inline paddr_t
+pmap_pte_leaf_pa(pmap_pte_t e, vsize_t size, vaddr_t va)
+{
+	return (e & PG_FRAME & ~(pmap_pte_t)(size - 1)) + (va & (size - 1));
+}
+/*
+ * May a TLB hold the translation of this old leaf?  On x86 only a walk
+ * fills a TLB entry and a walk sets A first, so a leaf with A clear is in
+ * no TLB (the MI layer adds the one exception it creates itself: A cleared
+ * by pmap_clear_reference whose shootdown is still on its way).
+ */
+static inline bool pmap_md_pte_cached_p(pmap_pte_t e) { return (e & PG_A) != 0; }
 
 /* Rights (VM_PROT_*) a valid leaf grants. */
 vm_prot_t pmap_pte_prot(pmap_pte_t e);
@@ -138,6 +153,14 @@ bool pmap_md_pa_ok_p(paddr_t pa);
  * library's own windows (quick mappings, kenter_temporary, sf_bufs). */
 vaddr_t pmap_md_kva_start(void);
 vaddr_t pmap_md_kva_grown(void);	/* end of the KVA with page tables */
+
+/* ---- direct map (PMAP_MAP_POOLPAGE, sf_buf in direct-map mode) ---- */
+vaddr_t pmap_md_map_poolpage(paddr_t pa);
+paddr_t pmap_md_unmap_poolpage(vaddr_t va);
+
+/* ---- pmap(9) functions whose answer is the machine's ---- */
+paddr_t pmap_md_phys_address(paddr_t cookie);	/* the mmap cookie's meaning */
+void pmap_md_procwr(vaddr_t va, vsize_t size);	/* I-cache sync after a write */
 
 /* ---- this CPU's TLB ---- */
 
