@@ -37,12 +37,10 @@
 extern "C" {
 #endif
 
-/* ---- types (a host that has them already defines PMAP_HAVE_VM_TYPES) ---- */
+/* ---- types (a host that has them already defines PMAP_HAVE_VM_TYPES);
+ * vaddr_t, paddr_t, vsize_t and psize_t come from <pmap/pmap_md.h>, at
+ * the machine's width ---- */
 #ifndef PMAP_HAVE_VM_TYPES
-typedef uint64_t vaddr_t;
-typedef uint64_t paddr_t;
-typedef uint64_t vsize_t;
-typedef uint64_t psize_t;
 typedef int vm_prot_t;
 typedef unsigned int u_int;
 #endif

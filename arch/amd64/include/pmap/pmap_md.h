@@ -24,6 +24,17 @@
 
 #include <stdint.h>
 
+/* Addresses and sizes are the machine's width (a host that has these types
+ * already defines PMAP_HAVE_VM_TYPES and its own, of the same width). */
+#ifndef PMAP_HAVE_VM_TYPES
+typedef uint64_t vaddr_t;
+typedef uint64_t paddr_t;
+typedef uint64_t vsize_t;
+typedef uint64_t psize_t;
+#endif
+_Static_assert(sizeof(vaddr_t) == 8 && sizeof(paddr_t) == 8,
+    "amd64: vaddr_t and paddr_t are 64 bits");
+
 #define PAGE_SHIFT	12
 #define PAGE_SIZE	(1UL << PAGE_SHIFT)
 #define PAGE_MASK	(PAGE_SIZE - 1)
