@@ -325,7 +325,11 @@ ptest_last_fault(void)
 	struct pc_fault f;
 
 	pc_probe_last_fault(&f);
-	return (struct ptest_fault){ .pf_addr = f.cr2, .pf_code = f.error_code };
+	return (struct ptest_fault){ .pf_addr = f.cr2, .pf_code = f.error_code,
+		.pf_protection = (f.error_code & 0x1) != 0,	/* P */
+		.pf_write = (f.error_code & 0x2) != 0,		/* W/R */
+		.pf_user = (f.error_code & 0x4) != 0,		/* U/S */
+		.pf_fetch = (f.error_code & 0x10) != 0 };	/* I/D */
 }
 
 bool

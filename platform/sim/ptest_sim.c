@@ -22,6 +22,7 @@
 #include "ptest.h"
 #include "sim_pmap.h"
 #include <pmap/amd64_host.h>
+#include <pmap/amd64_pte.h>
 
 static uint64_t seed = 1;
 static enum pmap_sfbuf_mode sfbuf_mode = PMAP_SFBUF_DMAP;
@@ -83,7 +84,11 @@ struct ptest_fault
 ptest_last_fault(void)
 {
 	struct sim_fault f = sim_last_fault();
-	return (struct ptest_fault){ .pf_addr = f.cr2, .pf_code = f.error_code };
+	return (struct ptest_fault){ .pf_addr = f.cr2, .pf_code = f.error_code,
+		.pf_protection = (f.error_code & PGEX_P) != 0,
+		.pf_write = (f.error_code & PGEX_W) != 0,
+		.pf_fetch = (f.error_code & PGEX_I) != 0,
+		.pf_user = (f.error_code & PGEX_U) != 0 };
 }
 
 bool

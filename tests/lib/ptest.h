@@ -90,10 +90,25 @@ void ptest_intr_restore(void);
 #define PTEST_PF	1
 #define PTEST_GP	2
 
+/* A page fault, in every machine's terms (decoded by the machine), plus
+ * the machine's own error code for the tests that need its exact value. */
 struct ptest_fault {
-	uint64_t pf_addr;	/* CR2 */
-	uint32_t pf_code;	/* page-fault error code */
+	uint64_t pf_addr;	/* the faulting address */
+	bool pf_protection;	/* a mapping was there but forbade the access
+				 * (false: nothing mapped) */
+	bool pf_write;		/* the access was a write */
+	bool pf_fetch;		/* an instruction fetch (where reported) */
+	bool pf_user;		/* made in user mode */
+	uint32_t pf_code;	/* the machine's error code (x86: PGEX bits) */
 };
+/* Does f describe that access (kind ACC_READ/WRITE/FETCH of ptest_util.h:
+ * 0, 1, 2) by that mode, on a present (protection) or absent mapping? */
+static inline bool
+ptest_fault_is(struct ptest_fault f, bool protection, int kind, bool user)
+{
+	return f.pf_protection == protection && f.pf_write == (kind == 1) &&
+	    f.pf_user == user;
+}
 
 int ptest_load(vaddr_t va, int size, uint64_t *val, unsigned flags);
 int ptest_store(vaddr_t va, int size, uint64_t val, unsigned flags);

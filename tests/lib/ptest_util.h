@@ -78,7 +78,8 @@ struct access {
 	uint64_t a_wval;	/* value a write stores */
 	int a_result;		/* PTEST_OK / PTEST_PF / PTEST_GP */
 	uint64_t a_val;		/* value a read returned */
-	uint32_t a_code;	/* page-fault error code */
+	struct ptest_fault a_fault;	/* the fault, if a_result is PTEST_PF */
+	uint32_t a_code;	/* its error code, the machine's own */
 };
 
 static inline void
@@ -91,13 +92,14 @@ access_run(void *p)
 	case ACC_WRITE: a->a_result = ptest_store(a->a_va, 8, a->a_wval, a->a_flags); break;
 	default: a->a_result = ptest_fetch(a->a_va, a->a_flags); break;
 	}
-	a->a_code = a->a_result == PTEST_PF ? ptest_last_fault().pf_code : 0;
+	a->a_fault = a->a_result == PTEST_PF ? ptest_last_fault() : (struct ptest_fault){ 0 };
+	a->a_code = a->a_fault.pf_code;
 }
 
 static inline struct access
 access_on(int cpu, struct lwp *l, vaddr_t va, int kind, unsigned flags, uint64_t wval)
 {
-	struct access a = { l, va, kind, flags, wval, -1, 0, 0 };
+	struct access a = { l, va, kind, flags, wval, -1, 0, { 0 }, 0 };
 	ptest_run_on(cpu, access_run, &a);
 	return a;
 }

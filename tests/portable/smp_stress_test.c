@@ -208,15 +208,13 @@ hammer(struct result *r, unsigned seq)
 	}
 }
 
-/* What the error code of the fault on a taken-away access must be. */
+/* What the fault on a taken-away access must say. */
 static bool
-code_ok(enum mech m, int acc, uint32_t code)
+fault_ok(enum mech m, int acc, struct ptest_fault f)
 {
 	bool user = acc == A_UREAD || acc == A_UWRITE;
-	bool write = !is_read(acc);
 	bool removed = !victim_allows[m][is_read(acc) ? acc : acc - 1];
-	uint32_t want = (removed ? 0 : 1) | (write ? 2 : 0) | (user ? 4 : 0);
-	return (code & 0x7) == want;
+	return ptest_fault_is(f, !removed, is_read(acc) ? 0 : 1, user);
 }
 
 static void
@@ -240,7 +238,7 @@ check(struct result *r)
 			r->r_checks[m]++;
 			bool allowed = victim_allows[m][acc];
 			bool good = allowed ? res == PTEST_OK :
-			    res == PTEST_PF && code_ok(m, acc, ptest_last_fault().pf_code);
+			    res == PTEST_PF && fault_ok(m, acc, ptest_last_fault());
 			if (!good) {
 				r->r_fail[m]++;
 				note(r, F_VICTIM, t, acc, res,
