@@ -10,6 +10,13 @@
 # Build variants live in build/<variant>/: release (default), asan, tsan.
 # Pick one with `make VARIANT=asan ...`; `make check` drives them itself.
 
+# The machine the library is built for (arch/$(ARCH)): amd64 today.
+ARCH ?= amd64
+ARCHES := amd64
+ifeq ($(filter $(ARCH),$(ARCHES)),)
+$(error unknown ARCH $(ARCH): $(ARCHES))
+endif
+
 VARIANT ?= release
 B := build/$(VARIANT)
 ifeq ($(origin CC),default)
@@ -42,20 +49,20 @@ CFLAGS_ALL = $(BASE_CFLAGS) $(VFLAGS) $(CFLAGS)
 LDFLAGS_ALL = $(VFLAGS) -pthread $(LDFLAGS)
 
 # The core sees only its own headers and the host hook header.
-CORE_INCLUDES := -Iinclude -Iarch/amd64/include -Iarch/amd64 -Ipmap
+CORE_INCLUDES := -Iinclude -Iarch/$(ARCH)/include -Iarch/$(ARCH) -Ipmap
 INCLUDES := $(CORE_INCLUDES) -Iplatform/sim -Itests/lib -Itools/mmuprobe
 
 Q ?= @
 
-# ---- the library (machine-independent core + amd64) ----
+# ---- the library (machine-independent core + the machine's layer) ----
 CORE_SRCS := pmap/pmap.c pmap/pv.c pmap/tlb.c pmap/tmpmap.c pmap/kmem.c \
-	arch/amd64/pmap_md.c
+	arch/$(ARCH)/pmap_md.c
 CORE_OBJS := $(CORE_SRCS:%.c=$(B)/%.o)
 LIBPMAP := $(B)/libpmap.a
 
 # ---- the simulated machine, and the library's host on it ----
 SIM_SRCS := platform/sim/phys.c platform/sim/cpu.c platform/sim/tcache.c \
-	platform/sim/mmu_amd64.c platform/sim/audit.c platform/sim/sched.c
+	platform/sim/mmu_$(ARCH).c platform/sim/audit.c platform/sim/sched.c
 SIM_OBJS := $(SIM_SRCS:%.c=$(B)/%.o)
 SIM_LIB := $(B)/libsim.a
 SIMHOST_SRCS := platform/sim/host.c
