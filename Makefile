@@ -55,7 +55,7 @@ INCLUDES := $(CORE_INCLUDES) -Iplatform/sim -Itests/lib -Itools/mmuprobe
 Q ?= @
 
 # ---- the library (machine-independent core + the machine's layer) ----
-CORE_SRCS := pmap/pmap.c pmap/pv.c pmap/tlb.c pmap/tmpmap.c pmap/kmem.c \
+CORE_SRCS := pmap/pmap.c pmap/pv.c pmap/tlb.c pmap/tmpmap.c pmap/kmem.c pmap/ptree.c \
 	arch/$(ARCH)/pmap_md.c
 CORE_OBJS := $(CORE_SRCS:%.c=$(B)/%.o)
 LIBPMAP := $(B)/libpmap.a

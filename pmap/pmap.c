@@ -311,7 +311,7 @@ pmap_enter(pmap_t pm, vaddr_t va, paddr_t pa, vm_prot_t prot, u_int flags)
 	const char *what = "page-table page";
 	struct pmap_ptp_prep prep = { 0 };
 	pmap_lock(pm);
-	if (pmap_md_pte_prepare(pm, va, &prep) != 0)
+	if (pmap_pt_prepare(pm, va, &prep) != 0)
 		goto fail;
 	pmap_pte_t *ptep = prep.pp_ptep;
 	pmap_pte_t opte = ptep != NULL ? pmap_pte_load(ptep) : 0;
@@ -364,7 +364,7 @@ pmap_enter(pmap_t pm, vaddr_t va, paddr_t pa, vm_prot_t prot, u_int flags)
 
 	/* Nothing can fail from here on. */
 	if (ptep == NULL)
-		ptep = pmap_md_pte_commit(pm, va, &prep);
+		ptep = pmap_pt_commit(pm, va, &prep);
 	opte = pmap_pte_swap(ptep, npte);
 	struct pmap_pv *opv = NULL;
 	if (pmap_pte_valid_p(opte)) {
@@ -379,7 +379,7 @@ pmap_enter(pmap_t pm, vaddr_t va, paddr_t pa, vm_prot_t prot, u_int flags)
 			pmap_tlb_defer(pm, va);
 	} else {
 		atomic_fetch_add(&pm->pm_resident, 1);
-		pmap_md_pte_added(pm, &prep);
+		pmap_pt_added(pm, &prep);
 	}
 	if (npp != NULL) {
 		/* We hold npp's lock since we looked: pv is used iff we made one. */
@@ -397,7 +397,7 @@ pmap_enter(pmap_t pm, vaddr_t va, paddr_t pa, vm_prot_t prot, u_int flags)
 	return 0;
 
 fail:
-	pmap_md_pte_prepare_abort(&prep);
+	pmap_pt_prepare_abort(&prep);
 	pmap_unlock(pm);
 	if (flags & PMAP_CANFAIL)
 		return PMAP_ENOMEM;
@@ -430,7 +430,7 @@ remove_leaf(pmap_t pm, vaddr_t va, pmap_pte_t *ptep)
 	if (pmap_pte_maybe_cached_p(e))
 		pmap_tlb_defer(pm, va);
 	/* else: A was clear, so no TLB holds it (tlb.c); no invalidation. */
-	pmap_md_pte_removed(pm, va, NULL);
+	pmap_pt_removed(pm, va, NULL);
 	if (opv != NULL)
 		pv_free(pm, opv);
 }
@@ -442,7 +442,7 @@ pmap_remove(pmap_t pm, vaddr_t sva, vaddr_t eva)
 	pmap_lock(pm);
 	vaddr_t va = sva, end;
 	pmap_pte_t *ptes;
-	while ((va = pmap_md_pt_next(pm, va, eva, &ptes, &end)) < eva) {
+	while ((va = pmap_pt_next(pm, va, eva, &ptes, &end)) < eva) {
 		for (; va < end; va += PAGE_SIZE, ptes++) {
 			pmap_pte_t e = pmap_pte_load(ptes);
 			if (!pmap_pte_valid_p(e))
@@ -481,7 +481,7 @@ pmap_protect(pmap_t pm, vaddr_t sva, vaddr_t eva, vm_prot_t prot)
 	pmap_lock(pm);
 	vaddr_t va = sva, end;
 	pmap_pte_t *ptes;
-	while ((va = pmap_md_pt_next(pm, va, eva, &ptes, &end)) < eva) {
+	while ((va = pmap_pt_next(pm, va, eva, &ptes, &end)) < eva) {
 		for (; va < end; va += PAGE_SIZE, ptes++) {
 			pmap_pte_t e = pmap_pte_load(ptes), n;
 			if (!pmap_pte_valid_p(e) || pmap_pte_kenter_p(e))
@@ -502,7 +502,7 @@ pmap_unwire(pmap_t pm, vaddr_t va)
 {
 	CHECK_VA(pm, va);
 	pmap_lock(pm);
-	pmap_pte_t *ptep = pmap_md_pte(pm, va);
+	pmap_pte_t *ptep = pmap_pt_pte(pm, va);
 	pmap_pte_t e = ptep != NULL ? pmap_pte_load(ptep) : 0;
 	if (__predict_false(!pmap_pte_valid_p(e) || pmap_pte_kenter_p(e))) {
 		pmap_unlock(pm);
@@ -524,10 +524,10 @@ pmap_extract(pmap_t pm, vaddr_t va, paddr_t *pap)
 	bool found;
 	if (pmap_is_kernel(pm)) {
 		/* Kernel page tables are never freed: no lock needed. */
-		found = pmap_md_leaf(pm, va, &e, &size);
+		found = pmap_pt_leaf(pm, va, &e, &size);
 	} else {
 		pmap_lock(pm);
-		found = pmap_md_leaf(pm, va, &e, &size);
+		found = pmap_pt_leaf(pm, va, &e, &size);
 		pmap_unlock(pm);
 	}
 	if (found && pap != NULL)
@@ -542,7 +542,7 @@ pmap_mapping_info(pmap_t pm, vaddr_t va, struct pmap_mapping_info *mi)
 	vsize_t size;
 	if (!pmap_is_kernel(pm))
 		pmap_lock(pm);
-	bool found = pmap_md_leaf(pm, va, &e, &size);
+	bool found = pmap_pt_leaf(pm, va, &e, &size);
 	if (!pmap_is_kernel(pm))
 		pmap_unlock(pm);
 	if (!found)
@@ -570,7 +570,7 @@ pmap_kenter_pa(vaddr_t va, paddr_t pa, vm_prot_t prot, u_int flags)
 	CHECK_PA("pa", pa);
 	PMAP_KASSERTMSG((prot & VM_PROT_ALL) != 0, "va %#llx: protection is "
 	    "VM_PROT_NONE", (unsigned long long)va);
-	pmap_pte_t *ptep = pmap_md_pte(PMAP_KERNEL, va);
+	pmap_pte_t *ptep = pmap_pt_pte(PMAP_KERNEL, va);
 	PMAP_KASSERTMSG(ptep != NULL, "va %#llx has no page table",
 	    (unsigned long long)va);
 	/* No tracking: enter it referenced and modified so the MMU never has
@@ -593,7 +593,7 @@ pmap_kremove(vaddr_t va, vsize_t size)
 	CHECK_ALIGNED("size", size);
 	CHECK_RANGE(PMAP_KERNEL, va, va + size);
 	for (vaddr_t a = va; a < va + size; a += PAGE_SIZE) {
-		pmap_pte_t *ptep = pmap_md_pte(PMAP_KERNEL, a);
+		pmap_pte_t *ptep = pmap_pt_pte(PMAP_KERNEL, a);
 		if (ptep == NULL)
 			continue;
 		pmap_pte_t e = pmap_pte_load(ptep);
@@ -750,7 +750,7 @@ pmap_steal_memory(vsize_t size, vaddr_t *vstartp, vaddr_t *vendp)
 static pmap_pte_t *
 pv_pte(struct pmap_page *pp, struct pmap_pv *pv)
 {
-	pmap_pte_t *ptep = pmap_md_pte(pv->pv_pmap, pv->pv_va);
+	pmap_pte_t *ptep = pmap_pt_pte(pv->pv_pmap, pv->pv_va);
 	PMAP_KASSERTMSG(ptep != NULL && pmap_pte_valid_p(pmap_pte_load(ptep)),
 	    "page %p: pv entry (pmap %p va %#llx) has no valid PTE", (void *)pp,
 	    (void *)pv->pv_pmap, (unsigned long long)pv->pv_va);
@@ -793,7 +793,7 @@ page_remove_all(struct vm_page *pg, struct pmap_tlb_batch *b)
 			atomic_fetch_sub(&pm->pm_wired, 1);
 		if (pmap_pte_maybe_cached_p(e))
 			pmap_tlb_sync_add(b, pm, va);
-		pmap_md_pte_removed(pm, va, b);
+		pmap_pt_removed(pm, va, b);
 		if (opv != NULL)
 			pv_free(pm, opv);
 		pmap_unlock(pm);
@@ -961,10 +961,10 @@ pmap_check_pmap(pmap_t pm)
 	struct check_ctx cc = { 0 };
 	pmap_lock(pm);
 	if (pmap_is_kernel(pm))
-		pmap_md_foreach_leaf(pm, PMAP_KVA_BASE, PMAP_KVA_MAX, check_leaf, &cc);
+		pmap_pt_foreach_leaf(pm, PMAP_KVA_BASE, PMAP_KVA_MAX, check_leaf, &cc);
 	else
-		pmap_md_foreach_leaf(pm, 0, PMAP_USER_MAX, check_leaf, &cc);
-	long ptps = pmap_md_check_ptps(pm);
+		pmap_pt_foreach_leaf(pm, 0, PMAP_USER_MAX, check_leaf, &cc);
+	long ptps = pmap_pt_check_ptps(pm);
 	long listed = pv_count(pm);
 	long res = atomic_load(&pm->pm_resident), wired = atomic_load(&pm->pm_wired);
 	long have_ptps = pm->pm_ptps;

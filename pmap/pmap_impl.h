@@ -139,6 +139,50 @@ struct pmap {
 	struct pmap_tlb_batch pm_batch;	/* delayed invalidations (pm_lock; user pmaps) */
 };
 
+static inline pmap_pte_t *pmap_md_root(pmap_t pm) { return pmap_md_root_of(&pm->pm_md); }
+static inline paddr_t pmap_md_root_pa(pmap_t pm) { return pmap_md_root_pa_of(&pm->pm_md); }
+
+/* ---- the page-table tree (ptree.c) ---- */
+
+/* Page-table pages pmap_enter may have to add for one address. */
+struct pmap_ptp_prep {
+	int pp_n;
+	paddr_t pp_pages[PMAP_MD_LEVELS - 1];
+	pmap_pte_t *pp_ptep;		/* the leaf slot, once the tables exist */
+	paddr_t pp_ptpa;		/* the page table holding it */
+};
+
+/* Pointer to the level-1 leaf slot of va, or NULL if a table on the way is
+ * missing (or va is mapped by a large page). */
+pmap_pte_t *pmap_pt_pte(pmap_t pm, vaddr_t va);
+/* Leaf of va at any level: entry, size; false if unmapped. */
+bool pmap_pt_leaf(pmap_t pm, vaddr_t va, pmap_pte_t *leaf, vsize_t *size);
+/* Allocate, unlinked, the tables va lacks.  0, or ENOMEM with nothing
+ * changed.  When nothing lacks, prep->pp_ptep is the leaf slot (else NULL
+ * until pmap_pt_commit).  pm_lock held. */
+int pmap_pt_prepare(pmap_t pm, vaddr_t va, struct pmap_ptp_prep *prep);
+void pmap_pt_prepare_abort(struct pmap_ptp_prep *prep);
+/* Link the prepared tables and return va's leaf slot.  pm_lock held. */
+pmap_pte_t *pmap_pt_commit(pmap_t pm, vaddr_t va, struct pmap_ptp_prep *prep);
+/* The leaf prep points at became valid: count it.  pm_lock held. */
+void pmap_pt_added(pmap_t pm, const struct pmap_ptp_prep *prep);
+/* A leaf of va became invalid: keep counts, and free page tables that
+ * became empty - after the invalidation, through sync (a synchronous batch
+ * of the caller's) or, when sync is NULL, pm's deferred batch.  pm_lock
+ * held. */
+void pmap_pt_removed(pmap_t pm, vaddr_t va, struct pmap_tlb_batch *sync);
+/* Iterate leaf slots: the first address >= va and < eva whose leaf table
+ * exists; *ptes points at its slot and *end at the end of that table's
+ * range (clipped to eva).  Returns eva when there is none. */
+vaddr_t pmap_pt_next(pmap_t pm, vaddr_t va, vaddr_t eva, pmap_pte_t **ptes,
+    vaddr_t *end);
+/* Every valid leaf of pm in [sva, eva) (checker). */
+void pmap_pt_foreach_leaf(pmap_t pm, vaddr_t sva, vaddr_t eva,
+    void (*fn)(pmap_t, vaddr_t, pmap_pte_t, vsize_t, void *), void *arg);
+/* Check the page-table counts of pm (panics on a mismatch); returns the
+ * number of page-table pages below the root. */
+long pmap_pt_check_ptps(pmap_t pm);
+
 extern struct pmap pmap_kernel_store;
 #define PMAP_KERNEL (&pmap_kernel_store)
 

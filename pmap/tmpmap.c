@@ -71,7 +71,7 @@ kernel_rw_pte(paddr_t pa)
 static pmap_pte_t *
 window_pte(vaddr_t va)
 {
-	pmap_pte_t *ptep = pmap_md_pte(PMAP_KERNEL, va);
+	pmap_pte_t *ptep = pmap_pt_pte(PMAP_KERNEL, va);
 	PMAP_KASSERTMSG(ptep != NULL, "window va %#llx has no page table",
 	    (unsigned long long)va);
 	return ptep;

@@ -2,17 +2,12 @@
  * pmap_md.c - the amd64 half of libpmap: 4-level page tables, the kernel
  * address space, leaf PTE encoding, and the invalidation instructions.
  *
- * Page-table pages.  A user pmap's tables below the PML4 are allocated on
- * demand by pmap_enter (pmap_md_pte_prepare allocates everything an
- * address lacks before anything changes, so PMAP_CANFAIL can fail without
- * side effects) and each one counts its valid entries in the pp_ptp_nvalid
- * field of its own vm_page.  When a count drops to zero the page is
- * unlinked from its parent and handed to the TLB batch, which frees it
- * only after every CPU that may cache a paging-structure entry pointing at
- * it has invalidated (pmap_tlb_defer_free).  The kernel's tables are never
- * freed: the KVA PDPT exists from bootstrap on, pmap_growkernel adds PD
- * and PT pages under it, and user pmaps copy the kernel half of the PML4
- * at creation, so every pmap sees every kernel page table.
+ * Page-table pages.  The tree of a pmap is walked, grown, counted and
+ * freed by the MI layer (pmap/ptree.c) from the shape this layer gives in
+ * pmap_md_impl.h.  The kernel's tables are never freed: the KVA PDPT
+ * exists from bootstrap on, pmap_growkernel adds PD and PT pages under it,
+ * and user pmaps copy the kernel half of the PML4 at creation, so every
+ * pmap sees every kernel page table.
  *
  * Kernel mappings are global (CR4.PGE) so they survive CR3 loads; a
  * mapping is invalidated with INVLPG, which drops global entries too.
@@ -39,15 +34,6 @@ static inline pmap_pte_t *
 table_of(paddr_t pa)
 {
 	return (pmap_pte_t *)pmap_host_phys_map(pa);
-}
-
-static inline struct pmap_page *
-ptp_pp(paddr_t pa)
-{
-	struct vm_page *pg = pmap_host_phys_to_page(pa);
-	PMAP_KASSERTMSG(pg != NULL, "page-table page %#llx has no vm_page",
-	    (unsigned long long)pa);
-	return pmap_host_page_md(pg);
 }
 
 static paddr_t
@@ -128,203 +114,6 @@ pmap_pte_cache(pmap_pte_t e)
 	case 5: return PMAP_WRITE_COMBINE;
 	default: return 0;
 	}
-}
-
-/* ---- walking ---- */
-
-pmap_pte_t *
-pmap_md_pte(pmap_t pm, vaddr_t va)
-{
-	pmap_pte_t *t = pm->pm_md.md_root;
-	for (int l = AMD64_LVL_PML4; l > AMD64_LVL_PT; l--) {
-		pmap_pte_t e = pmap_pte_load(&t[amd64_pt_index(va, l)]);
-		if (!(e & PG_P) || pte_leaf_p(e, l))
-			return NULL;
-		t = table_of(e & PG_FRAME);
-	}
-	return &t[amd64_pt_index(va, AMD64_LVL_PT)];
-}
-
-bool
-pmap_md_leaf(pmap_t pm, vaddr_t va, pmap_pte_t *leaf, vsize_t *size)
-{
-	if (!amd64_va_canonical_p(va))
-		return false;
-	pmap_pte_t *t = pm->pm_md.md_root;
-	for (int l = AMD64_LVL_PML4; l >= AMD64_LVL_PT; l--) {
-		pmap_pte_t e = pmap_pte_load(&t[amd64_pt_index(va, l)]);
-		if (!(e & PG_P))
-			return false;
-		if (pte_leaf_p(e, l)) {
-			*leaf = e;
-			*size = amd64_level_size(l);
-			return true;
-		}
-		t = table_of(e & PG_FRAME);
-	}
-	return false;
-}
-
-int
-pmap_md_pte_prepare(pmap_t pm, vaddr_t va, struct pmap_ptp_prep *prep)
-{
-	prep->pp_n = 0;
-	prep->pp_ptep = NULL;
-	pmap_pte_t *t = pm->pm_md.md_root;
-	paddr_t tpa = pm->pm_md.md_root_pa;
-	int missing = 0;
-	for (int l = AMD64_LVL_PML4; l > AMD64_LVL_PT; l--) {
-		pmap_pte_t e = pmap_pte_load(&t[amd64_pt_index(va, l)]);
-		if (!(e & PG_P)) {
-			missing = l - 1;	/* tables for levels l-1 .. 1 */
-			break;
-		}
-		PMAP_KASSERTMSG(!pte_leaf_p(e, l), "pmap %p va %#llx is inside a "
-		    "large page (level %d entry %#llx)", (void *)pm,
-		    (unsigned long long)va, l, (unsigned long long)e);
-		tpa = e & PG_FRAME;
-		t = table_of(tpa);
-	}
-	if (missing == 0) {
-		prep->pp_ptep = &t[amd64_pt_index(va, AMD64_LVL_PT)];
-		prep->pp_ptpa = tpa;
-		return 0;
-	}
-	PMAP_KASSERTMSG(!pmap_is_kernel(pm), "kernel va %#llx has no page table "
-	    "(pmap_growkernel has grown the kernel to %#llx)",
-	    (unsigned long long)va, (unsigned long long)md_kva_grown);
-	for (int i = 0; i < missing; i++) {
-		paddr_t pa;
-		if (pmap_own_page_alloc(&pa) != 0) {
-			pmap_md_pte_prepare_abort(prep);
-			return PMAP_ENOMEM;
-		}
-		pmap_memzero(table_of(pa), PAGE_SIZE);
-		ptp_pp(pa)->pp_ptp_nvalid = 0;
-		prep->pp_pages[prep->pp_n++] = pa;
-	}
-	return 0;
-}
-
-void
-pmap_md_pte_prepare_abort(struct pmap_ptp_prep *prep)
-{
-	/* Never linked, so no CPU can have seen them: free at once. */
-	for (int i = 0; i < prep->pp_n; i++)
-		pmap_host_page_free(prep->pp_pages[i]);
-	prep->pp_n = 0;
-}
-
-pmap_pte_t *
-pmap_md_pte_commit(pmap_t pm, vaddr_t va, struct pmap_ptp_prep *prep)
-{
-	bool kernel = pmap_is_kernel(pm);
-	pmap_pte_t *t = pm->pm_md.md_root;
-	paddr_t tpa = pm->pm_md.md_root_pa;
-	int used = 0;
-	for (int l = AMD64_LVL_PML4; l > AMD64_LVL_PT; l--) {
-		pmap_pte_t *slot = &t[amd64_pt_index(va, l)];
-		pmap_pte_t e = pmap_pte_load(slot);
-		if (!(e & PG_P)) {
-			PMAP_KASSERTMSG(used < prep->pp_n, "pmap %p va %#llx: %d tables "
-			    "prepared, level %d missing", (void *)pm,
-			    (unsigned long long)va, prep->pp_n, l);
-			paddr_t npa = prep->pp_pages[used++];
-			e = npa | upper_bits(kernel);
-			/* The new table is zeroed and unseen: no invalidation. */
-			pmap_pte_swap(slot, e);
-			if (l != AMD64_LVL_PML4)
-				ptp_pp(tpa)->pp_ptp_nvalid++;
-			pm->pm_ptps++;
-			PMAP_CTR_ADD(ptp_pages, 1);
-		}
-		tpa = e & PG_FRAME;
-		t = table_of(tpa);
-	}
-	PMAP_KASSERTMSG(used == prep->pp_n, "pmap %p va %#llx: %d of %d prepared "
-	    "tables used", (void *)pm, (unsigned long long)va, used, prep->pp_n);
-	prep->pp_n = 0;
-	prep->pp_ptep = &t[amd64_pt_index(va, AMD64_LVL_PT)];
-	prep->pp_ptpa = tpa;
-	return prep->pp_ptep;
-}
-
-/* Physical addresses of the tables on va's path: tpa[l] is the table of
- * level l (tpa[4] = root).  Requires the whole path to exist. */
-static void
-path_of(pmap_t pm, vaddr_t va, paddr_t tpa[5])
-{
-	tpa[AMD64_LVL_PML4] = pm->pm_md.md_root_pa;
-	for (int l = AMD64_LVL_PML4; l > AMD64_LVL_PT; l--) {
-		pmap_pte_t e = pmap_pte_load(&table_of(tpa[l])[amd64_pt_index(va, l)]);
-		PMAP_KASSERTMSG(e & PG_P, "pmap %p va %#llx: level %d entry missing",
-		    (void *)pm, (unsigned long long)va, l);
-		tpa[l - 1] = e & PG_FRAME;
-	}
-}
-
-void
-pmap_md_pte_added(pmap_t pm, const struct pmap_ptp_prep *prep)
-{
-	if (pmap_is_kernel(pm))
-		return;		/* kernel tables are never freed: no counts */
-	ptp_pp(prep->pp_ptpa)->pp_ptp_nvalid++;
-}
-
-void
-pmap_md_pte_removed(pmap_t pm, vaddr_t va, struct pmap_tlb_batch *sync)
-{
-	if (pmap_is_kernel(pm))
-		return;
-	paddr_t tpa[5];
-	path_of(pm, va, tpa);
-	for (int l = AMD64_LVL_PT; l < AMD64_LVL_PML4; l++) {
-		struct pmap_page *pp = ptp_pp(tpa[l]);
-		PMAP_KASSERTMSG(pp->pp_ptp_nvalid > 0, "pmap %p va %#llx: level %d "
-		    "table %#llx count underflow", (void *)pm, (unsigned long long)va,
-		    l, (unsigned long long)tpa[l]);
-		if (--pp->pp_ptp_nvalid > 0)
-			return;
-		/* Empty: unlink it from its parent and free it after a flush. */
-		pmap_pte_t *pslot = &table_of(tpa[l + 1])[amd64_pt_index(va, l + 1)];
-		pmap_pte_swap(pslot, 0);
-		pm->pm_ptps--;
-		PMAP_CTR_ADD(ptp_pages, (unsigned long long)-1);
-		vaddr_t base = va & ~(amd64_level_size(l + 1) - 1);
-		if (sync != NULL)
-			pmap_tlb_sync_add_free(sync, pm, base, tpa[l]);
-		else
-			pmap_tlb_defer_free(pm, base, tpa[l]);
-	}
-}
-
-vaddr_t
-pmap_md_pt_next(pmap_t pm, vaddr_t va, vaddr_t eva, pmap_pte_t **ptes, vaddr_t *end)
-{
-	while (va < eva) {
-		pmap_pte_t *t = pm->pm_md.md_root;
-		int l;
-		for (l = AMD64_LVL_PML4; l > AMD64_LVL_PT; l--) {
-			pmap_pte_t e = pmap_pte_load(&t[amd64_pt_index(va, l)]);
-			if (!(e & PG_P) || pte_leaf_p(e, l))
-				break;
-			t = table_of(e & PG_FRAME);
-		}
-		if (l == AMD64_LVL_PT) {
-			vaddr_t tend = (va | (AMD64_NBPD - 1)) + 1;
-			*end = tend < eva && tend != 0 ? tend : eva;
-			*ptes = &t[amd64_pt_index(va, AMD64_LVL_PT)];
-			return va;
-		}
-		/* Nothing at level l for va: skip to the next entry of that level. */
-		vaddr_t next = (va | (amd64_level_size(l) - 1)) + 1;
-		if (next <= va)		/* wrapped past the top of the space */
-			return eva;
-		if (l == AMD64_LVL_PML4 && next == PMAP_USER_MAX)
-			return eva;	/* never step into the non-canonical hole */
-		va = next;
-	}
-	return eva;
 }
 
 /* ---- address spaces ---- */
@@ -642,74 +431,6 @@ pmap_md_virtual_space(vaddr_t *vstartp, vaddr_t *vendp)
 {
 	*vstartp = md_kva_start;
 	*vendp = PMAP_KVA_MAX;
-}
-
-/* ---- walkers for the checker and the dump ---- */
-
-static void
-foreach_rec(pmap_t pm, paddr_t table, int level, vaddr_t base, vaddr_t sva, vaddr_t eva,
-    void (*fn)(pmap_t, vaddr_t, pmap_pte_t, vsize_t, void *), void *arg)
-{
-	pmap_pte_t *t = table_of(table);
-	vsize_t sz = amd64_level_size(level);
-	for (unsigned i = 0; i < 512; i++) {
-		vaddr_t va = base + i * sz;
-		if (level == AMD64_LVL_PML4 && i >= 256)
-			va |= 0xffff000000000000UL;	/* sign-extend the upper half */
-		if (va + sz - 1 < sva || va >= eva)
-			continue;
-		pmap_pte_t e = pmap_pte_load(&t[i]);
-		if (!(e & PG_P))
-			continue;
-		if (pte_leaf_p(e, level))
-			fn(pm, va, e, sz, arg);
-		else
-			foreach_rec(pm, e & PG_FRAME, level - 1, va, sva, eva, fn, arg);
-	}
-}
-
-void
-pmap_md_foreach_leaf(pmap_t pm, vaddr_t sva, vaddr_t eva,
-    void (*fn)(pmap_t, vaddr_t, pmap_pte_t, vsize_t, void *), void *arg)
-{
-	foreach_rec(pm, pm->pm_md.md_root_pa, AMD64_LVL_PML4, 0, sva, eva, fn, arg);
-}
-
-static long
-check_rec(pmap_t pm, paddr_t table, int level)
-{
-	pmap_pte_t *t = table_of(table);
-	long valid = 0, pages = 0;
-	for (unsigned i = 0; i < 512; i++) {
-		pmap_pte_t e = pmap_pte_load(&t[i]);
-		if (!(e & PG_P))
-			continue;
-		valid++;
-		if (level > AMD64_LVL_PT && !pte_leaf_p(e, level))
-			pages += 1 + check_rec(pm, e & PG_FRAME, level - 1);
-	}
-	long counted = ptp_pp(table)->pp_ptp_nvalid;
-	PMAP_KASSERTMSG(valid == counted, "pmap %p: level-%d table %#llx has %ld "
-	    "valid entries but counts %ld", (void *)pm, level,
-	    (unsigned long long)table, valid, counted);
-	PMAP_KASSERTMSG(valid > 0, "pmap %p: empty level-%d table %#llx left linked",
-	    (void *)pm, level, (unsigned long long)table);
-	return pages;
-}
-
-long
-pmap_md_check_ptps(pmap_t pm)
-{
-	if (pmap_is_kernel(pm))
-		return pm->pm_ptps;
-	pmap_pte_t *root = pm->pm_md.md_root;
-	long pages = 0;
-	for (unsigned i = 0; i < 256; i++) {
-		pmap_pte_t e = pmap_pte_load(&root[i]);
-		if (e & PG_P)
-			pages += 1 + check_rec(pm, e & PG_FRAME, AMD64_LVL_PDPT);
-	}
-	return pages;
 }
 
 /* ---- pmap_dump: the tables as a tree, leaves coalesced into runs ---- */

@@ -36,6 +36,10 @@ struct pmap_md {
 	paddr_t md_root_pa;		/* PML4 (CR3) */
 	pmap_pte_t *md_root;		/* the same, through pmap_host_phys_map */
 };
+/* The root table of a pmap (pmap_md_root(pm) and pmap_md_root_pa(pm) in
+ * pmap_impl.h call these with &pm->pm_md). */
+static inline pmap_pte_t *pmap_md_root_of(const struct pmap_md *md) { return md->md_root; }
+static inline paddr_t pmap_md_root_pa_of(const struct pmap_md *md) { return md->md_root_pa; }
 
 /* ---- leaf PTE meaning ---- */
 
@@ -100,44 +104,66 @@ pmap_pte_clear(pmap_pte_t *p, pmap_pte_t bits)
 	return __atomic_fetch_and(p, ~bits, __ATOMIC_ACQ_REL);
 }
 
-/* ---- page-table tree ---- */
+/* ---- the page-table tree's shape (the walk itself is MI: pmap/ptree.c) ---- */
 
-/* Page-table pages pmap_enter may have to add for one address. */
-struct pmap_ptp_prep {
-	int pp_n;
-	paddr_t pp_pages[3];
-	pmap_pte_t *pp_ptep;		/* the leaf slot, once the tables exist */
-	paddr_t pp_ptpa;		/* the page table holding it */
-};
+/* Levels 1 (leaf tables) .. PMAP_MD_LEVELS (the root); entries per table. */
+#define PMAP_MD_LEVELS		4
+#define PMAP_MD_NPTE		512
+/* Root entries below this index map user space (the rest is the kernel's,
+ * shared by every pmap). */
+#define PMAP_MD_USER_ROOT_SLOTS	256
 
-/* Pointer to the 4 KiB leaf slot of va, or NULL if a table on the way is
- * missing (or va is mapped by a large page). */
-pmap_pte_t *pmap_md_pte(pmap_t pm, vaddr_t va);
-/* Allocate, unlinked, the tables va lacks.  0, or ENOMEM with nothing
- * changed.  When nothing lacks, prep->pp_ptep is the leaf slot (else NULL
- * until pmap_md_pte_commit).  pm_lock held. */
-int pmap_md_pte_prepare(pmap_t pm, vaddr_t va, struct pmap_ptp_prep *prep);
-void pmap_md_pte_prepare_abort(struct pmap_ptp_prep *prep);
-/* Link the prepared tables and return va's leaf slot.  pm_lock held. */
-pmap_pte_t *pmap_md_pte_commit(pmap_t pm, vaddr_t va, struct pmap_ptp_prep *prep);
-/* The leaf prep points at became valid: count it in its page table.
- * pm_lock held. */
-void pmap_md_pte_added(pmap_t pm, const struct pmap_ptp_prep *prep);
-/* A leaf of va became invalid: keep counts, and free page-table pages that
- * became empty - after the invalidation, through sync (a synchronous batch
- * of the caller's) or, when sync is NULL, pm's deferred batch.  pm_lock
- * held. */
-struct pmap_tlb_batch;
-void pmap_md_pte_removed(pmap_t pm, vaddr_t va, struct pmap_tlb_batch *sync);
-/*
- * Iterate leaf slots: the first address >= va and < eva whose page table
- * exists; *ptes points at its slot and *end at the end of that page
- * table's range (clipped to eva).  Returns eva when there is none.
- */
-vaddr_t pmap_md_pt_next(pmap_t pm, vaddr_t va, vaddr_t eva, pmap_pte_t **ptes,
-    vaddr_t *end);
-/* Leaf of va at any level: entry, size; false if unmapped. */
-bool pmap_md_leaf(pmap_t pm, vaddr_t va, pmap_pte_t *leaf, vsize_t *size);
+/* Index of va's entry in its level-`level` table. */
+static inline unsigned
+pmap_md_index(vaddr_t va, int level)
+{
+	return amd64_pt_index(va, level);
+}
+
+/* Bytes one entry of a level-`level` table maps. */
+static inline vsize_t
+pmap_md_level_size(int level)
+{
+	return amd64_level_size(level);
+}
+
+/* A valid entry that maps (a leaf, at level 1 or a large page above)? */
+static inline bool
+pmap_md_leaf_p(pmap_pte_t e, int level)
+{
+	return (e & PG_P) && pte_leaf_p(e, level);
+}
+
+/* A valid entry that points at a next-level table? */
+static inline bool
+pmap_md_table_p(pmap_pte_t e, int level)
+{
+	return (e & PG_P) && !pte_leaf_p(e, level);
+}
+
+/* The page table a table entry points at. */
+static inline paddr_t
+pmap_md_table_pa(pmap_pte_t e)
+{
+	return e & PG_FRAME;
+}
+
+/* An entry pointing at the table at pa; rights are decided at the leaf,
+ * so it grants everything a leaf below may (user-accessible unless the
+ * kernel's). */
+static inline pmap_pte_t
+pmap_md_table_entry(paddr_t pa, bool kernel)
+{
+	return pa | PG_P | PG_RW | (kernel ? 0 : PG_US);
+}
+
+/* The canonical form of an address built from table indices (x86-64 sign
+ * extends bit 47 into the upper half). */
+static inline vaddr_t
+pmap_md_canonical(vaddr_t va)
+{
+	return (va & (1UL << 47)) ? (va | 0xffff000000000000UL) : va;
+}
 
 /* ---- address spaces ---- */
 
@@ -177,11 +203,5 @@ void pmap_md_cpu_init(void);
 vaddr_t pmap_md_growkernel(vaddr_t maxkvaddr);
 void pmap_md_virtual_space(vaddr_t *vstartp, vaddr_t *vendp);
 
-/* Walk every page table of pm (checker, dump): fn sees each valid leaf. */
-void pmap_md_foreach_leaf(pmap_t pm, vaddr_t sva, vaddr_t eva,
-    void (*fn)(pmap_t, vaddr_t, pmap_pte_t, vsize_t, void *), void *arg);
-/* Check the page-table-page counts of pm; panics on a mismatch.  Returns
- * the number of page-table pages below the root. */
-long pmap_md_check_ptps(pmap_t pm);
 
 #endif /* PMAP_MD_IMPL_H */

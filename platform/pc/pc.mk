@@ -76,7 +76,7 @@ PC_SELFTEST_SRCS := $(PC_DIR)/selftest.c
 # The libpmap kernel: the host glue, the library core, the portable suites
 # (new ones are picked up automatically), TAP and the probe generator.
 PC_GLUE_SRCS  := $(PC_DIR)/host.c $(PC_DIR)/ptest_pc.c $(PC_DIR)/mmuprobe.c
-PC_CORE_SRCS  := pmap/pmap.c pmap/pv.c pmap/tlb.c pmap/tmpmap.c pmap/kmem.c \
+PC_CORE_SRCS  := pmap/pmap.c pmap/pv.c pmap/tlb.c pmap/tmpmap.c pmap/kmem.c pmap/ptree.c \
 	arch/amd64/pmap_md.c
 PC_SUITE_SRCS := $(sort $(wildcard tests/portable/*_test.c))
 PC_TLIB_SRCS  := tests/lib/tap.c tools/mmuprobe/probe_gen.c
