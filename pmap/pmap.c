@@ -380,6 +380,8 @@ pmap_enter(pmap_t pm, vaddr_t va, paddr_t pa, vm_prot_t prot, u_int flags)
 	} else {
 		atomic_fetch_add(&pm->pm_resident, 1);
 		pmap_pt_added(pm, &prep);
+		if (pmap_md_invalid_cached_p())	/* a "not present" may be cached */
+			pmap_tlb_defer(pm, va);
 	}
 	if (npp != NULL) {
 		/* We hold npp's lock since we looked: pv is used iff we made one. */
@@ -581,7 +583,9 @@ pmap_kenter_pa(vaddr_t va, paddr_t pa, vm_prot_t prot, u_int flags)
 	if (__predict_false(!pmap_pte_cas(ptep, &old, n)))
 		PMAP_PANIC("va %#llx is already mapped (pte %#llx)", (unsigned long long)va,
 		    (unsigned long long)old);
-	/* The slot was empty: empty slots are never cached, nothing to flush. */
+	/* The slot was empty: no flush, unless the MMU caches empty slots. */
+	if (pmap_md_invalid_cached_p())
+		pmap_tlb_defer(PMAP_KERNEL, va);
 	atomic_fetch_add(&PMAP_KERNEL->pm_resident, 1);
 	atomic_fetch_add(&PMAP_KERNEL->pm_wired, 1);
 }

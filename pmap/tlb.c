@@ -413,8 +413,11 @@ pmap_tlb_defer_free(pmap_t pm, vaddr_t va, paddr_t ptp)
 {
 	PMAP_KASSERTMSG(!pmap_is_kernel(pm), "kernel page tables are never freed "
 	    "(page %#llx)", (unsigned long long)ptp);
-	/* Invalidating va drops the cached upper-level entries on the way to it. */
+	/* Invalidating va drops the cached upper-level entries on the way to it
+	 * - where it does not, only a full flush will. */
 	pmap_tlb_defer(pm, va);
+	if (!pmap_md_page_inval_drops_tables_p())
+		pm->pm_batch.tb_full = true;
 	batch_add_free(&pm->pm_batch, ptp);
 }
 
@@ -538,6 +541,8 @@ void
 pmap_tlb_sync_add_free(struct pmap_tlb_batch *b, pmap_t pm, vaddr_t va, paddr_t ptp)
 {
 	pmap_tlb_sync_add(b, pm, va);
+	if (!pmap_md_page_inval_drops_tables_p())
+		b->tb_full = true;
 	batch_add_free(b, ptp);
 }
 

@@ -139,9 +139,11 @@ pmap_quick_enter_page(struct vm_page *m)
 		    cpu, (unsigned long long)pc->pc_quick_va);
 	}
 	pc->pc_quick_busy = true;
-	/* The slot is empty and no TLB caches an empty slot: no flush (other
-	 * CPUs' speculative leftovers are never used; see SPECULATION). */
+	/* The slot is empty: no flush, unless the MMU caches empty slots
+	 * (other CPUs' speculative leftovers are never used; SPECULATION). */
 	pmap_pte_swap(window_pte(pc->pc_quick_va), kernel_rw_pte(pmap_host_page_pa(m)));
+	if (pmap_md_invalid_cached_p())
+		pmap_md_invalidate_page(pc->pc_quick_va);
 	return pc->pc_quick_va;
 }
 
@@ -218,6 +220,8 @@ pmap_qenter(vaddr_t va, struct vm_page **m, int count)
 		if (!pmap_pte_valid_p(o)) {
 			atomic_fetch_add(&PMAP_KERNEL->pm_resident, 1);
 			atomic_fetch_add(&PMAP_KERNEL->pm_wired, 1);
+			if (pmap_md_invalid_cached_p())
+				pmap_tlb_sync_add(&b, PMAP_KERNEL, a);
 		} else if (o != n && pmap_pte_maybe_cached_p(o)) {
 			pmap_tlb_sync_add(&b, PMAP_KERNEL, a);
 		}
@@ -330,7 +334,9 @@ sf_buf_alloc(struct vm_page *m, int flags)
 					window_page_stale(o);
 				}
 			} else {
-				sf->sf_clean = ~0ULL;	/* was empty: none can be stale */
+				/* Was empty: none can be stale, unless "not present"
+				 * is cached. */
+				sf->sf_clean = pmap_md_invalid_cached_p() ? 0 : ~0ULL;
 			}
 			break;
 		}

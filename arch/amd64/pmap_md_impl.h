@@ -65,6 +65,13 @@ pmap_pte_leaf_pa(pmap_pte_t e, vsize_t size, vaddr_t va)
  * by pmap_clear_reference whose shootdown is still on its way).
  */
 static inline bool pmap_md_pte_cached_p(pmap_pte_t e) { return (e & PG_A) != 0; }
+/* May a TLB remember that an entry was not present (so making it present
+ * needs an invalidation)?  Not on x86 (SDM vol. 3, 4.10.2.3). */
+static inline bool pmap_md_invalid_cached_p(void) { return false; }
+/* Does invalidating one address also drop the cached upper-level entries
+ * that lead to a page table being freed?  On x86 INVLPG drops every
+ * paging-structure-cache entry of the current PCID (4.10.4.1). */
+static inline bool pmap_md_page_inval_drops_tables_p(void) { return true; }
 
 /* Rights (VM_PROT_*) a valid leaf grants. */
 vm_prot_t pmap_pte_prot(pmap_pte_t e);
