@@ -57,7 +57,7 @@ pmap_kmem_alloc_pmap(void)
 			pmap_spin_unlock(&kmem_lock);
 			return NULL;
 		}
-		kp = pmap_host_phys_map(pa);
+		kp = pmap_md_meta_ptr(pa);
 		kp->kp_pa = pa;
 		kp->kp_free = NULL;
 		kp->kp_nfree = KMEM_PER_PAGE;

@@ -677,7 +677,11 @@ pmap_zero_page(paddr_t pa)
 {
 	CHECK_ALIGNED("pa", pa);
 	CHECK_PA("pa", pa);
-	pmap_memzero(pmap_host_phys_map(pa), PAGE_SIZE);
+	pmap_host_preempt_disable();
+	void *p = pmap_md_tmp_map(pa);
+	pmap_memzero(p, PAGE_SIZE);
+	pmap_md_tmp_unmap(p);
+	pmap_host_preempt_enable();
 }
 
 void
@@ -687,7 +691,12 @@ pmap_copy_page(paddr_t src, paddr_t dst)
 	CHECK_ALIGNED("dst", dst);
 	CHECK_PA("src", src);
 	CHECK_PA("dst", dst);
-	pmap_memcopy(pmap_host_phys_map(dst), pmap_host_phys_map(src), PAGE_SIZE);
+	pmap_host_preempt_disable();
+	void *d = pmap_md_tmp_map(dst), *s = pmap_md_tmp_map(src);
+	pmap_memcopy(d, s, PAGE_SIZE);
+	pmap_md_tmp_unmap(s);
+	pmap_md_tmp_unmap(d);
+	pmap_host_preempt_enable();
 }
 
 paddr_t

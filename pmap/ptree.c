@@ -23,7 +23,7 @@
 static inline pmap_pte_t *
 table_of(paddr_t pa)
 {
-	return (pmap_pte_t *)pmap_host_phys_map(pa);
+	return pmap_md_table_ptr(pa);
 }
 
 static inline struct pmap_page *

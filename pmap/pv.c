@@ -14,7 +14,7 @@
  * with pm_lock held, and every path that frees an entry of pm holds
  * pm_lock too, so chunks need no lock of their own.  A chunk whose last
  * entry is freed goes back to the host at once (it is never mapped
- * through a TLB, only reached through pmap_host_phys_map).
+ * through a TLB, only reached through pmap_md_meta_ptr).
  *
  * Memory bound: pmap_set_pv_limit() caps the pages held by chunks across
  * all pmaps.  Reaching it behaves exactly like the host running out.
@@ -101,7 +101,7 @@ chunk_new(pmap_t pm)
 		PMAP_CTR_ADD(pv_chunks, (unsigned long long)-1);
 		return NULL;
 	}
-	struct pv_chunk *c = pmap_host_phys_map(pa);
+	struct pv_chunk *c = pmap_md_meta_ptr(pa);
 	c->pc_pmap = pm;
 	c->pc_pa = pa;
 	c->pc_nfree = PV_PER_CHUNK;

@@ -149,8 +149,9 @@ batch_add_free(struct pmap_tlb_batch *b, paddr_t ptp)
 	 * so the store is atomic, and the link (a page address, P clear)
 	 * reads as not-present to such a walk.
 	 */
-	__atomic_store_n((paddr_t *)pmap_host_phys_map(ptp), b->tb_free_head,
-	    __ATOMIC_RELAXED);
+	paddr_t *link = pmap_md_tmp_map(ptp);
+	__atomic_store_n(link, b->tb_free_head, __ATOMIC_RELAXED);
+	pmap_md_tmp_unmap(link);
 	b->tb_free_head = ptp;
 	b->tb_nfree++;
 }
@@ -170,8 +171,9 @@ batch_take(struct pmap_tlb_batch *b, struct pmap_tlb_batch *to)
 	/* Append b's free chain to to's. */
 	paddr_t p = b->tb_free_head;
 	for (unsigned i = 0; i < b->tb_nfree; i++) {
-		paddr_t next = __atomic_load_n((paddr_t *)pmap_host_phys_map(p),
-		    __ATOMIC_RELAXED);
+		paddr_t *link = pmap_md_tmp_map(p);
+		paddr_t next = __atomic_load_n(link, __ATOMIC_RELAXED);
+		pmap_md_tmp_unmap(link);
 		batch_add_free(to, p);
 		p = next;
 	}
@@ -187,8 +189,11 @@ batch_free_pages(paddr_t p, unsigned n)
 {
 	/* Counted, not NULL-terminated: physical page 0 is a page like any. */
 	while (n-- > 0) {
-		paddr_t next = __atomic_load_n((paddr_t *)pmap_host_phys_map(p),
-		    __ATOMIC_RELAXED);
+		pmap_host_preempt_disable();	/* the window is per CPU */
+		paddr_t *link = pmap_md_tmp_map(p);
+		paddr_t next = __atomic_load_n(link, __ATOMIC_RELAXED);
+		pmap_md_tmp_unmap(link);
+		pmap_host_preempt_enable();
 		pmap_host_page_free(p);
 		p = next;
 	}

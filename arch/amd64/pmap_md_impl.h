@@ -187,6 +187,43 @@ bool pmap_md_pa_ok_p(paddr_t pa);
 vaddr_t pmap_md_kva_start(void);
 vaddr_t pmap_md_kva_grown(void);	/* end of the KVA with page tables */
 
+/*
+ * ---- how the library reaches physical pages ----
+ *
+ * pmap_md_table_ptr: a page table (of any pmap) for the walk;
+ * pmap_md_meta_ptr: a lasting pointer to a page the library keeps its own
+ *   data in (pv chunks, pmap structures), valid until the page is freed;
+ * pmap_md_tmp_map/unmap: a pointer for a moment (zeroing, copying, the
+ *   free-list link in a page table waiting to be freed), preemption
+ *   disabled in between.
+ * On amd64 all three are the direct map (pmap_host_phys_map).  A machine
+ * without one (i386) reaches tables through a recursive slot and per-CPU
+ * windows, and maps its metadata into kernel virtual space.
+ */
+static inline pmap_pte_t *
+pmap_md_table_ptr(paddr_t pa)
+{
+	return (pmap_pte_t *)pmap_host_phys_map(pa);
+}
+
+static inline void *
+pmap_md_meta_ptr(paddr_t pa)
+{
+	return pmap_host_phys_map(pa);
+}
+
+static inline void *
+pmap_md_tmp_map(paddr_t pa)
+{
+	return pmap_host_phys_map(pa);
+}
+
+static inline void
+pmap_md_tmp_unmap(void *p)
+{
+	(void)p;
+}
+
 /* ---- direct map (PMAP_MAP_POOLPAGE, sf_buf in direct-map mode) ---- */
 vaddr_t pmap_md_map_poolpage(paddr_t pa);
 paddr_t pmap_md_unmap_poolpage(vaddr_t va);
