@@ -53,11 +53,13 @@ int pmap_host_page_alloc(paddr_t *pap);
 void pmap_host_page_free(paddr_t pa);
 
 /*
- * A pointer through which the library reads and writes physical memory:
- * page tables, pv chunks, pmap_zero_page/pmap_copy_page (hot).  On amd64
- * this is the direct map once pmap_cpu_init() has run; at bootstrap the
- * host's own mapping of RAM.  Must cover every page pmap_host_page_alloc
- * returns and every page a vm_page describes.
+ * A lasting pointer through which the library reads and writes physical
+ * memory: page tables, pv chunks, pmap_zero_page/pmap_copy_page (hot).
+ * Only the MD layer calls it (pmap_md_table_ptr, pmap_md_meta_ptr,
+ * pmap_md_tmp_map), on machines with a direct map: on amd64 the direct
+ * map once pmap_cpu_init() has run, at bootstrap the host's own mapping of
+ * RAM.  Must cover every page pmap_host_page_alloc returns and every page
+ * a vm_page describes.
  */
 void *pmap_host_phys_map(paddr_t pa);
 
