@@ -14,6 +14,22 @@
 static struct uspace us;
 static struct vm_page *pg;
 
+/*
+ * UVA(0) read-write (referenced, modified) and UVA(1) read-only, which
+ * keeps the page table alive (freeing it would shoot down anyway and hide
+ * the cases); then CPU cpu caches UVA(0) writable and dirty.
+ */
+static void
+map_and_cache(int cpu, uint64_t tag, const char *what)
+{
+	pmap_enter(us.us_pm, UVA(0), ptest_page_pa(pg), VM_PROT_READ | VM_PROT_WRITE,
+	    VM_PROT_READ | VM_PROT_WRITE);
+	pmap_enter(us.us_pm, UVA(1), ptest_page_pa(pg), VM_PROT_READ, 0);
+	pmap_update(us.us_pm);
+	ok(access_on(cpu, us.us_l, UVA(0), ACC_WRITE, PTEST_USER, tag).a_result == PTEST_OK,
+	    "%s: CPU %d writes through its mapping", what, cpu);
+}
+
 /* ---- clear_reference's window: A clear in the PTE, shootdown not done ---- */
 
 struct window {
@@ -47,15 +63,7 @@ in_window(void *p)
 static void
 clear_reference_window(int kind, const char *what)
 {
-	pmap_enter(us.us_pm, UVA(0), ptest_page_pa(pg), VM_PROT_READ | VM_PROT_WRITE,
-	    VM_PROT_READ | VM_PROT_WRITE);
-	/* A neighbour keeps the page table alive: freeing it would shoot
-	 * down anyway and hide the case. */
-	pmap_enter(us.us_pm, UVA(1), ptest_page_pa(pg), VM_PROT_READ, 0);
-	pmap_update(us.us_pm);
-	/* CPU 2 caches the translation, writable and dirty. */
-	ok(access_on(2, us.us_l, UVA(0), ACC_WRITE, PTEST_USER, 0x5eed0001).a_result ==
-	    PTEST_OK, "%s: CPU 2 writes through its mapping", what);
+	map_and_cache(2, 0x5eed0001, what);
 
 	struct window w = { kind, -1 };
 	ptest_hook_pause(0, PTEST_HK_SEND_SHOOTDOWN, PTEST_AT_ENTRY, 1, in_window, &w);
@@ -151,12 +159,7 @@ static void cpu3_update(void *p) { pmap_update((pmap_t)p); }
 static void
 update_elsewhere(void)
 {
-	pmap_enter(us.us_pm, UVA(0), ptest_page_pa(pg), VM_PROT_READ | VM_PROT_WRITE,
-	    VM_PROT_READ | VM_PROT_WRITE);
-	pmap_enter(us.us_pm, UVA(1), ptest_page_pa(pg), VM_PROT_READ, 0);
-	pmap_update(us.us_pm);
-	ok(access_on(2, us.us_l, UVA(0), ACC_WRITE, PTEST_USER, 0x5eed0002).a_result ==
-	    PTEST_OK, "migrated update: CPU 2 writes through its mapping");
+	map_and_cache(2, 0x5eed0002, "migrated update");
 	ptest_run_on(1, cpu1_protect, NULL);		/* no pmap_update there */
 	ptest_run_on(3, cpu3_update, us.us_pm);	/* the thread moved to CPU 3 */
 	ok(access_on(2, us.us_l, UVA(0), ACC_WRITE, PTEST_USER, 0xbad).a_result ==
@@ -280,12 +283,7 @@ cu_cpu2(void *p)
 static void
 concurrent_update(void)
 {
-	pmap_enter(us.us_pm, UVA(0), ptest_page_pa(pg), VM_PROT_READ | VM_PROT_WRITE,
-	    VM_PROT_READ | VM_PROT_WRITE);
-	pmap_enter(us.us_pm, UVA(1), ptest_page_pa(pg), VM_PROT_READ, 0);
-	pmap_update(us.us_pm);
-	ok(access_on(3, us.us_l, UVA(0), ACC_WRITE, PTEST_USER, 0x5eed0003).a_result ==
-	    PTEST_OK, "concurrent update: CPU 3 writes through its mapping");
+	map_and_cache(3, 0x5eed0003, "concurrent update");
 	__atomic_store_n(&cu_returned, 0, __ATOMIC_RELAXED);
 	ptest_run_on(1, cpu1_protect, NULL);	/* delayed: in the pmap's batch */
 	ptest_run_on(2, cu_cpu2, NULL);		/* takes it out, pauses mid-way */
