@@ -11,6 +11,7 @@
 struct kmem_page {
 	struct kmem_page *kp_next, *kp_prev;
 	paddr_t kp_pa;
+	vaddr_t kp_cookie;		/* pmap_md_meta_map's */
 	void *kp_free;			/* first free object */
 	unsigned kp_nfree;
 };
@@ -57,8 +58,10 @@ pmap_kmem_alloc_pmap(void)
 			pmap_spin_unlock(&kmem_lock);
 			return NULL;
 		}
-		kp = pmap_md_meta_ptr(pa);
+		vaddr_t cookie;
+		kp = pmap_md_meta_map(pa, &cookie);
 		kp->kp_pa = pa;
+		kp->kp_cookie = cookie;
 		kp->kp_free = NULL;
 		kp->kp_nfree = KMEM_PER_PAGE;
 		for (size_t i = KMEM_PER_PAGE; i-- > 0;) {
@@ -88,7 +91,7 @@ pmap_kmem_free_pmap(pmap_t pm)
 	if (kp->kp_nfree == KMEM_PER_PAGE) {
 		kp_unlink(kp);
 		pmap_spin_unlock(&kmem_lock);
-		pmap_host_page_free(kp->kp_pa);
+		pmap_md_meta_free(kp->kp_cookie, kp->kp_pa);
 		return;
 	}
 	pmap_spin_unlock(&kmem_lock);

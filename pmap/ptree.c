@@ -20,10 +20,11 @@
  */
 #include "pmap_impl.h"
 
+/* The level-`level` table of pm at pa, which maps the region holding va. */
 static inline pmap_pte_t *
-table_of(paddr_t pa)
+table_of(pmap_t pm, vaddr_t va, int level, paddr_t pa)
 {
-	return pmap_md_table_ptr(pa);
+	return pmap_md_table_ptr(pm, va, level, pa);
 }
 
 static inline struct pmap_page *
@@ -43,7 +44,7 @@ pmap_pt_pte(pmap_t pm, vaddr_t va)
 		pmap_pte_t e = pmap_pte_load(&t[pmap_md_index(va, l)]);
 		if (!pmap_md_table_p(e, l))
 			return NULL;
-		t = table_of(pmap_md_table_pa(e));
+		t = table_of(pm, va, l - 1, pmap_md_table_pa(e));
 	}
 	return &t[pmap_md_index(va, 1)];
 }
@@ -63,7 +64,7 @@ pmap_pt_leaf(pmap_t pm, vaddr_t va, pmap_pte_t *leaf, vsize_t *size)
 		}
 		if (!pmap_md_table_p(e, l))
 			return false;
-		t = table_of(pmap_md_table_pa(e));
+		t = table_of(pm, va, l - 1, pmap_md_table_pa(e));
 	}
 	return false;
 }
@@ -86,7 +87,7 @@ pmap_pt_prepare(pmap_t pm, vaddr_t va, struct pmap_ptp_prep *prep)
 			break;
 		}
 		tpa = pmap_md_table_pa(e);
-		t = table_of(tpa);
+		t = table_of(pm, va, l - 1, tpa);
 	}
 	if (missing == 0) {
 		prep->pp_ptep = &t[pmap_md_index(va, 1)];
@@ -102,7 +103,9 @@ pmap_pt_prepare(pmap_t pm, vaddr_t va, struct pmap_ptp_prep *prep)
 			pmap_pt_prepare_abort(prep);
 			return PMAP_ENOMEM;
 		}
-		pmap_memzero(table_of(pa), PAGE_SIZE);
+		void *p = pmap_md_tmp_map(pa);
+		pmap_memzero(p, PAGE_SIZE);
+		pmap_md_tmp_unmap(p);
 		ptp_pp(pa)->pp_ptp_nvalid = 0;
 		prep->pp_pages[prep->pp_n++] = pa;
 	}
@@ -141,7 +144,7 @@ pmap_pt_commit(pmap_t pm, vaddr_t va, struct pmap_ptp_prep *prep)
 			PMAP_CTR_ADD(ptp_pages, 1);
 		}
 		tpa = pmap_md_table_pa(e);
-		t = table_of(tpa);
+		t = table_of(pm, va, l - 1, tpa);
 	}
 	PMAP_KASSERTMSG(used == prep->pp_n, "pmap %p va %#llx: %d of %d prepared "
 	    "tables used", (void *)pm, (unsigned long long)va, used, prep->pp_n);
@@ -168,7 +171,7 @@ pmap_pt_removed(pmap_t pm, vaddr_t va, struct pmap_tlb_batch *sync)
 	paddr_t tpa[PMAP_MD_LEVELS + 1];
 	tpa[PMAP_MD_LEVELS] = pmap_md_root_pa(pm);
 	for (int l = PMAP_MD_LEVELS; l > 1; l--) {
-		pmap_pte_t e = pmap_pte_load(&table_of(tpa[l])[pmap_md_index(va, l)]);
+		pmap_pte_t e = pmap_pte_load(&table_of(pm, va, l, tpa[l])[pmap_md_index(va, l)]);
 		PMAP_KASSERTMSG(pmap_md_table_p(e, l), "pmap %p va %#llx: level %d "
 		    "entry missing", (void *)pm, (unsigned long long)va, l);
 		tpa[l - 1] = pmap_md_table_pa(e);
@@ -181,7 +184,7 @@ pmap_pt_removed(pmap_t pm, vaddr_t va, struct pmap_tlb_batch *sync)
 		if (--pp->pp_ptp_nvalid > 0)
 			return;
 		/* Empty: unlink it from its parent and free it after a flush. */
-		pmap_pte_t *pslot = &table_of(tpa[l + 1])[pmap_md_index(va, l + 1)];
+		pmap_pte_t *pslot = &table_of(pm, va, l + 1, tpa[l + 1])[pmap_md_index(va, l + 1)];
 		pmap_pte_swap(pslot, 0);
 		pm->pm_ptps--;
 		PMAP_CTR_ADD(ptp_pages, (unsigned long long)-1);
@@ -203,7 +206,7 @@ pmap_pt_next(pmap_t pm, vaddr_t va, vaddr_t eva, pmap_pte_t **ptes, vaddr_t *end
 			pmap_pte_t e = pmap_pte_load(&t[pmap_md_index(va, l)]);
 			if (!pmap_md_table_p(e, l))
 				break;
-			t = table_of(pmap_md_table_pa(e));
+			t = table_of(pm, va, l - 1, pmap_md_table_pa(e));
 		}
 		if (l == 1) {
 			vaddr_t tend = (va | (pmap_md_level_size(2) - 1)) + 1;
@@ -228,7 +231,7 @@ static void
 foreach_rec(pmap_t pm, paddr_t table, int level, vaddr_t base, vaddr_t sva, vaddr_t eva,
     void (*fn)(pmap_t, vaddr_t, pmap_pte_t, vsize_t, void *), void *arg)
 {
-	pmap_pte_t *t = table_of(table);
+	pmap_pte_t *t = table_of(pm, base, level, table);
 	vsize_t sz = pmap_md_level_size(level);
 	for (unsigned i = 0; i < PMAP_MD_NPTE; i++) {
 		vaddr_t va = pmap_md_canonical(base + i * sz);
@@ -237,8 +240,10 @@ foreach_rec(pmap_t pm, paddr_t table, int level, vaddr_t base, vaddr_t sva, vadd
 		pmap_pte_t e = pmap_pte_load(&t[i]);
 		if (pmap_md_leaf_p(e, level))
 			fn(pm, va, e, sz, arg);
-		else if (pmap_md_table_p(e, level))
+		else if (pmap_md_table_p(e, level)) {
 			foreach_rec(pm, pmap_md_table_pa(e), level - 1, va, sva, eva, fn, arg);
+			t = table_of(pm, base, level, table);	/* windows may move */
+		}
 	}
 }
 
@@ -250,9 +255,9 @@ pmap_pt_foreach_leaf(pmap_t pm, vaddr_t sva, vaddr_t eva,
 }
 
 static long
-check_rec(pmap_t pm, paddr_t table, int level)
+check_rec(pmap_t pm, paddr_t table, int level, vaddr_t base)
 {
-	pmap_pte_t *t = table_of(table);
+	pmap_pte_t *t = table_of(pm, base, level, table);
 	long valid = 0, pages = 0;
 	for (unsigned i = 0; i < PMAP_MD_NPTE; i++) {
 		pmap_pte_t e = pmap_pte_load(&t[i]);
@@ -260,7 +265,9 @@ check_rec(pmap_t pm, paddr_t table, int level)
 			valid++;
 		} else if (pmap_md_table_p(e, level)) {
 			valid++;
-			pages += 1 + check_rec(pm, pmap_md_table_pa(e), level - 1);
+			vaddr_t cva = pmap_md_canonical(base + i * pmap_md_level_size(level));
+			pages += 1 + check_rec(pm, pmap_md_table_pa(e), level - 1, cva);
+			t = table_of(pm, base, level, table);	/* windows may move */
 		}
 	}
 	long counted = ptp_pp(table)->pp_ptp_nvalid;
@@ -282,7 +289,8 @@ pmap_pt_check_ptps(pmap_t pm)
 	for (unsigned i = 0; i < PMAP_MD_USER_ROOT_SLOTS; i++) {
 		pmap_pte_t e = pmap_pte_load(&root[i]);
 		if (pmap_md_table_p(e, PMAP_MD_LEVELS))
-			pages += 1 + check_rec(pm, pmap_md_table_pa(e), PMAP_MD_LEVELS - 1);
+			pages += 1 + check_rec(pm, pmap_md_table_pa(e), PMAP_MD_LEVELS - 1,
+			    pmap_md_canonical((vaddr_t)i * pmap_md_level_size(PMAP_MD_LEVELS)));
 	}
 	return pages;
 }

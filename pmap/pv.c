@@ -14,7 +14,7 @@
  * with pm_lock held, and every path that frees an entry of pm holds
  * pm_lock too, so chunks need no lock of their own.  A chunk whose last
  * entry is freed goes back to the host at once (it is never mapped
- * through a TLB, only reached through pmap_md_meta_ptr).
+ * through a TLB, only reached through pmap_md_meta_map).
  *
  * Memory bound: pmap_set_pv_limit() caps the pages held by chunks across
  * all pmaps.  Reaching it behaves exactly like the host running out.
@@ -27,6 +27,7 @@ struct pv_chunk {
 	pmap_t pc_pmap;
 	struct pv_chunk *pc_next, *pc_prev;
 	paddr_t pc_pa;
+	vaddr_t pc_cookie;			/* pmap_md_meta_map's */
 	uint64_t pc_free[PV_CHUNK_WORDS];	/* bit set = entry free */
 	unsigned pc_nfree;
 	struct pmap_pv pc_pv[];
@@ -101,9 +102,11 @@ chunk_new(pmap_t pm)
 		PMAP_CTR_ADD(pv_chunks, (unsigned long long)-1);
 		return NULL;
 	}
-	struct pv_chunk *c = pmap_md_meta_ptr(pa);
+	vaddr_t cookie;
+	struct pv_chunk *c = pmap_md_meta_map(pa, &cookie);
 	c->pc_pmap = pm;
 	c->pc_pa = pa;
+	c->pc_cookie = cookie;
 	c->pc_nfree = PV_PER_CHUNK;
 	for (unsigned w = 0; w < PV_CHUNK_WORDS; w++) {
 		unsigned lo = w * 64;
@@ -157,7 +160,7 @@ pv_free(pmap_t pm, struct pmap_pv *pv)
 	if (++c->pc_nfree == PV_PER_CHUNK) {
 		chunk_unlink(pm, c);
 		PMAP_CTR_ADD(pv_chunks, (unsigned long long)-1);
-		pmap_host_page_free(c->pc_pa);
+		pmap_md_meta_free(c->pc_cookie, c->pc_pa);
 	} else if (c->pc_nfree == 1) {
 		chunk_unlink(pm, c);
 		chunk_push_front(pm, c);

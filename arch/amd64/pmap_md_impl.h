@@ -190,27 +190,49 @@ vaddr_t pmap_md_kva_grown(void);	/* end of the KVA with page tables */
 /*
  * ---- how the library reaches physical pages ----
  *
- * pmap_md_table_ptr: a page table (of any pmap) for the walk;
- * pmap_md_meta_ptr: a lasting pointer to a page the library keeps its own
- *   data in (pv chunks, pmap structures), valid until the page is freed;
+ * pmap_md_table_ptr: the level-`level` page table of pm at pa, which maps
+ *   the region holding va (level PMAP_MD_LEVELS: pm's root), for the walk;
+ *   valid while pm's lock is held, until pmap_md_tables_done();
+ * pmap_md_meta_map: a lasting pointer to a page the library keeps its own
+ *   data in (pv chunks, pmap structures), with a cookie for
+ *   pmap_md_meta_free, which unmaps the page and gives it back;
  * pmap_md_tmp_map/unmap: a pointer for a moment (zeroing, copying, the
  *   free-list link in a page table waiting to be freed), preemption
- *   disabled in between.
- * On amd64 all three are the direct map (pmap_host_phys_map).  A machine
+ *   disabled in between, nested at most PMAP_MD_TMP_DEPTH deep, unmapped
+ *   in the reverse order.
+ * On amd64 all of them are the direct map (pmap_host_phys_map).  A machine
  * without one (i386) reaches tables through a recursive slot and per-CPU
  * windows, and maps its metadata into kernel virtual space.
  */
 static inline pmap_pte_t *
-pmap_md_table_ptr(paddr_t pa)
+pmap_md_table_ptr(pmap_t pm, vaddr_t va, int level, paddr_t pa)
 {
+	(void)pm;
+	(void)va;
+	(void)level;
 	return (pmap_pte_t *)pmap_host_phys_map(pa);
 }
 
-static inline void *
-pmap_md_meta_ptr(paddr_t pa)
+static inline void
+pmap_md_tables_done(void)
 {
+}
+
+static inline void *
+pmap_md_meta_map(paddr_t pa, vaddr_t *cookiep)
+{
+	*cookiep = 0;
 	return pmap_host_phys_map(pa);
 }
+
+static inline void
+pmap_md_meta_free(vaddr_t cookie, paddr_t pa)
+{
+	(void)cookie;
+	pmap_host_page_free(pa);
+}
+
+#define PMAP_MD_TMP_DEPTH	4
 
 static inline void *
 pmap_md_tmp_map(paddr_t pa)
