@@ -10,15 +10,24 @@
 # Build variants live in build/<variant>/: release (default), asan, tsan.
 # Pick one with `make VARIANT=asan ...`; `make check` drives them itself.
 
-# The machine the library is built for (arch/$(ARCH)): amd64 today.
+# The machine the library is built for (arch/$(ARCH)).  i386 is built as
+# 32-bit code (-m32, Debian's gcc-multilib) - library, simulated machine
+# and tests alike - and lives in build/i386/<variant>.
 ARCH ?= amd64
-ARCHES := amd64
+ARCHES := amd64 i386
 ifeq ($(filter $(ARCH),$(ARCHES)),)
 $(error unknown ARCH $(ARCH): $(ARCHES))
 endif
 
 VARIANT ?= release
-B := build/$(VARIANT)
+ifeq ($(ARCH),amd64)
+BA := build
+ARCH_FLAGS :=
+else
+BA := build/$(ARCH)
+ARCH_FLAGS := -m32
+endif
+B ?= $(BA)/$(VARIANT)
 ifeq ($(origin CC),default)
 CC := gcc
 endif
@@ -45,12 +54,14 @@ $(error unknown VARIANT $(VARIANT): release, asan, tsan, diag, debug)
 endif
 
 CFLAGS ?=
-CFLAGS_ALL = $(BASE_CFLAGS) $(VFLAGS) $(CFLAGS)
-LDFLAGS_ALL = $(VFLAGS) -pthread $(LDFLAGS)
+CFLAGS_ALL = $(ARCH_FLAGS) $(BASE_CFLAGS) $(VFLAGS) $(CFLAGS)
+LDFLAGS_ALL = $(ARCH_FLAGS) $(VFLAGS) -pthread $(LDFLAGS)
 
 # The core sees only its own headers and the host hook header.
 CORE_INCLUDES := -Iinclude -Iarch/$(ARCH)/include -Iarch/$(ARCH) -Ipmap
-INCLUDES := $(CORE_INCLUDES) -Iplatform/sim -Itests/lib -Itools/mmuprobe
+# The simulated machine is an x86 whatever the library's ARCH: it names
+# paging-structure bits with <pmap/amd64_pte.h>.
+INCLUDES := $(CORE_INCLUDES) -Iarch/amd64/include -Iplatform/sim -Itests/lib -Itools/mmuprobe
 
 Q ?= @
 
@@ -62,10 +73,10 @@ LIBPMAP := $(B)/libpmap.a
 
 # ---- the simulated machine, and the library's host on it ----
 SIM_SRCS := platform/sim/phys.c platform/sim/cpu.c platform/sim/tcache.c \
-	platform/sim/mmu_$(ARCH).c platform/sim/audit.c platform/sim/sched.c
+	platform/sim/mmu_amd64.c platform/sim/audit.c platform/sim/sched.c
 SIM_OBJS := $(SIM_SRCS:%.c=$(B)/%.o)
 SIM_LIB := $(B)/libsim.a
-SIMHOST_SRCS := platform/sim/host.c
+SIMHOST_SRCS := platform/sim/host.c platform/sim/host_$(ARCH).c
 SIMHOST_OBJS := $(SIMHOST_SRCS:%.c=$(B)/%.o)
 PTEST_SIM_OBJS := $(B)/platform/sim/ptest_sim.o
 
@@ -134,10 +145,14 @@ $(B)/bin/bench_pmap: $(B)/bench/bench_pmap.o $(SIMHOST_OBJS) $(LIBPMAP) $(SIM_LI
 # freestanding headers), then linked into one relocatable object whose
 # undefined symbols must all be host hooks (or the memset/memcpy a
 # compiler may emit).
-FS_DIR := build/freestanding
+FS_DIR := build/freestanding/$(ARCH)
+FS_ARCH_amd64 := -mno-red-zone -mcmodel=kernel
+FS_ARCH_i386 := -m32
+FS_LD_amd64 :=
+FS_LD_i386 := -m elf_i386
 FS_CFLAGS := -std=c11 -O2 -ffreestanding -nostdlib -nostdinc \
-	-isystem $(shell $(CC) -print-file-name=include) -fno-builtin -mno-red-zone \
-	-mcmodel=kernel -fno-pic -fno-stack-protector $(WARN)
+	-isystem $(shell $(CC) -print-file-name=include) -fno-builtin \
+	$(FS_ARCH_$(ARCH)) -fno-pic -fno-stack-protector $(WARN)
 FS_OBJS := $(CORE_SRCS:%.c=$(FS_DIR)/%.o)
 
 $(FS_DIR)/%.o: %.c
@@ -147,13 +162,13 @@ $(FS_DIR)/%.o: %.c
 
 .PHONY: check-freestanding
 check-freestanding: $(FS_OBJS)
-	$(Q)ld -r -o $(FS_DIR)/libpmap-core.o $(FS_OBJS)
+	$(Q)ld $(FS_LD_$(ARCH)) -r -o $(FS_DIR)/libpmap-core.o $(FS_OBJS)
 	@bad=$$(nm -u $(FS_DIR)/libpmap-core.o | awk '{print $$2}' | \
 		grep -v -E '^(pmap_host_[a-z0-9_]+|memset|memcpy)$$' || true); \
 	if [ -n "$$bad" ]; then \
 		echo "freestanding core calls outside pmap_host.h: $$bad"; exit 1; \
 	fi
-	@echo "freestanding core: OK ($$(nm -u $(FS_DIR)/libpmap-core.o | wc -l) host symbols)"
+	@echo "freestanding core ($(ARCH)): OK ($$(nm -u $(FS_DIR)/libpmap-core.o | wc -l) host symbols)"
 
 # ---- the machine-independent core knows no machine ----
 # No x86 name may appear in pmap/ (code or comments): what differs between
@@ -191,8 +206,8 @@ define variant_wrappers
 	@for r in $(VARIANT_RUNS); do \
 		n=$${r%%:*}; rest=$${r#*:}; v=$${rest%%:*}; args=$$(echo $${rest#*:} | tr , ' '); \
 		printf '#!/bin/sh\nexec "$$(dirname "$$0")/%s" %s "$$@"\n' $$n "$$args" \
-			> build/$(1)/tests/portable/$$n-$$v.t; \
-		chmod +x build/$(1)/tests/portable/$$n-$$v.t; \
+			> $(BA)/$(1)/tests/portable/$$n-$$v.t; \
+		chmod +x $(BA)/$(1)/tests/portable/$$n-$$v.t; \
 	done
 endef
 
@@ -204,31 +219,31 @@ test: all
 check-asan:
 	$(MAKE) -j$(NPROC) VARIANT=asan all
 	$(call variant_wrappers,asan)
-	$(PROVE) $(SIM_TEST_NAMES:%=build/asan/tests/sim/%) \
-		$(PORTABLE_NAMES:%=build/asan/tests/portable/%) \
-		$(EXTRA_T:%=build/asan/tests/portable/%)
+	$(PROVE) $(SIM_TEST_NAMES:%=$(BA)/asan/tests/sim/%) \
+		$(PORTABLE_NAMES:%=$(BA)/asan/tests/portable/%) \
+		$(EXTRA_T:%=$(BA)/asan/tests/portable/%)
 
 check-tsan:
-	$(MAKE) -j$(NPROC) VARIANT=tsan $(TSAN_TESTS:%=build/tsan/%)
+	$(MAKE) -j$(NPROC) VARIANT=tsan $(TSAN_TESTS:%=$(BA)/tsan/%)
 	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
-		$(PROVE) $(TSAN_TESTS:%=build/tsan/%)
+		$(PROVE) $(TSAN_TESTS:%=$(BA)/tsan/%)
 
 # The explorer: the explore suite (four CPUs in a kernel's roles, each
 # checking pmap(9)'s promises) over 200 schedules of each strategy.
 check-explore:
-	$(MAKE) -j$(NPROC) VARIANT=asan build/asan/tests/portable/explore_test
-	tests/soak.sh -b build/asan -s 1..200 -m random,pct,threads explore
+	$(MAKE) -j$(NPROC) VARIANT=asan $(BA)/asan/tests/portable/explore_test
+	tests/soak.sh -b $(BA)/asan -s 1..200 -m random,pct,threads explore
 
 # PMAP_DIAGNOSTIC: every operation checks the pmap or page it changed.
 DIAG_TESTS := random_test concurrency_test races_test modref_test protect_test \
 	enter_test faultinj_test
 check-diag:
-	$(MAKE) -j$(NPROC) VARIANT=diag $(DIAG_TESTS:%=build/diag/tests/portable/%)
-	$(PROVE) $(DIAG_TESTS:%=build/diag/tests/portable/%)
+	$(MAKE) -j$(NPROC) VARIANT=diag $(DIAG_TESTS:%=$(BA)/diag/tests/portable/%)
+	$(PROVE) $(DIAG_TESTS:%=$(BA)/diag/tests/portable/%)
 
 # The whole tree must build warning-free with clang too.
 check-clang:
-	$(MAKE) -j$(NPROC) CC=clang B=build/clang VARIANT=release all
+	$(MAKE) -j$(NPROC) CC=clang B=$(BA)/clang VARIANT=release all
 
 .PHONY: check-man
 check-man:
@@ -289,7 +304,7 @@ SOAK_SUITES ?=
 .PHONY: soak
 soak:
 	$(MAKE) -j$(NPROC) VARIANT=asan all
-	tests/soak.sh -b build/asan -s $(SEEDS) -m $(SOAK_MODES) $(SOAK_SUITES)
+	tests/soak.sh -b $(BA)/asan -s $(SEEDS) -m $(SOAK_MODES) $(SOAK_SUITES)
 
 bench: all
 	$(B)/bin/bench_mmu

@@ -189,7 +189,7 @@ extern struct pmap pmap_kernel_store;
 static inline void pmap_lock(pmap_t pm) { pmap_spin_lock(&pm->pm_lock); }
 static inline bool pmap_trylock(pmap_t pm) { return pmap_spin_trylock(&pm->pm_lock); }
 /* Table pointers (pmap_md_table_ptr) die with the lock. */
-static inline void pmap_unlock(pmap_t pm) { pmap_md_tables_done(); pmap_spin_unlock(&pm->pm_lock); }
+static inline void pmap_unlock(pmap_t pm) { pmap_md_tables_done(pm); pmap_spin_unlock(&pm->pm_lock); }
 
 /* ---- per-page data ---- */
 

@@ -214,8 +214,9 @@ pmap_md_table_ptr(pmap_t pm, vaddr_t va, int level, paddr_t pa)
 }
 
 static inline void
-pmap_md_tables_done(void)
+pmap_md_tables_done(pmap_t pm)
 {
+	(void)pm;
 }
 
 static inline void *

@@ -12,8 +12,9 @@
  * says so.  Hooks marked "hot" are called on every mapping operation; keep
  * them short.
  *
- * The amd64 layer needs a few CPU instructions as well; they are in
- * <pmap/amd64_host.h>, which an amd64 host implements too.
+ * Each machine's layer needs a few CPU instructions as well; they are in
+ * <pmap/amd64_host.h> and <pmap/i386_host.h>, which a host for that
+ * machine implements too.
  */
 #ifndef PMAP_HOST_H
 #define PMAP_HOST_H
@@ -53,15 +54,27 @@ int pmap_host_page_alloc(paddr_t *pap);
 void pmap_host_page_free(paddr_t pa);
 
 /*
- * A lasting pointer through which the library reads and writes physical
- * memory: page tables, pv chunks, pmap_zero_page/pmap_copy_page (hot).
- * Only the MD layer calls it (pmap_md_table_ptr, pmap_md_meta_ptr,
- * pmap_md_tmp_map), on machines with a direct map: on amd64 the direct
- * map once pmap_cpu_init() has run, at bootstrap the host's own mapping of
- * RAM.  Must cover every page pmap_host_page_alloc returns and every page
- * a vm_page describes.
+ * Reaching physical memory.  Which of these a host implements depends on
+ * the machine (the MD layer is the only caller):
+ *
+ * pmap_host_phys_map - machines with a direct map (amd64): a lasting
+ *   pointer to pa, through which the library reads and writes page tables,
+ *   pv chunks and pmap structures and zeroes and copies pages (hot).  On
+ *   amd64 the direct map once pmap_cpu_init() has run, at bootstrap the
+ *   host's own mapping of RAM.  Must cover every page pmap_host_page_alloc
+ *   returns and every page a vm_page describes.
+ *
+ * pmap_host_phys_tmp_map / pmap_host_phys_tmp_unmap - machines without one
+ *   (i386): map pa "for a moment", until the matching unmap, on this CPU,
+ *   preemption disabled in between.  Only pmap_bootstrap calls it, to build
+ *   the first page tables before the library's own windows exist (a kernel
+ *   still running on its boot mapping, or with paging off, returns the
+ *   address it can use; a simulator its host pointer).  At most two are
+ *   held at once.
  */
 void *pmap_host_phys_map(paddr_t pa);
+void *pmap_host_phys_tmp_map(paddr_t pa);
+void pmap_host_phys_tmp_unmap(void *p);
 
 /*
  * The vm_page of a physical address, or NULL when pa is not managed RAM

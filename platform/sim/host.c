@@ -1,10 +1,10 @@
 /*
  * host.c - libpmap's host hooks on the simulated machine.
  *
- * Every hook of <pmap/pmap_host.h> and <pmap/amd64_host.h>, each a few
- * lines over sim.h.  How the contracts are met:
- *  - physical memory: the machine's host mapping is the "direct map" the
- *    library writes page tables through;
+ * Every machine-independent hook of <pmap/pmap_host.h>, each a few lines
+ * over sim.h; the machine's own hooks (instructions, how the library
+ * reaches physical memory) are in host_<arch>.c.  How the contracts are
+ * met:
  *  - the shootdown IPI is simulator vector 1, whose handler calls
  *    pmap_tlb_intr() on the target CPU;
  *  - spinning takes interrupts (sim_cpu_relax), so a CPU waiting for a
@@ -22,10 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim_pmap.h"
-#include <pmap/amd64_host.h>
-#include <pmap/amd64_pte.h>
-#include <pmap/pmap_host.h>
+#include "sim_host.h"
 
 #define SIM_VEC_SHOOTDOWN 1
 
@@ -64,7 +61,6 @@ hcpu(const char *fn)
 	}
 	return h;
 }
-static uint32_t host_features;
 
 /* ---- interrupt points (sim_pmap.h) ---- */
 
@@ -134,11 +130,19 @@ ipoint(enum sim_hook hk, unsigned when)
 	sim_cpu_point_fast();
 }
 
+
+void
+sim_host_ipoint(enum sim_hook hk, unsigned when)
+{
+	ipoint(hk, when);
+}
+
+#undef HOOK_IN
+#undef HOOK_OUT
+#undef LOOKUP_IN
+#undef LOOKUP_OUT
 #define HOOK_IN(hk)	ipoint((hk), SIM_HK_ENTRY)
 #define HOOK_OUT(hk)	ipoint((hk), SIM_HK_EXIT)
-/* The pure lookups are points only when the machine explores (the
- * deterministic scheduler or speculative fills): they sit between the
- * library's page-table reads, but cost too much to be points always. */
 #define LOOKUP_IN(hk)	do { if (sim_points_all) ipoint((hk), SIM_HK_ENTRY); } while (0)
 #define LOOKUP_OUT(hk)	do { if (sim_points_all) ipoint((hk), SIM_HK_EXIT); } while (0)
 
@@ -272,15 +276,6 @@ pmap_host_page_free(paddr_t pa)
 	HOOK_IN(SIM_HK_PAGE_FREE);
 	sim_page_free(pa);	/* with audit_on_free, checks every TLB first */
 	HOOK_OUT(SIM_HK_PAGE_FREE);
-}
-
-void *
-pmap_host_phys_map(paddr_t pa)
-{
-	LOOKUP_IN(SIM_HK_PHYS_MAP);
-	void *p = sim_phys_ptr(pa);
-	LOOKUP_OUT(SIM_HK_PHYS_MAP);
-	return p;
 }
 
 struct vm_page *
@@ -437,103 +432,6 @@ pmap_host_lwp_pmap(struct lwp *l)
 	return l != NULL ? l->l_pmap : pmap_kernel();
 }
 
-/* ---- amd64 instructions ---- */
-
-uint32_t
-pmap_host_amd64_features(void)
-{
-	return host_features;
-}
-
-int
-pmap_host_amd64_maxphyaddr(void)
-{
-	return sim_maxphyaddr();
-}
-
-void
-pmap_host_amd64_invlpg(uint64_t va)
-{
-	HOOK_IN(SIM_HK_INVLPG);
-	sim_invlpg(va);
-	HOOK_OUT(SIM_HK_INVLPG);
-}
-
-void
-pmap_host_amd64_invpcid(int type, uint16_t pcid, uint64_t va)
-{
-	HOOK_IN(SIM_HK_INVPCID);
-	if (sim_invpcid(type, pcid, va) != SIM_OK)
-		pmap_host_panic("INVPCID type %d pcid %u va %#llx raised #GP", type, pcid,
-		    (unsigned long long)va);
-	HOOK_OUT(SIM_HK_INVPCID);
-}
-
-static uint64_t
-read_cr(uint64_t (*rd)(void))
-{
-	HOOK_IN(SIM_HK_READ_CR);
-	uint64_t v = rd();
-	HOOK_OUT(SIM_HK_READ_CR);
-	return v;
-}
-
-uint64_t pmap_host_amd64_rcr0(void) { return read_cr(sim_read_cr0); }
-uint64_t pmap_host_amd64_rcr3(void) { return read_cr(sim_read_cr3); }
-uint64_t pmap_host_amd64_rcr4(void) { return read_cr(sim_read_cr4); }
-
-void
-pmap_host_amd64_lcr0(uint64_t cr0)
-{
-	HOOK_IN(SIM_HK_LCR0);
-	sim_write_cr0(cr0);
-	HOOK_OUT(SIM_HK_LCR0);
-}
-
-void
-pmap_host_amd64_lcr3(uint64_t cr3)
-{
-	HOOK_IN(SIM_HK_LCR3);
-	if (sim_write_cr3(cr3) != SIM_OK)
-		pmap_host_panic("MOV to CR3 %#llx raised #GP", (unsigned long long)cr3);
-	HOOK_OUT(SIM_HK_LCR3);
-}
-
-void
-pmap_host_amd64_lcr4(uint64_t cr4)
-{
-	HOOK_IN(SIM_HK_LCR4);
-	if (sim_write_cr4(cr4) != SIM_OK)
-		pmap_host_panic("MOV to CR4 %#llx raised #GP", (unsigned long long)cr4);
-	HOOK_OUT(SIM_HK_LCR4);
-}
-
-uint64_t
-pmap_host_amd64_rdmsr(uint32_t msr)
-{
-	HOOK_IN(SIM_HK_MSR);
-	uint64_t v;
-	switch (msr) {
-	case MSR_EFER: v = sim_read_efer(); break;
-	case MSR_PAT: v = sim_read_pat(); break;
-	default: pmap_host_panic("RDMSR of unmodelled MSR %#x", msr);
-	}
-	HOOK_OUT(SIM_HK_MSR);
-	return v;
-}
-
-void
-pmap_host_amd64_wrmsr(uint32_t msr, uint64_t v)
-{
-	HOOK_IN(SIM_HK_MSR);
-	switch (msr) {
-	case MSR_EFER: sim_write_efer(v); break;
-	case MSR_PAT: sim_write_pat(v); break;
-	default: pmap_host_panic("WRMSR of unmodelled MSR %#x", msr);
-	}
-	HOOK_OUT(SIM_HK_MSR);
-}
-
 /* ---- boot and test support ---- */
 
 struct vm_page *
@@ -542,12 +440,6 @@ sim_pa_to_vm_page(paddr_t pa)
 	if ((pa >> 12) >= vm_npages || !sim_pa_is_ram(pa))
 		return NULL;
 	return &vm_pages[pa >> 12];
-}
-
-uint32_t
-sim_pmap_features(void)
-{
-	return host_features;
 }
 
 void
@@ -593,7 +485,7 @@ sim_pmap_config_default(struct sim_pmap_config *c)
 	memset(c, 0, sizeof(*c));
 	sim_config_default(&c->machine);
 	c->machine.audit_on_free = true;
-	c->sfbuf_mode = PMAP_SFBUF_DMAP;
+	sim_host_arch_config(c);
 }
 
 static const struct sim_pmap_config *boot_cfg;
@@ -644,12 +536,11 @@ sim_pmap_boot(const struct sim_pmap_config *c)
 	boot_cfg = c;
 	rnd_intr_seed = c->machine.seed;
 	__atomic_store_n(&rnd_intr_ppm, 0, __ATOMIC_RELAXED);
-	host_features = (AMD64_FEAT_NX | AMD64_FEAT_PGE | AMD64_FEAT_PCID |
-	    AMD64_FEAT_INVPCID | AMD64_FEAT_1G | AMD64_FEAT_SMEP | AMD64_FEAT_SMAP |
-	    AMD64_FEAT_PAT) & ~c->clear_features;
 	memset(host_cpus, 0, sizeof(host_cpus));
 	memset(catchers, 0, sizeof(catchers));
-	sim_init(&c->machine);
+	struct sim_config m = c->machine;
+	sim_host_arch_boot(c, &m);
+	sim_init(&m);
 	vm_npages = sim_phys_end() >> 12;
 	vm_pages = calloc(vm_npages, sizeof(struct vm_page));
 	if (vm_pages == NULL) {
@@ -659,7 +550,7 @@ sim_pmap_boot(const struct sim_pmap_config *c)
 	for (uint64_t i = 0; i < vm_npages; i++)
 		vm_pages[i].phys_addr = i << 12;
 	sim_set_intr_handler(SIM_VEC_SHOOTDOWN, shootdown_handler);
-	sim_audit_direct_map(PMAP_DMAP_BASE, PMAP_DMAP_MAX);
+	sim_host_arch_booted();
 	for (int i = 0; i < sim_ncpus(); i++)
 		sim_run_on(i, attach_cpu, NULL);
 	sim_run_on(0, boot_cpu0, NULL);

@@ -21,8 +21,7 @@
 
 #include "ptest.h"
 #include "sim_pmap.h"
-#include <pmap/amd64_host.h>
-#include <pmap/amd64_pte.h>
+#include <pmap/amd64_pte.h>	/* the simulated x86 CPU's error-code bits */
 
 static uint64_t seed = 1;
 static enum pmap_sfbuf_mode sfbuf_mode = PMAP_SFBUF_DMAP;
@@ -255,13 +254,13 @@ ptest_alloc_count(void)
 bool
 ptest_have_nx(void)
 {
-	return (sim_pmap_features() & AMD64_FEAT_NX) != 0;
+	return sim_pmap_have_nx();
 }
 
 bool
 ptest_have_pat(void)
 {
-	return (sim_pmap_features() & AMD64_FEAT_PAT) != 0;
+	return sim_pmap_have_pat();
 }
 
 int
@@ -389,20 +388,20 @@ ptest_standalone_main(const struct ptest_suite *s, int argc, char **argv)
 		else if (strncmp(argv[i], "--mem=", 6) == 0)
 			mem_mib = strtoull(argv[i] + 6, NULL, 0);
 		else if (strcmp(argv[i], "--old-cpu") == 0)
-			nofeat = AMD64_FEAT_PGE | AMD64_FEAT_INVPCID | AMD64_FEAT_PCID |
-			    AMD64_FEAT_1G | AMD64_FEAT_NX | AMD64_FEAT_PAT | AMD64_FEAT_SMEP |
-			    AMD64_FEAT_SMAP;
+			nofeat = sim_pmap_old_cpu_features();
 		else {
 			fprintf(stderr, "usage: %s [--sfbuf=dmap|mapped] [--seed=N] [--cpus=N] "
 			    "[--tlb=N] [--spec=PPM] [--mem=MIB] [--sched=random|pct[:DEPTH[:POINTS]]] [--old-cpu]\n", argv[0]);
 			return 2;
 		}
 	}
+	struct sim_pmap_config c;
+	sim_pmap_config_default(&c);	/* the machine's default sf_buf mode */
+	sfbuf_mode = c.sfbuf_mode;
 	if (mode != NULL && strcmp(mode, "mapped") == 0)
 		sfbuf_mode = PMAP_SFBUF_MAPPED;
-
-	struct sim_pmap_config c;
-	sim_pmap_config_default(&c);
+	else if (mode != NULL && strcmp(mode, "dmap") == 0)
+		sfbuf_mode = PMAP_SFBUF_DMAP;
 	c.machine.ncpus = ncpus;
 	c.machine.seed = seed;
 	c.sfbuf_mode = sfbuf_mode;

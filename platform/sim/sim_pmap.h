@@ -2,8 +2,8 @@
  * sim_pmap.h - the simulated machine as a libpmap host: its struct vm_page
  * and struct lwp, and how to boot the library on it.
  *
- * platform/sim/host.c implements every hook of <pmap/pmap_host.h> and
- * <pmap/amd64_host.h> on top of sim.h.  It is also the reference example
+ * platform/sim/host.c and host_<arch>.c implement every hook of
+ * <pmap/pmap_host.h> and <pmap/<arch>_host.h> on top of sim.h.  It is also the reference example
  * of a host: short, and each hook says how it meets its contract.
  */
 #ifndef PMAP_SIM_PMAP_H
@@ -26,7 +26,7 @@ struct lwp {
 struct sim_pmap_config {
 	struct sim_config machine;
 	enum pmap_sfbuf_mode sfbuf_mode;
-	uint32_t clear_features;	/* AMD64_FEAT_* the simulated CPU lacks */
+	uint32_t clear_features;	/* <arch>_FEAT_* the simulated CPU lacks */
 };
 
 void sim_pmap_config_default(struct sim_pmap_config *c);
@@ -36,8 +36,11 @@ void sim_pmap_boot(const struct sim_pmap_config *c);
 void sim_pmap_shutdown(void);
 
 struct vm_page *sim_pa_to_vm_page(paddr_t pa);
-/* The AMD64_FEAT_* bits the simulated CPU reports. */
-uint32_t sim_pmap_features(void);
+/* The simulated CPU: has it execute-disable, a PAT; the feature bits an
+ * old CPU lacks (--old-cpu). */
+bool sim_pmap_have_nx(void);
+bool sim_pmap_have_pat(void);
+uint32_t sim_pmap_old_cpu_features(void);
 
 /* The lwp running on this CPU (NULL: a kernel thread, kernel pmap). */
 void sim_set_curlwp(struct lwp *l);

@@ -1,0 +1,202 @@
+/*
+ * pmap_md_impl.h - what the machine-independent core needs from the i386
+ * layer (32-bit paging, no PAE): the meaning of a leaf PTE, atomic PTE
+ * access, the page-table tree's shape, how tables and pages are reached,
+ * and the invalidation instructions.  The MI code never looks at a PTE bit
+ * except through these.
+ *
+ * Software bits (ignored by the MMU, bits 11:9):
+ *   PTE_MANAGED (bit 9)   the mapping has a pv entry
+ *   PTE_WIRED   (bit 10)  wired
+ *   PTE_KENTER  (bit 11)  made by pmap_kenter_pa / pmap_qenter / quick or
+ *                         temporary mappings: only pmap_kremove removes it
+ */
+#ifndef PMAP_MD_IMPL_H
+#define PMAP_MD_IMPL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <pmap/i386_pte.h>
+#include <pmap/i386_host.h>
+#include <pmap/pmap.h>
+
+typedef pt_entry_t pmap_pte_t;
+
+#define PTE_MANAGED	PG_AVL0
+#define PTE_WIRED	PG_AVL1
+#define PTE_KENTER	PG_AVL2
+
+#define PTE_REF		PG_A
+#define PTE_MOD		PG_D
+
+struct pmap_md {
+	paddr_t md_pdir_pa;		/* the page directory (CR3) */
+	pmap_pte_t *md_pdir;		/* the same, mapped in the metadata area */
+	vaddr_t md_pdir_cookie;		/* its pmap_md_meta_map cookie */
+	struct pmap *md_next, *md_prev;	/* every pmap, for pmap_growkernel */
+};
+static inline pmap_pte_t *pmap_md_root_of(const struct pmap_md *md) { return md->md_pdir; }
+static inline paddr_t pmap_md_root_pa_of(const struct pmap_md *md) { return md->md_pdir_pa; }
+
+/* ---- leaf PTE meaning ---- */
+
+static inline bool pmap_pte_valid_p(pmap_pte_t e) { return (e & PG_P) != 0; }
+static inline bool pmap_pte_managed_p(pmap_pte_t e) { return (e & PTE_MANAGED) != 0; }
+static inline bool pmap_pte_wired_p(pmap_pte_t e) { return (e & PTE_WIRED) != 0; }
+static inline bool pmap_pte_kenter_p(pmap_pte_t e) { return (e & PTE_KENTER) != 0; }
+static inline bool pmap_pte_referenced_p(pmap_pte_t e) { return (e & PG_A) != 0; }
+static inline bool pmap_pte_modified_p(pmap_pte_t e) { return (e & PG_D) != 0; }
+static inline paddr_t pmap_pte_pa(pmap_pte_t e) { return e & PG_FRAME; }
+static inline bool pmap_pte_global_p(pmap_pte_t e) { return (e & PG_G) != 0; }
+static inline paddr_t
+pmap_pte_leaf_pa(pmap_pte_t e, vsize_t size, vaddr_t va)
+{
+	return (e & PG_FRAME & ~(pmap_pte_t)(size - 1)) + (va & (size - 1));
+}
+/* As on amd64: only a walk fills a TLB entry and a walk sets A first. */
+static inline bool pmap_md_pte_cached_p(pmap_pte_t e) { return (e & PG_A) != 0; }
+/* Not-present entries are never cached (SDM vol. 3, 4.10.2.3). */
+static inline bool pmap_md_invalid_cached_p(void) { return false; }
+/* INVLPG drops every PDE-cache entry (4.10.4.1). */
+static inline bool pmap_md_page_inval_drops_tables_p(void) { return true; }
+
+vm_prot_t pmap_pte_prot(pmap_pte_t e);
+pmap_pte_t pmap_md_pte_make(paddr_t pa, vm_prot_t prot, u_int flags, bool kernel);
+pmap_pte_t pmap_pte_restrict(pmap_pte_t e, vm_prot_t prot);
+u_int pmap_pte_cache(pmap_pte_t e);
+
+/* ---- atomic access ---- */
+
+static inline pmap_pte_t
+pmap_pte_load(const pmap_pte_t *p)
+{
+	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+}
+
+static inline pmap_pte_t
+pmap_pte_swap(pmap_pte_t *p, pmap_pte_t n)
+{
+	return __atomic_exchange_n(p, n, __ATOMIC_ACQ_REL);
+}
+
+static inline bool
+pmap_pte_cas(pmap_pte_t *p, pmap_pte_t *old, pmap_pte_t n)
+{
+	return __atomic_compare_exchange_n(p, old, n, false, __ATOMIC_ACQ_REL,
+	    __ATOMIC_ACQUIRE);
+}
+
+static inline pmap_pte_t
+pmap_pte_clear(pmap_pte_t *p, pmap_pte_t bits)
+{
+	return __atomic_fetch_and(p, ~bits, __ATOMIC_ACQ_REL);
+}
+
+/* ---- the page-table tree's shape ---- */
+
+#define PMAP_MD_LEVELS		2
+#define PMAP_MD_NPTE		1024
+#define PMAP_MD_USER_ROOT_SLOTS	768
+
+static inline unsigned
+pmap_md_index(vaddr_t va, int level)
+{
+	return level == 2 ? i386_pdi(va) : i386_pti(va);
+}
+
+static inline vsize_t
+pmap_md_level_size(int level)
+{
+	return level == 2 ? I386_NBPD : PAGE_SIZE;
+}
+
+static inline bool
+pmap_md_leaf_p(pmap_pte_t e, int level)
+{
+	return (e & PG_P) && (level == 1 || (e & PG_PS));
+}
+
+static inline bool
+pmap_md_table_p(pmap_pte_t e, int level)
+{
+	return (e & PG_P) && level == 2 && !(e & PG_PS);
+}
+
+static inline paddr_t
+pmap_md_table_pa(pmap_pte_t e)
+{
+	return e & PG_FRAME;
+}
+
+static inline pmap_pte_t
+pmap_md_table_entry(paddr_t pa, bool kernel)
+{
+	return pa | PG_P | PG_RW | (kernel ? 0 : PG_US);
+}
+
+static inline vaddr_t
+pmap_md_canonical(vaddr_t va)
+{
+	return va;
+}
+
+/* ---- address spaces ---- */
+
+int pmap_md_pmap_init(pmap_t pm);
+void pmap_md_pmap_fini(pmap_t pm);
+void pmap_md_activate(pmap_t pm);
+bool pmap_md_user_va_p(vaddr_t va);
+bool pmap_md_kva_p(vaddr_t va);
+bool pmap_md_dmap_p(vaddr_t va);
+bool pmap_md_pa_ok_p(paddr_t pa);
+vaddr_t pmap_md_kva_start(void);
+vaddr_t pmap_md_kva_grown(void);
+
+/*
+ * ---- how the library reaches physical pages (no direct map) ----
+ *
+ * pmap_md_table_ptr: the kernel's page tables through the recursive slot
+ *   (the same in every pmap, since the kernel's PD slots are shared); a
+ *   page directory through its lasting mapping in the metadata area; a
+ *   user pmap's page table through this CPU's table window, valid until
+ *   pmap_md_tables_done() (pmap_unlock) empties it;
+ * pmap_md_meta_map/free: pages of the metadata area of KVA, mapped global;
+ *   freeing one invalidates it on every CPU first;
+ * pmap_md_tmp_map/unmap: a per-CPU stack of PMAP_MD_TMP_DEPTH windows
+ *   (pmap_zero_page, pmap_copy_page, a freed table's link; an interrupt
+ *   handler may push its own above the interrupted code's).
+ * Before pmap_cpu_init() has turned paging on, the bootstrap reaches pages
+ * through pmap_host_phys_tmp_map().
+ */
+pmap_pte_t *pmap_md_table_ptr(pmap_t pm, vaddr_t va, int level, paddr_t pa);
+void pmap_md_tables_done(pmap_t pm);
+void *pmap_md_meta_map(paddr_t pa, vaddr_t *cookiep);
+void pmap_md_meta_free(vaddr_t cookie, paddr_t pa);
+#define PMAP_MD_TMP_DEPTH	4
+void *pmap_md_tmp_map(paddr_t pa);
+void pmap_md_tmp_unmap(void *p);
+
+/* ---- no direct map: PMAP_MAP_POOLPAGE is refused ---- */
+vaddr_t pmap_md_map_poolpage(paddr_t pa);
+paddr_t pmap_md_unmap_poolpage(vaddr_t va);
+
+paddr_t pmap_md_phys_address(paddr_t cookie);
+void pmap_md_procwr(vaddr_t va, vsize_t size);
+
+/* ---- this CPU's TLB ---- */
+
+void pmap_md_invalidate_page(vaddr_t va);
+void pmap_md_invalidate_all(bool global);
+
+/* ---- temporary-mapping windows carved from the start of KVA ---- */
+vaddr_t pmap_md_quick_va(int cpu);
+vaddr_t pmap_md_ktemp_va(int i);
+vaddr_t pmap_md_sfbuf_va(int i);
+
+void pmap_md_bootstrap(const struct pmap_bootinfo *bi);
+void pmap_md_cpu_init(void);
+vaddr_t pmap_md_growkernel(vaddr_t maxkvaddr);
+void pmap_md_virtual_space(vaddr_t *vstartp, vaddr_t *vendp);
+
+#endif /* PMAP_MD_IMPL_H */

@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * host_i386.c - the i386 part of libpmap's host on the simulated machine:
+ * the instruction hooks of <pmap/i386_host.h>, and how the library's code
+ * reaches memory on a machine with no direct map.
+ *
+ *  - The machine runs legacy 32-bit paging (SIM_PAGING_I386) with 1.5 GiB
+ *    of RAM by default: more than the kernel's 1 GiB of address space, so
+ *    nothing can lean on a direct map.
+ *  - pmap_host_phys_tmp_map (bootstrap only, before paging) is the
+ *    machine's host pointer to the page, as a kernel with paging off would
+ *    use the physical address.
+ *  - pmap_host_i386_kptr translates a kernel virtual address through the
+ *    calling CPU's MMU - TLB, paging-structure caches and all - so every
+ *    window, the recursive slot and the metadata area are used as the
+ *    hardware would use them: a stale entry the library forgot to
+ *    invalidate hands it the wrong page.  A kernel-mode fault there is a
+ *    library bug: it panics with the fault.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "sim_host.h"
+#include <pmap/i386_host.h>
+
+static uint32_t host_features;
+
+void
+sim_host_arch_config(struct sim_pmap_config *c)
+{
+	c->sfbuf_mode = PMAP_SFBUF_MAPPED;
+	c->machine.mem_size = 1536ULL << 20;
+}
+
+void
+sim_host_arch_boot(const struct sim_pmap_config *c, struct sim_config *m)
+{
+	host_features = (I386_FEAT_PGE | I386_FEAT_PSE | I386_FEAT_SMEP |
+	    I386_FEAT_SMAP) & ~c->clear_features;
+	m->paging = SIM_PAGING_I386;
+	m->maxphyaddr = 32;
+	if (c->sfbuf_mode != PMAP_SFBUF_MAPPED) {
+		fprintf(stderr, "i386 has no direct map: sf_bufs are always mapped\n");
+		abort();
+	}
+}
+
+void
+sim_host_arch_booted(void)
+{
+}
+
+bool sim_pmap_have_nx(void) { return false; }
+bool sim_pmap_have_pat(void) { return false; }
+
+uint32_t
+sim_pmap_old_cpu_features(void)
+{
+	return I386_FEAT_PGE | I386_FEAT_PSE | I386_FEAT_SMEP | I386_FEAT_SMAP;
+}
+
+void *
+pmap_host_phys_tmp_map(paddr_t pa)
+{
+	LOOKUP_IN(SIM_HK_PHYS_MAP);
+	void *p = sim_phys_ptr(pa);
+	LOOKUP_OUT(SIM_HK_PHYS_MAP);
+	return p;
+}
+
+void
+pmap_host_phys_tmp_unmap(void *p)
+{
+	(void)p;
+}
+
+void *
+pmap_host_i386_kptr(uint32_t va)
+{
+	LOOKUP_IN(SIM_HK_PHYS_MAP);
+	struct sim_xlate x = sim_translate(va, SIM_WRITE);
+	if (x.result != SIM_OK)
+		pmap_host_panic("library access to kernel va %#x faulted (error code %#x)",
+		    va, x.fault.error_code);
+	void *p = (char *)sim_phys_ptr(x.pa & ~(uint64_t)(SIM_PAGE_SIZE - 1)) +
+	    (va & (SIM_PAGE_SIZE - 1));
+	LOOKUP_OUT(SIM_HK_PHYS_MAP);
+	return p;
+}
+
+uint32_t
+pmap_host_i386_features(void)
+{
+	return host_features;
+}
+
+void
+pmap_host_i386_invlpg(uint32_t va)
+{
+	HOOK_IN(SIM_HK_INVLPG);
+	sim_invlpg(va);
+	HOOK_OUT(SIM_HK_INVLPG);
+}
+
+static uint32_t
+read_cr(uint64_t (*rd)(void))
+{
+	HOOK_IN(SIM_HK_READ_CR);
+	uint32_t v = (uint32_t)rd();
+	HOOK_OUT(SIM_HK_READ_CR);
+	return v;
+}
+
+uint32_t pmap_host_i386_rcr0(void) { return read_cr(sim_read_cr0); }
+uint32_t pmap_host_i386_rcr3(void) { return read_cr(sim_read_cr3); }
+uint32_t pmap_host_i386_rcr4(void) { return read_cr(sim_read_cr4); }
+
+void
+pmap_host_i386_lcr0(uint32_t cr0)
+{
+	HOOK_IN(SIM_HK_LCR0);
+	sim_write_cr0(cr0);
+	HOOK_OUT(SIM_HK_LCR0);
+}
+
+void
+pmap_host_i386_lcr3(uint32_t cr3)
+{
+	HOOK_IN(SIM_HK_LCR3);
+	if (sim_write_cr3(cr3) != SIM_OK)
+		pmap_host_panic("MOV to CR3 %#x raised #GP", cr3);
+	HOOK_OUT(SIM_HK_LCR3);
+}
+
+void
+pmap_host_i386_lcr4(uint32_t cr4)
+{
+	HOOK_IN(SIM_HK_LCR4);
+	if (sim_write_cr4(cr4) != SIM_OK)
+		pmap_host_panic("MOV to CR4 %#x raised #GP", cr4);
+	HOOK_OUT(SIM_HK_LCR4);
+}
