@@ -367,6 +367,14 @@ pmap_is_kernel(pmap_t pm)
 }
 
 /* Freestanding memory helpers (the core has no libc). */
+/* Index of the lowest set bit of a nonzero x (no libgcc on 32-bit). */
+static inline int
+pmap_ctz64(uint64_t x)
+{
+	uint32_t lo = (uint32_t)x;
+	return lo != 0 ? __builtin_ctz(lo) : 32 + __builtin_ctz((uint32_t)(x >> 32));
+}
+
 static inline void
 pmap_memzero(void *p, size_t n)
 {

@@ -12,16 +12,18 @@
  * Entries come from page-sized chunks owned by one pmap (as FreeBSD
  * does), protected by that pmap's lock: allocation happens in pmap_enter
  * with pm_lock held, and every path that frees an entry of pm holds
- * pm_lock too, so chunks need no lock of their own.  A chunk whose last
- * entry is freed goes back to the host at once (it is never mapped
- * through a TLB, only reached through pmap_md_meta_map).
+ * pm_lock too, so chunks need no lock of their own.  A chunk is reached
+ * through pmap_md_meta_map (the direct map, or a mapping in the metadata
+ * area of KVA); one whose last entry is freed goes back at once
+ * (pmap_md_meta_free).
  *
  * Memory bound: pmap_set_pv_limit() caps the pages held by chunks across
  * all pmaps.  Reaching it behaves exactly like the host running out.
  */
 #include "pmap_impl.h"
 
-#define PV_CHUNK_WORDS	3
+/* Enough bitmap words for a page of entries (3 with 64-bit pointers). */
+#define PV_CHUNK_WORDS	((PAGE_SIZE / sizeof(struct pmap_pv) + 63) / 64)
 
 struct pv_chunk {
 	pmap_t pc_pmap;
@@ -129,7 +131,7 @@ pv_alloc(pmap_t pm)
 	for (unsigned w = 0; w < PV_CHUNK_WORDS; w++) {
 		if (c->pc_free[w] == 0)
 			continue;
-		unsigned b = (unsigned)__builtin_ctzll(c->pc_free[w]);
+		unsigned b = (unsigned)pmap_ctz64(c->pc_free[w]);
 		c->pc_free[w] &= ~(1ULL << b);
 		if (--c->pc_nfree == 0) {
 			/* Full chunks go to the back: free ones stay in front. */

@@ -232,7 +232,7 @@ pmap_tlb_poll(void)
 	pmap_intr_state_t s = pmap_host_intr_disable();
 	uint64_t from = atomic_exchange_explicit(&pc->pc_inbox, 0, memory_order_acquire);
 	while (from != 0) {
-		int i = __builtin_ctzll(from);
+		int i = pmap_ctz64(from);
 		from &= from - 1;
 		struct pmap_shootdown *sd = &pmap_cpus[i].pc_sd;
 		tlb_do(sd->sd_nva, sd->sd_va, sd->sd_full, sd->sd_global, sd->sd_evict);
@@ -269,7 +269,7 @@ tlb_shoot(int self, uint64_t targets)
 	struct pmap_shootdown *sd = &pmap_cpus[self].pc_sd;
 	atomic_store_explicit(&sd->sd_pending, targets, memory_order_relaxed);
 	for (uint64_t t = targets; t != 0; t &= t - 1) {
-		int cpu = __builtin_ctzll(t);
+		int cpu = pmap_ctz64(t);
 		atomic_fetch_or_explicit(&pmap_cpus[cpu].pc_inbox, 1ULL << self,
 		    memory_order_release);
 	}
@@ -283,7 +283,7 @@ tlb_shoot(int self, uint64_t targets)
 			return 0;
 		if (__predict_false(spins >= limit)) {
 			for (uint64_t t = late; t != 0; t &= t - 1)
-				atomic_fetch_and(&pmap_cpus[__builtin_ctzll(t)].pc_inbox,
+				atomic_fetch_and(&pmap_cpus[pmap_ctz64(t)].pc_inbox,
 				    ~(1ULL << self));
 			return late;
 		}
@@ -298,7 +298,7 @@ cpuset_list(uint64_t set, char *buf, size_t len)
 {
 	size_t n = 0;
 	for (; set != 0 && n + 4 < len; set &= set - 1) {
-		int cpu = __builtin_ctzll(set);
+		int cpu = pmap_ctz64(set);
 		if (n > 0)
 			buf[n++] = ' ';
 		if (cpu >= 10)

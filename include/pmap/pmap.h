@@ -181,8 +181,10 @@ void pmap_procwr(struct proc *p, vaddr_t va, vsize_t size);
 vaddr_t pmap_map_poolpage(paddr_t pa);
 paddr_t pmap_unmap_poolpage(vaddr_t va);
 void pmap_prefer(vaddr_t hint, vaddr_t *vap, vsize_t sz, int td);
+#if PMAP_HAVE_DIRECT_MAP	/* NetBSD: defined only where pool pages need no mapping */
 #define PMAP_MAP_POOLPAGE(pa)		pmap_map_poolpage(pa)
 #define PMAP_UNMAP_POOLPAGE(va)		pmap_unmap_poolpage(va)
+#endif
 #define PMAP_PREFER(hint, vap, sz, td)	pmap_prefer((hint), (vap), (sz), (td))
 #define PMAP_STEAL_MEMORY
 #define PMAP_GROWKERNEL

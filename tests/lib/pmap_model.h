@@ -41,14 +41,14 @@
 #define DEVICE	NPAGE			/* "page" index of the device page */
 #define NONE	(-1)
 
-/* Slot addresses spread over four regions in different PML4, PDPT and PD
- * entries (slot s is in region s % 4), so page-table pages at every level
- * come and go. */
+/* Slot addresses spread over four regions in different root, middle and
+ * leaf-table entries (slot s is in region s % 4), so page-table pages at
+ * every level come and go. */
 static vaddr_t
 slot_va(int s)
 {
 	static const vaddr_t base[4] = { 0x0000000010000000UL, 0x0000000040200000UL,
-		0x0000008000000000UL, 0x00007f0000000000UL };
+		PTEST_UVA_FAR, PTEST_UVA_TOP };
 	int region = s % 4;
 	return base[region] + (vaddr_t)(s / 4) * 0x1000UL * (region == 1 ? 129 : 1);
 }

@@ -28,6 +28,16 @@
 
 #include "tap.h"
 
+/* User addresses far from the low ones (UVA): PTEST_UVA_FAR is under
+ * another root-table entry, PTEST_UVA_TOP near the top of user space. */
+#if PMAP_USER_MAX > 0xffffffffULL
+#define PTEST_UVA_FAR	((vaddr_t)0x0000008000000000ULL)
+#define PTEST_UVA_TOP	((vaddr_t)0x00007f0000000000ULL)
+#else
+#define PTEST_UVA_FAR	((vaddr_t)0x80000000UL)
+#define PTEST_UVA_TOP	((vaddr_t)0xb0000000UL)
+#endif
+
 /* ---- suites ---- */
 
 struct ptest_suite {

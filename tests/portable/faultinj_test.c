@@ -57,7 +57,7 @@ t_every_allocation(void)
 	/* The page's in-place pv slot is taken, so the next mapping needs a
 	 * pv entry; the far address needs PDPT, PD and PT pages. */
 	pmap_enter(u.us_pm, UVA(0), pa, VM_PROT_READ, 0);
-	vaddr_t far = 0x00007f0000000000UL;
+	vaddr_t far = PTEST_UVA_TOP;
 
 	int failures = 0, unchanged = 0;
 	for (uint64_t n = 1; n < 20; n++) {

@@ -306,9 +306,9 @@ static vaddr_t kbase;
 static vaddr_t
 round_uva(int round, int i)
 {
-	/* Move through PD entries, PDPT entries and a second PML4 entry. */
+	/* Move through leaf tables, middle entries and a second root entry. */
 	vaddr_t base = 0x0000000030000000UL + (vaddr_t)(round % 5) * 0x200000UL +
-	    (vaddr_t)(round % 3) * 0x40000000UL + (vaddr_t)(round % 2) * 0x8000000000UL;
+	    (vaddr_t)(round % 3) * (sizeof(vaddr_t) > 4 ? 0x40000000UL : 0x4000000UL) + (vaddr_t)(round % 2) * PTEST_UVA_FAR;
 	return base + (vaddr_t)i * PAGE_SIZE * (vaddr_t)(1 + round % 3);
 }
 
