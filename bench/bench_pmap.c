@@ -32,7 +32,7 @@ line(const char *what, double t0)
 	printf("%-46s %8.1f ns/page\n", what, (now() - t0) / (double)npages);
 }
 
-#define VA0 0x0000100000000000UL
+#define VA0 ((vaddr_t)(PMAP_USER_MAX / 8))	/* 2 GiB aligned on both machines */
 
 static void
 run(void *arg)

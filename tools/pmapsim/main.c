@@ -59,7 +59,8 @@ static vaddr_t
 va_of(int i)
 {
 	/* Three text/data-like regions per process. */
-	static const vaddr_t base[3] = { 0x400000UL, 0x7f0000000000UL, 0x10000000000UL };
+	static const vaddr_t base[3] = { 0x400000UL, (vaddr_t)(PMAP_USER_MAX / 8 * 7),
+		(vaddr_t)(PMAP_USER_MAX / 8) };
 	return base[i / 32] + (vaddr_t)(i % 32) * 4096;
 }
 
@@ -294,7 +295,7 @@ main(int argc, char **argv)
 	c.machine.ncpus = ncpus;
 	c.machine.seed = seed;
 	c.machine.mem_size = 64ULL << 20;
-	printf("pmapsim: libpmap on a simulated %d-CPU amd64 machine, %llu MiB, strict TLB "
+	printf("pmapsim: libpmap on a simulated %d-CPU " PMAP_MACHINE " machine, %llu MiB, strict TLB "
 	    "(no silent eviction), seed %llu\n", ncpus,
 	    (unsigned long long)(c.machine.mem_size >> 20), (unsigned long long)seed);
 	printf("%d processes x %d pages over %d physical pages; CPUs 1-%d run them, CPU 0 "

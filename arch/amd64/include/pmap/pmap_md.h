@@ -49,5 +49,6 @@ _Static_assert(sizeof(vaddr_t) == 8 && sizeof(paddr_t) == 8,
 #define PMAP_KIMAGE_BASE	0xffffff8000000000UL
 
 #define PMAP_HAVE_DIRECT_MAP	1
+#define PMAP_MACHINE		"amd64"
 
 #endif /* PMAP_MD_H */

@@ -49,5 +49,6 @@ _Static_assert(sizeof(vaddr_t) == 4 && sizeof(paddr_t) == 4,
 #define PMAP_PTMAP_BASE		0xffc00000U
 
 #define PMAP_HAVE_DIRECT_MAP	0
+#define PMAP_MACHINE		"i386"
 
 #endif /* PMAP_MD_H */
