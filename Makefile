@@ -172,14 +172,24 @@ check-freestanding: $(FS_OBJS)
 
 # ---- the machine-independent core knows no machine ----
 # No x86 name may appear in pmap/ (code or comments): what differs between
-# machines is asked of the MD layer (pmap_md_*).
-MI_FORBIDDEN := PG_[A-Z]|AMD64|amd64|\<CR[034]\>|INVLPG|INVPCID|PML4|PDPT|\<x86\>|DMAP_BASE|\<MSR
+# machines is asked of the MD layer (pmap_md_*), whose private entry bits
+# (MDPTE_*) are not for MI code either.  And no MI file may see a
+# machine's PTE or instruction header: for each machine, every pmap/*.c is
+# preprocessed with the core's include path and must define none of their
+# guards.
+MI_FORBIDDEN := PG_[A-Z]|AMD64|amd64|I386|i386|\<CR[034]\>|INVLPG|INVPCID|PML4|PDPT|\<x86\>|DMAP_BASE|\<MSR|MDPTE_
+MD_GUARDS := PMAP_AMD64_PTE_H|PMAP_AMD64_HOST_H|PMAP_I386_PTE_H|PMAP_I386_HOST_H
 .PHONY: check-mi
 check-mi:
 	@if grep -nE '$(MI_FORBIDDEN)' pmap/*.c pmap/*.h; then \
 		echo "check-mi: machine names in the machine-independent core (above)"; exit 1; \
 	fi
-	@echo "machine-independent core: no machine names"
+	@for a in $(ARCHES); do for f in pmap/*.c; do \
+		if $(CC) -E -dM -std=c11 -Iinclude -Iarch/$$a/include -Iarch/$$a -Ipmap $$f | \
+			grep -E '#define ($(MD_GUARDS))\>'; then \
+			echo "check-mi: $$f sees a machine header on $$a (above)"; exit 1; fi; \
+	done; done
+	@echo "machine-independent core: no machine names, no machine headers ($(ARCHES))"
 
 # ---- running tests ----
 NPROC := $(shell nproc 2>/dev/null || echo 2)

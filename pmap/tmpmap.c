@@ -37,7 +37,7 @@
  *
  * sf_clean is the inverse of "may cache the buffer": the CPUs known to
  * hold no stale translation of it, i.e. that invalidated it since its PTE
- * last changed (as FreeBSD's i386 sf_buf keeps it).  A take-over empties
+ * last changed (as FreeBSD's 32-bit sf_buf keeps it).  A take-over empties
  * it.  An SFB_CPUPRIVATE allocation makes only its own CPU clean (one
  * invalidation, no IPI - the point of the flag); a shared one shoots every CPU
  * not yet clean.  pmap_page_protect(pg, VM_PROT_NONE) also drops the

@@ -17,6 +17,13 @@
  * no bits, UC with PCD|PWT, UC- with PCD, WC with PAT|PWT.
  */
 #include "pmap_impl.h"
+#include <pmap/amd64_host.h>
+#include <pmap/amd64_pte.h>
+
+_Static_assert(MDPTE_P == PG_P && MDPTE_W == PG_RW && MDPTE_U == PG_US &&
+    MDPTE_A == PG_A && MDPTE_D == PG_D && MDPTE_PS == PG_PS && MDPTE_G == PG_G &&
+    MDPTE_SW0 == PG_AVL0 && MDPTE_SW1 == PG_AVL1 && MDPTE_SW2 == PG_AVL2 &&
+    MDPTE_FRAME == PG_FRAME, "pmap_md_impl.h's entry bits disagree with amd64_pte.h");
 
 #define PAT_LIBPMAP	0x0007010600070406ULL
 

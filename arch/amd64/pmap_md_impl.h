@@ -18,19 +18,34 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include <pmap/amd64_pte.h>
-#include <pmap/amd64_host.h>
 #include <pmap/pmap.h>
 
-typedef pt_entry_t pmap_pte_t;
+typedef uint64_t pmap_pte_t;
 
-#define PTE_MANAGED	PG_AVL0
-#define PTE_WIRED	PG_AVL1
-#define PTE_KENTER	PG_AVL2
+/*
+ * The entry bits the inline functions below need, under private names: MI
+ * code sees no <pmap/amd64_pte.h> (check-mi), and pmap_md.c checks that
+ * these agree with it.
+ */
+#define MDPTE_P		0x001ULL	/* present */
+#define MDPTE_W		0x002ULL	/* writable */
+#define MDPTE_U		0x004ULL	/* user */
+#define MDPTE_A		0x020ULL	/* accessed */
+#define MDPTE_D		0x040ULL	/* dirty */
+#define MDPTE_PS	0x080ULL	/* large leaf (PDE, PDPTE) */
+#define MDPTE_G		0x100ULL	/* global */
+#define MDPTE_SW0	0x200ULL	/* ignored by the MMU: software bits */
+#define MDPTE_SW1	0x400ULL
+#define MDPTE_SW2	0x800ULL
+#define MDPTE_FRAME	0x000ffffffffff000ULL
+
+#define PTE_MANAGED	MDPTE_SW0
+#define PTE_WIRED	MDPTE_SW1
+#define PTE_KENTER	MDPTE_SW2
 
 /* Bits of a leaf that record use, not rights. */
-#define PTE_REF		PG_A
-#define PTE_MOD		PG_D
+#define PTE_REF		MDPTE_A
+#define PTE_MOD		MDPTE_D
 
 struct pmap_md {
 	paddr_t md_root_pa;		/* PML4 (CR3) */
@@ -43,20 +58,20 @@ static inline paddr_t pmap_md_root_pa_of(const struct pmap_md *md) { return md->
 
 /* ---- leaf PTE meaning ---- */
 
-static inline bool pmap_pte_valid_p(pmap_pte_t e) { return (e & PG_P) != 0; }
+static inline bool pmap_pte_valid_p(pmap_pte_t e) { return (e & MDPTE_P) != 0; }
 static inline bool pmap_pte_managed_p(pmap_pte_t e) { return (e & PTE_MANAGED) != 0; }
 static inline bool pmap_pte_wired_p(pmap_pte_t e) { return (e & PTE_WIRED) != 0; }
 static inline bool pmap_pte_kenter_p(pmap_pte_t e) { return (e & PTE_KENTER) != 0; }
-static inline bool pmap_pte_referenced_p(pmap_pte_t e) { return (e & PG_A) != 0; }
-static inline bool pmap_pte_modified_p(pmap_pte_t e) { return (e & PG_D) != 0; }
-static inline paddr_t pmap_pte_pa(pmap_pte_t e) { return e & PG_FRAME; }
+static inline bool pmap_pte_referenced_p(pmap_pte_t e) { return (e & MDPTE_A) != 0; }
+static inline bool pmap_pte_modified_p(pmap_pte_t e) { return (e & MDPTE_D) != 0; }
+static inline paddr_t pmap_pte_pa(pmap_pte_t e) { return e & MDPTE_FRAME; }
 /* Global (survives a switch of address space)? */
-static inline bool pmap_pte_global_p(pmap_pte_t e) { return (e & PG_G) != 0; }
+static inline bool pmap_pte_global_p(pmap_pte_t e) { return (e & MDPTE_G) != 0; }
 /* The physical address of va inside the leaf e of size bytes. */
 static inline paddr_t
 pmap_pte_leaf_pa(pmap_pte_t e, vsize_t size, vaddr_t va)
 {
-	return (e & PG_FRAME & ~(pmap_pte_t)(size - 1)) + (va & (size - 1));
+	return (e & MDPTE_FRAME & ~(pmap_pte_t)(size - 1)) + (va & (size - 1));
 }
 /*
  * May a TLB hold the translation of this old leaf?  On x86 only a walk
@@ -64,7 +79,7 @@ pmap_pte_leaf_pa(pmap_pte_t e, vsize_t size, vaddr_t va)
  * no TLB (the MI layer adds the one exception it creates itself: A cleared
  * by pmap_clear_reference whose shootdown is still on its way).
  */
-static inline bool pmap_md_pte_cached_p(pmap_pte_t e) { return (e & PG_A) != 0; }
+static inline bool pmap_md_pte_cached_p(pmap_pte_t e) { return (e & MDPTE_A) != 0; }
 /* May a TLB remember that an entry was not present (so making it present
  * needs an invalidation)?  Not on x86 (SDM vol. 3, 4.10.2.3). */
 static inline bool pmap_md_invalid_cached_p(void) { return false; }
@@ -124,35 +139,35 @@ pmap_pte_clear(pmap_pte_t *p, pmap_pte_t bits)
 static inline unsigned
 pmap_md_index(vaddr_t va, int level)
 {
-	return amd64_pt_index(va, level);
+	return (unsigned)(va >> (12 + 9 * (level - 1))) & 511u;
 }
 
 /* Bytes one entry of a level-`level` table maps. */
 static inline vsize_t
 pmap_md_level_size(int level)
 {
-	return amd64_level_size(level);
+	return (vsize_t)1 << (12 + 9 * (level - 1));
 }
 
 /* A valid entry that maps (a leaf, at level 1 or a large page above)? */
 static inline bool
 pmap_md_leaf_p(pmap_pte_t e, int level)
 {
-	return (e & PG_P) && pte_leaf_p(e, level);
+	return (e & MDPTE_P) && (level == 1 || ((level == 2 || level == 3) && (e & MDPTE_PS)));
 }
 
 /* A valid entry that points at a next-level table? */
 static inline bool
 pmap_md_table_p(pmap_pte_t e, int level)
 {
-	return (e & PG_P) && !pte_leaf_p(e, level);
+	return (e & MDPTE_P) && level > 1 && !((level == 2 || level == 3) && (e & MDPTE_PS));
 }
 
 /* The page table a table entry points at. */
 static inline paddr_t
 pmap_md_table_pa(pmap_pte_t e)
 {
-	return e & PG_FRAME;
+	return e & MDPTE_FRAME;
 }
 
 /* An entry pointing at the table at pa; rights are decided at the leaf,
@@ -161,7 +176,7 @@ pmap_md_table_pa(pmap_pte_t e)
 static inline pmap_pte_t
 pmap_md_table_entry(paddr_t pa, bool kernel)
 {
-	return pa | PG_P | PG_RW | (kernel ? 0 : PG_US);
+	return pa | MDPTE_P | MDPTE_W | (kernel ? 0 : MDPTE_U);
 }
 
 /* The canonical form of an address built from table indices (x86-64 sign

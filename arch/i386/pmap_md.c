@@ -39,6 +39,13 @@
  * execute-disable bit: every readable mapping is executable.
  */
 #include "pmap_impl.h"
+#include <pmap/i386_host.h>
+#include <pmap/i386_pte.h>
+
+_Static_assert(MDPTE_P == PG_P && MDPTE_W == PG_RW && MDPTE_U == PG_US &&
+    MDPTE_A == PG_A && MDPTE_D == PG_D && MDPTE_PS == PG_PS && MDPTE_G == PG_G &&
+    MDPTE_SW0 == PG_AVL0 && MDPTE_SW1 == PG_AVL1 && MDPTE_SW2 == PG_AVL2 &&
+    MDPTE_FRAME == PG_FRAME, "pmap_md_impl.h's entry bits disagree with i386_pte.h");
 
 #define RECURSIVE_SLOT		1023u
 #define KERNEL_SLOT_MIN		(PMAP_KIMAGE_BASE >> I386_PD_SHIFT)	/* 768 */

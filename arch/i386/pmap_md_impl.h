@@ -17,18 +17,33 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include <pmap/i386_pte.h>
-#include <pmap/i386_host.h>
 #include <pmap/pmap.h>
 
-typedef pt_entry_t pmap_pte_t;
+typedef uint32_t pmap_pte_t;
 
-#define PTE_MANAGED	PG_AVL0
-#define PTE_WIRED	PG_AVL1
-#define PTE_KENTER	PG_AVL2
+/*
+ * The entry bits the inline functions below need, under private names: MI
+ * code sees no <pmap/i386_pte.h> (check-mi), and pmap_md.c checks that
+ * these agree with it.
+ */
+#define MDPTE_P		0x001u		/* present */
+#define MDPTE_W		0x002u		/* writable */
+#define MDPTE_U		0x004u		/* user */
+#define MDPTE_A		0x020u		/* accessed */
+#define MDPTE_D		0x040u		/* dirty */
+#define MDPTE_PS	0x080u		/* 4 MiB leaf (PDE) */
+#define MDPTE_G		0x100u		/* global */
+#define MDPTE_SW0	0x200u		/* ignored by the MMU: software bits */
+#define MDPTE_SW1	0x400u
+#define MDPTE_SW2	0x800u
+#define MDPTE_FRAME	0xfffff000u
 
-#define PTE_REF		PG_A
-#define PTE_MOD		PG_D
+#define PTE_MANAGED	MDPTE_SW0
+#define PTE_WIRED	MDPTE_SW1
+#define PTE_KENTER	MDPTE_SW2
+
+#define PTE_REF		MDPTE_A
+#define PTE_MOD		MDPTE_D
 
 struct pmap_md {
 	paddr_t md_pdir_pa;		/* the page directory (CR3) */
@@ -41,21 +56,21 @@ static inline paddr_t pmap_md_root_pa_of(const struct pmap_md *md) { return md->
 
 /* ---- leaf PTE meaning ---- */
 
-static inline bool pmap_pte_valid_p(pmap_pte_t e) { return (e & PG_P) != 0; }
+static inline bool pmap_pte_valid_p(pmap_pte_t e) { return (e & MDPTE_P) != 0; }
 static inline bool pmap_pte_managed_p(pmap_pte_t e) { return (e & PTE_MANAGED) != 0; }
 static inline bool pmap_pte_wired_p(pmap_pte_t e) { return (e & PTE_WIRED) != 0; }
 static inline bool pmap_pte_kenter_p(pmap_pte_t e) { return (e & PTE_KENTER) != 0; }
-static inline bool pmap_pte_referenced_p(pmap_pte_t e) { return (e & PG_A) != 0; }
-static inline bool pmap_pte_modified_p(pmap_pte_t e) { return (e & PG_D) != 0; }
-static inline paddr_t pmap_pte_pa(pmap_pte_t e) { return e & PG_FRAME; }
-static inline bool pmap_pte_global_p(pmap_pte_t e) { return (e & PG_G) != 0; }
+static inline bool pmap_pte_referenced_p(pmap_pte_t e) { return (e & MDPTE_A) != 0; }
+static inline bool pmap_pte_modified_p(pmap_pte_t e) { return (e & MDPTE_D) != 0; }
+static inline paddr_t pmap_pte_pa(pmap_pte_t e) { return e & MDPTE_FRAME; }
+static inline bool pmap_pte_global_p(pmap_pte_t e) { return (e & MDPTE_G) != 0; }
 static inline paddr_t
 pmap_pte_leaf_pa(pmap_pte_t e, vsize_t size, vaddr_t va)
 {
-	return (e & PG_FRAME & ~(pmap_pte_t)(size - 1)) + (va & (size - 1));
+	return (e & MDPTE_FRAME & ~(pmap_pte_t)(size - 1)) + (va & (size - 1));
 }
 /* As on amd64: only a walk fills a TLB entry and a walk sets A first. */
-static inline bool pmap_md_pte_cached_p(pmap_pte_t e) { return (e & PG_A) != 0; }
+static inline bool pmap_md_pte_cached_p(pmap_pte_t e) { return (e & MDPTE_A) != 0; }
 /* Not-present entries are never cached (SDM vol. 3, 4.10.2.3). */
 static inline bool pmap_md_invalid_cached_p(void) { return false; }
 /* INVLPG drops every PDE-cache entry (4.10.4.1). */
@@ -102,37 +117,37 @@ pmap_pte_clear(pmap_pte_t *p, pmap_pte_t bits)
 static inline unsigned
 pmap_md_index(vaddr_t va, int level)
 {
-	return level == 2 ? i386_pdi(va) : i386_pti(va);
+	return level == 2 ? va >> 22 : (va >> 12) & 1023u;
 }
 
 static inline vsize_t
 pmap_md_level_size(int level)
 {
-	return level == 2 ? I386_NBPD : PAGE_SIZE;
+	return level == 2 ? (vsize_t)1 << 22 : PAGE_SIZE;
 }
 
 static inline bool
 pmap_md_leaf_p(pmap_pte_t e, int level)
 {
-	return (e & PG_P) && (level == 1 || (e & PG_PS));
+	return (e & MDPTE_P) && (level == 1 || (e & MDPTE_PS));
 }
 
 static inline bool
 pmap_md_table_p(pmap_pte_t e, int level)
 {
-	return (e & PG_P) && level == 2 && !(e & PG_PS);
+	return (e & MDPTE_P) && level == 2 && !(e & MDPTE_PS);
 }
 
 static inline paddr_t
 pmap_md_table_pa(pmap_pte_t e)
 {
-	return e & PG_FRAME;
+	return e & MDPTE_FRAME;
 }
 
 static inline pmap_pte_t
 pmap_md_table_entry(paddr_t pa, bool kernel)
 {
-	return pa | PG_P | PG_RW | (kernel ? 0 : PG_US);
+	return pa | MDPTE_P | MDPTE_W | (kernel ? 0 : MDPTE_U);
 }
 
 static inline vaddr_t
