@@ -185,6 +185,7 @@ pmap_destroy(pmap_t pm)
 		return;
 	long res = atomic_load(&pm->pm_resident);
 	PMAP_KASSERTMSG(res == 0, "pmap %p still has %ld mappings", (void *)pm, res);
+	pv_release_spare(pm);
 	PMAP_KASSERTMSG(pm->pm_ptps == 0 && pm->pm_pvchunks == NULL, "pmap %p holds "
 	    "%ld page-table pages and pv chunk %p with no mappings", (void *)pm,
 	    pm->pm_ptps, (void *)pm->pm_pvchunks);

@@ -135,6 +135,7 @@ struct pmap {
 	long pm_ptps;			/* page-table pages below the root (pm_lock) */
 	atomic_uint_least64_t pm_active; /* CPUs whose MMU runs this pmap's tables */
 	struct pv_chunk *pm_pvchunks;	/* chunks with free entries first (pm_lock) */
+	struct pv_chunk *pm_pvspare;	/* an empty one kept (PMAP_MD_META_FREE_SHOOTS) */
 	struct pmap_md pm_md;
 	struct pmap_tlb_batch pm_batch;	/* delayed invalidations (pm_lock; user pmaps) */
 };
@@ -189,7 +190,7 @@ extern struct pmap pmap_kernel_store;
 static inline void pmap_lock(pmap_t pm) { pmap_spin_lock(&pm->pm_lock); }
 static inline bool pmap_trylock(pmap_t pm) { return pmap_spin_trylock(&pm->pm_lock); }
 /* Table pointers (pmap_md_table_ptr) die with the lock. */
-static inline void pmap_unlock(pmap_t pm) { pmap_md_tables_done(pm); pmap_spin_unlock(&pm->pm_lock); }
+static inline void pmap_unlock(pmap_t pm) { pmap_md_tables_done(pm == PMAP_KERNEL); pmap_spin_unlock(&pm->pm_lock); }
 
 /* ---- per-page data ---- */
 
@@ -206,7 +207,8 @@ pmap_pp(struct vm_page *pg)
 }
 
 static inline void pp_lock(struct pmap_page *pp) { pmap_spin_lock(&pp->pp_lock); }
-static inline void pp_unlock(struct pmap_page *pp) { pmap_spin_unlock(&pp->pp_lock); }
+/* Page-side operations reach their pmaps' tables with only pp_lock. */
+static inline void pp_unlock(struct pmap_page *pp) { pmap_md_tables_done(false); pmap_spin_unlock(&pp->pp_lock); }
 
 static inline void
 pp_attrs_set(struct pmap_page *pp, uint8_t bits)
@@ -247,6 +249,7 @@ struct pmap_pv *pv_first(struct pmap_page *pp);
 struct pmap_pv *pv_next(struct pmap_page *pp, struct pmap_pv *pv);
 /* Entries of pm in use (for the checker). */
 long pv_count(pmap_t pm);
+void pv_release_spare(pmap_t pm);	/* give back the kept empty chunk */
 
 /* ---- TLB invalidation (tlb.c) ---- */
 

@@ -139,6 +139,8 @@ pv_alloc(pmap_t pm)
 			chunk_push_back(pm, c);
 		}
 		PMAP_CTR_ADD(pv_entries, 1);
+		if (c == pm->pm_pvspare)
+			pm->pm_pvspare = NULL;
 		struct pmap_pv *pv = &c->pc_pv[w * 64 + b];
 		pv->pv_pmap = NULL;
 		pv->pv_next = NULL;
@@ -160,6 +162,12 @@ pv_free(pmap_t pm, struct pmap_pv *pv)
 	c->pc_free[idx / 64] |= 1ULL << (idx % 64);
 	PMAP_CTR_ADD(pv_entries, (unsigned long long)-1);
 	if (++c->pc_nfree == PV_PER_CHUNK) {
+		if (PMAP_MD_META_FREE_SHOOTS && pm->pm_pvspare == NULL) {
+			/* Giving the page back would shoot every CPU here: keep
+			 * one empty chunk per pmap (pv_release_spare). */
+			pm->pm_pvspare = c;
+			return;
+		}
 		chunk_unlink(pm, c);
 		PMAP_CTR_ADD(pv_chunks, (unsigned long long)-1);
 		pmap_md_meta_free(c->pc_cookie, c->pc_pa);
@@ -167,6 +175,20 @@ pv_free(pmap_t pm, struct pmap_pv *pv)
 		chunk_unlink(pm, c);
 		chunk_push_front(pm, c);
 	}
+}
+
+void
+pv_release_spare(pmap_t pm)
+{
+	struct pv_chunk *c = pm->pm_pvspare;
+	if (c == NULL)
+		return;
+	PMAP_KASSERTMSG(c->pc_nfree == PV_PER_CHUNK, "pmap %p: spare chunk %p has %u of "
+	    "%u entries free", (void *)pm, (void *)c, c->pc_nfree, (unsigned)PV_PER_CHUNK);
+	pm->pm_pvspare = NULL;
+	chunk_unlink(pm, c);
+	PMAP_CTR_ADD(pv_chunks, (unsigned long long)-1);
+	pmap_md_meta_free(c->pc_cookie, c->pc_pa);
 }
 
 long

@@ -207,7 +207,8 @@ vaddr_t pmap_md_kva_grown(void);	/* end of the KVA with page tables */
  *
  * pmap_md_table_ptr: the level-`level` page table of pm at pa, which maps
  *   the region holding va (level PMAP_MD_LEVELS: pm's root), for the walk;
- *   valid while pm's lock is held, until pmap_md_tables_done();
+ *   valid while pm's lock (or, page-side, the page's) is held, until
+ *   pmap_md_tables_done() at its release;
  * pmap_md_meta_map: a lasting pointer to a page the library keeps its own
  *   data in (pv chunks, pmap structures), with a cookie for
  *   pmap_md_meta_free, which unmaps the page and gives it back;
@@ -229,9 +230,9 @@ pmap_md_table_ptr(pmap_t pm, vaddr_t va, int level, paddr_t pa)
 }
 
 static inline void
-pmap_md_tables_done(pmap_t pm)
+pmap_md_tables_done(bool kernel)
 {
-	(void)pm;
+	(void)kernel;
 }
 
 static inline void *
@@ -247,6 +248,9 @@ pmap_md_meta_free(vaddr_t cookie, paddr_t pa)
 	(void)cookie;
 	pmap_host_page_free(pa);
 }
+
+/* Freeing a metadata page costs nothing (direct map): no chunk is kept. */
+#define PMAP_MD_META_FREE_SHOOTS	0
 
 #define PMAP_MD_TMP_DEPTH	4
 

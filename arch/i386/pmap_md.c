@@ -160,9 +160,9 @@ pmap_md_table_ptr(pmap_t pm, vaddr_t va, int level, paddr_t pa)
 }
 
 void
-pmap_md_tables_done(pmap_t pm)
+pmap_md_tables_done(bool kernel)
 {
-	if (pmap_is_kernel(pm))
+	if (kernel)
 		return;		/* never in the window (and may be an interrupt) */
 	int cpu = pmap_host_cpu_id();
 	struct md_cpu *mc = &md_cpus[cpu];

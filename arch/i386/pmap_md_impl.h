@@ -175,7 +175,7 @@ vaddr_t pmap_md_kva_grown(void);
  *   (the same in every pmap, since the kernel's PD slots are shared); a
  *   page directory through its lasting mapping in the metadata area; a
  *   user pmap's page table through this CPU's table window, valid until
- *   pmap_md_tables_done() (pmap_unlock) empties it;
+ *   pmap_md_tables_done() (pmap_unlock, pp_unlock) empties it;
  * pmap_md_meta_map/free: pages of the metadata area of KVA, mapped global;
  *   freeing one invalidates it on every CPU first;
  * pmap_md_tmp_map/unmap: a per-CPU stack of PMAP_MD_TMP_DEPTH windows
@@ -185,9 +185,12 @@ vaddr_t pmap_md_kva_grown(void);
  * through pmap_host_phys_tmp_map().
  */
 pmap_pte_t *pmap_md_table_ptr(pmap_t pm, vaddr_t va, int level, paddr_t pa);
-void pmap_md_tables_done(pmap_t pm);
+void pmap_md_tables_done(bool kernel);
 void *pmap_md_meta_map(paddr_t pa, vaddr_t *cookiep);
 void pmap_md_meta_free(vaddr_t cookie, paddr_t pa);
+/* Freeing a metadata page invalidates it on every CPU: the MI layer keeps
+ * one empty pv chunk per pmap rather than free and map again. */
+#define PMAP_MD_META_FREE_SHOOTS	1
 #define PMAP_MD_TMP_DEPTH	4
 void *pmap_md_tmp_map(paddr_t pa);
 void pmap_md_tmp_unmap(void *p);

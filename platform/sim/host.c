@@ -366,7 +366,7 @@ shootdown_handler(int vec)
 static unsigned
 sleepq_of(const void *chan)
 {
-	uintptr_t h = (uintptr_t)chan;
+	uint64_t h = (uintptr_t)chan;
 	h ^= h >> 17;
 	h *= 0x9e3779b97f4a7c15ULL;
 	return (unsigned)(h >> 58) % NSLEEPQ;

@@ -106,13 +106,13 @@ fail(const char *what, long a, long b)
 static long
 model_ptps(int p)
 {
-	vaddr_t seen[3][NSLOT];
-	int n[3] = { 0, 0, 0 };
-	static const int shift[3] = { 39, 30, 21 };	/* PDPT, PD, PT pages */
+	vaddr_t seen[PMAP_PTP_LEVELS][NSLOT];
+	int n[PMAP_PTP_LEVELS] = { 0 };
+	static const int shift[PMAP_PTP_LEVELS] = PMAP_PTP_SHIFTS;
 	for (int s = 0; s < NSLOT; s++) {
 		if (M.m[p][s].page == NONE)
 			continue;
-		for (int l = 0; l < 3; l++) {
+		for (int l = 0; l < PMAP_PTP_LEVELS; l++) {
 			vaddr_t key = slot_va(s) >> shift[l];
 			bool dup = false;
 			for (int i = 0; i < n[l]; i++)
@@ -121,7 +121,10 @@ model_ptps(int p)
 				seen[l][n[l]++] = key;
 		}
 	}
-	return n[0] + n[1] + n[2];
+	int total = 0;
+	for (int l = 0; l < PMAP_PTP_LEVELS; l++)
+		total += n[l];
+	return total;
 }
 
 static long

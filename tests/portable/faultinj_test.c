@@ -80,8 +80,9 @@ t_every_allocation(void)
 			    (unsigned long long)before.pv_chunks,
 			    (unsigned long long)after.pv_chunks);
 	}
-	is_int(failures, 4, "pmap_enter at a fresh address of a shared page makes 4 "
-	    "allocations (PDPT, PD, PT, pv chunk), each failed in turn");
+	is_int(failures, PMAP_PTP_LEVELS + 1, "pmap_enter at a fresh address of a shared "
+	    "page makes %d allocations (a page table per level below the root, a pv "
+	    "chunk), each failed in turn", PMAP_PTP_LEVELS + 1);
 	is_int(unchanged, failures, "each failure returned ENOMEM with nothing changed and "
 	    "nothing leaked");
 	ok(pmap_extract(u.us_pm, far, NULL) && pmap_wired_count(u.us_pm) == 1,

@@ -49,6 +49,10 @@ _Static_assert(sizeof(vaddr_t) == 8 && sizeof(paddr_t) == 8,
 #define PMAP_KIMAGE_BASE	0xffffff8000000000UL
 
 #define PMAP_HAVE_DIRECT_MAP	1
+/* What one page-table page below the root maps, as a shift (PDPT, PD, PT):
+ * pmap_ptp_count() of a user pmap is the number of distinct va >> shift. */
+#define PMAP_PTP_SHIFTS		{ 39, 30, 21 }
+#define PMAP_PTP_LEVELS		3
 #define PMAP_MACHINE		"amd64"
 
 #endif /* PMAP_MD_H */

@@ -49,6 +49,10 @@ _Static_assert(sizeof(vaddr_t) == 4 && sizeof(paddr_t) == 4,
 #define PMAP_PTMAP_BASE		0xffc00000U
 
 #define PMAP_HAVE_DIRECT_MAP	0
+/* What one page-table page below the root maps, as a shift (PT): see
+ * PMAP_PTP_SHIFTS on amd64. */
+#define PMAP_PTP_SHIFTS		{ 22 }
+#define PMAP_PTP_LEVELS		1
 #define PMAP_MACHINE		"i386"
 
 #endif /* PMAP_MD_H */
