@@ -22,6 +22,9 @@
  * CR3 for the current PCID and for global entries, the last CR3 loaded with
  * that PCID otherwise (unless the owner said it will flush that PCID before
  * using it again, sim_audit_pcid_dead()).
+ *
+ * The same rules hold in i386 mode (one PCID, 4K/4M pages, PDE cache
+ * only): the walks and sizes come from the mode's geometry.
  */
 #include <inttypes.h>
 #include <stdarg.h>
@@ -45,7 +48,7 @@ kind_name(unsigned kind)
 {
 	switch (kind) {
 	case 1: return "TLB 4K";
-	case 2: return "TLB 2M";
+	case 2: return sim_i386() ? "TLB 4M" : "TLB 2M";
 	case 3: return "TLB 1G";
 	case 5: return "PDE-cache";
 	case 6: return "PDPTE-cache";
@@ -90,7 +93,7 @@ first_free(uint64_t pa, uint64_t len)
 	pthread_mutex_lock(&sim_m.m_alloc_lock);
 	uint64_t found = ~0ULL;
 	for (uint64_t p = pa; p < pa + len && p < sim_m.m_phys_end; p += SIM_PAGE_SIZE) {
-		if (sim_m.m_free_map[p / SIM_PAGE_SIZE]) {
+		if (sim_free_map_test(p / SIM_PAGE_SIZE)) {
 			found = p;
 			break;
 		}
@@ -135,7 +138,7 @@ audit_entry(const struct tc_entry *e, void *arg)
 		root = c->c_pcid_root[e->te_pcid];
 	}
 
-	uint64_t size = psc ? amd64_level_size(e->te_kind - 3) : amd64_level_size(e->te_kind);
+	uint64_t size = psc ? sim_level_size(e->te_kind - 3) : sim_level_size(e->te_kind);
 	uint64_t f = in_direct_map(e) ? ~0ULL : first_free(e->te_pa, psc ? SIM_PAGE_SIZE : size);
 	if (f != ~0ULL) {
 		report(a, e, psc ? "freed-table" : "freed-page",
@@ -151,7 +154,7 @@ audit_entry(const struct tc_entry *e, void *arg)
 	bool ok = sim_mmu_audit_walk(c, root, e->te_va, want, &ent, &frame, &level, &rw,
 	    &us, &xd, &pat);
 	if (psc) {
-		if (!ok || level != want || pte_leaf_p(ent, level)) {
+		if (!ok || level != want || sim_leaf_p(c, ent, level)) {
 			report(a, e, "stale-psc", "page tables (root %#" PRIx64 ") have "
 			    "%s entry %#" PRIx64 " at level %d", root,
 			    ok ? "leaf" : "no valid", ent, level);
@@ -243,7 +246,7 @@ ref_entry(const struct tc_entry *e, void *arg)
 	if (r->r_found || !tc_live(r->r_c, e) || in_direct_map(e))
 		return;
 	bool psc = e->te_kind >= TC_KIND_PSC(AMD64_LVL_PD);
-	uint64_t size = psc ? SIM_PAGE_SIZE : amd64_level_size(e->te_kind);
+	uint64_t size = psc ? SIM_PAGE_SIZE : sim_level_size(e->te_kind);
 	if (r->r_pa >= e->te_pa && r->r_pa < e->te_pa + size) {
 		r->r_found = true;
 		snprintf(r->r_text, r->r_len, "%s: page %#" PRIx64 " freed while cpu %d "

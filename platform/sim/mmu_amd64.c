@@ -1,7 +1,7 @@
 /*
- * mmu_amd64.c - a software model of the x86-64 MMU (4-level paging) with
- * per-CPU TLBs and paging-structure caches, as Intel SDM vol. 3A chapter 4
- * describes them.
+ * mmu_amd64.c - a software model of the x86-64 MMU (4-level paging, and
+ * legacy 32-bit paging in i386 mode) with per-CPU TLBs and paging-structure
+ * caches, as Intel SDM vol. 3A chapter 4 describes them.
  *
  * What it models, and the rule each part follows:
  *
@@ -41,6 +41,19 @@
  *
  *  Strict mode never evicts, so nothing disappears that the architecture
  *  lets survive; capacity mode evicts a seeded-random entry when full.
+ *
+ *  i386 mode (SIM_PAGING_I386, 4.3): the same walk, caches, flush floors,
+ *  speculative fills and auditor hooks, with the geometry of sim_internal.h
+ *  switched by the machine's mode - 2 levels (PD, PT) of 1024 4-byte
+ *  entries, a PDE with PS=1 a 4 MiB leaf only while CR4.PSE=1 (its bits
+ *  21:13 reserved, MAXPHYADDR being 32), no XD (nxe_p() is false whatever
+ *  EFER says, so I/D is reported only for fetches with SMEP=1), no PCIDs
+ *  (CR4.PCIDE and INVPCID are #GP), CR3 bits 63:32 #GP.  The only
+ *  paging-structure cache is the PDE cache (kind 5), tagged by va[31:22];
+ *  a 4 MiB TLB entry has kind 2.  A change of CR4.PSE flushes nothing: the
+ *  SDM's list (4.10.4.1) names PGE, PCIDE 1->0, PAE and SMEP 0->1 only; the
+ *  flush some processors do on PSE is "implementation specific" (vol. 2,
+ *  MOV to CR) and software may not rely on it.
  */
 #include <stdio.h>
 #include <string.h>
@@ -51,20 +64,28 @@
 /* Physical accesses for the walker                                   */
 /* ---------------------------------------------------------------- */
 
+/* A paging-structure entry: 8 bytes, or 4 (zero-extended) in i386 mode. */
 static inline uint64_t
 pte_load(uint64_t pa)
 {
-	if (pa + 8 > sim_m.m_phys_end)
-		return ~0ULL;	/* no memory there: the bus reads all ones */
-	return __atomic_load_n((uint64_t *)(sim_m.m_phys + pa), __ATOMIC_ACQUIRE);
+	if (pa + sim_entry_size() > sim_m.m_phys_end)
+		return sim_i386() ? 0xffffffffULL : ~0ULL;	/* the bus reads all ones */
+	if (sim_i386())
+		return __atomic_load_n((uint32_t *)sim_phys_at(pa), __ATOMIC_ACQUIRE);
+	return __atomic_load_n((sim_u64a *)sim_phys_at(pa), __ATOMIC_ACQUIRE);
 }
 
 static inline bool
 pte_cas(uint64_t pa, uint64_t old, uint64_t new)
 {
-	if (pa + 8 > sim_m.m_phys_end)
+	if (pa + sim_entry_size() > sim_m.m_phys_end)
 		return true;	/* writes to nowhere are dropped */
-	return __atomic_compare_exchange_n((uint64_t *)(sim_m.m_phys + pa), &old, new,
+	if (sim_i386()) {
+		uint32_t o = (uint32_t)old;
+		return __atomic_compare_exchange_n((uint32_t *)sim_phys_at(pa), &o,
+		    (uint32_t)new, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+	}
+	return __atomic_compare_exchange_n((sim_u64a *)sim_phys_at(pa), &old, new,
 	    false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
 }
 
@@ -73,12 +94,12 @@ phys_read(uint64_t pa, int size)
 {
 	if (pa + (uint64_t)size > sim_m.m_phys_end)
 		return size == 8 ? ~0ULL : (1ULL << (8 * size)) - 1;
-	void *p = sim_m.m_phys + pa;
+	void *p = sim_phys_at(pa);
 	switch (size) {
 	case 1: return __atomic_load_n((uint8_t *)p, __ATOMIC_RELAXED);
 	case 2: return __atomic_load_n((uint16_t *)p, __ATOMIC_RELAXED);
 	case 4: return __atomic_load_n((uint32_t *)p, __ATOMIC_RELAXED);
-	default: return __atomic_load_n((uint64_t *)p, __ATOMIC_RELAXED);
+	default: return __atomic_load_n((sim_u64a *)p, __ATOMIC_RELAXED);
 	}
 }
 
@@ -87,12 +108,12 @@ phys_write(uint64_t pa, int size, uint64_t v)
 {
 	if (pa + (uint64_t)size > sim_m.m_phys_end)
 		return;
-	void *p = sim_m.m_phys + pa;
+	void *p = sim_phys_at(pa);
 	switch (size) {
 	case 1: __atomic_store_n((uint8_t *)p, (uint8_t)v, __ATOMIC_RELAXED); break;
 	case 2: __atomic_store_n((uint16_t *)p, (uint16_t)v, __ATOMIC_RELAXED); break;
 	case 4: __atomic_store_n((uint32_t *)p, (uint32_t)v, __ATOMIC_RELAXED); break;
-	default: __atomic_store_n((uint64_t *)p, v, __ATOMIC_RELAXED); break;
+	default: __atomic_store_n((sim_u64a *)p, v, __ATOMIC_RELAXED); break;
 	}
 }
 
@@ -106,16 +127,22 @@ cur_pcid(const struct sim_cpu *c)
 	return (c->c_cr4 & CR4_PCIDE) ? (uint16_t)(c->c_cr3 & CR3_PCID_MASK) : 0;
 }
 
+/* Is XD in force?  Never in i386 mode: 32-bit paging has no XD bit. */
 static inline bool
 nxe_p(const struct sim_cpu *c)
 {
-	return (c->c_efer & EFER_NXE) != 0;
+	return (c->c_efer & EFER_NXE) != 0 && !sim_i386();
 }
 
 /* Does entry e at level violate a reserved-bit rule? */
 static bool
 rsvd_p(const struct sim_cpu *c, uint64_t e, int level)
 {
+	if (sim_i386()) {
+		/* 4.3: only a 4 MiB PDE has reserved bits (21:13 with M = 32). */
+		return level == I386_LVL_PD && sim_leaf_p(c, e, level) &&
+		    (e & I386_PDE_RSVD_4M) != 0;
+	}
 	if (e & sim_m.m_maxpa_mask)
 		return true;
 	if (!nxe_p(c) && (e & PG_XD))
@@ -209,15 +236,17 @@ walk(struct sim_cpu *c, uint64_t cr3, uint16_t pcid, uint64_t va, unsigned flags
 {
 	bool write = (flags & SIM_ACC_TYPE) == SIM_WRITE;
 	bool commit = (mode & WALK_COMMIT) != 0;
+	int top = sim_top_level();
+	unsigned esize = sim_entry_size();
 restart:;
 	uint64_t table = cr3 & CR3_FRAME & ~sim_m.m_maxpa_mask;
-	int level = AMD64_LVL_PML4;
+	int level = top;
 	bool rw = true, us = true, xd = false;
 
 	if ((mode & WALK_PSC) && !sim_m.m_cfg.no_psc) {
 		/* Longest cached prefix first: PDE, then PDPTE, then PML4E. */
-		for (int l = AMD64_LVL_PD; l <= AMD64_LVL_PML4; l++) {
-			uint64_t base = va & ~(amd64_level_size(l) - 1);
+		for (int l = AMD64_LVL_PD; l <= top; l++) {
+			uint64_t base = va & ~(sim_level_size(l) - 1);
 			struct tc_entry *p = cache_find(c,
 			    tc_key(base, TC_KIND_PSC(l), false, pcid));
 			if (p != NULL) {
@@ -232,7 +261,7 @@ restart:;
 	}
 
 	for (; level >= AMD64_LVL_PT; level--) {
-		uint64_t epa = table + 8ULL * amd64_pt_index(va, level);
+		uint64_t epa = table + (uint64_t)esize * sim_pt_index(va, level);
 		uint64_t e = pte_load(epa);
 		if (!(e & PG_P)) {
 			w->w_result = SIM_PF;
@@ -251,13 +280,13 @@ restart:;
 		if (nxe_p(c))
 			xd = xd || (e & PG_XD);
 
-		if (!pte_leaf_p(e, level)) {
+		if (!sim_leaf_p(c, e, level)) {
 			if (commit && !(e & PG_A)) {
 				if (!pte_cas(epa, e, e | PG_A))
 					goto restart;
 				e |= PG_A;
 			}
-			uint64_t next = pte_frame(e, level);
+			uint64_t next = sim_entry_frame(c, e, level);
 			if (commit && !sim_m.m_cfg.no_psc)
 				psc_fill(c, va, level, pcid, next, rw, us, xd, e);
 			table = next;
@@ -268,8 +297,8 @@ restart:;
 		w->w_rw = rw;
 		w->w_us = us;
 		w->w_xd = xd;
-		w->w_frame = pte_frame(e, level);
-		w->w_pat = amd64_pat_index(e, level);
+		w->w_frame = sim_entry_frame(c, e, level);
+		w->w_pat = amd64_pat_index(e, level);	/* PAT: bit 7 (PTE) or 12 in both modes */
 		if ((mode & WALK_CHECK) && !access_ok(c, flags, rw, us, xd)) {
 			w->w_result = SIM_PF;
 			w->w_ec = pf_error_code(c, flags, true, false);
@@ -339,7 +368,7 @@ static void
 psc_fill(struct sim_cpu *c, uint64_t va, int level, uint16_t pcid, uint64_t next,
     bool rw, bool us, bool xd, uint64_t entry)
 {
-	uint64_t base = va & ~(amd64_level_size(level) - 1);
+	uint64_t base = va & ~(sim_level_size(level) - 1);
 	struct tc_entry t = {
 		.te_key = tc_key(base, TC_KIND_PSC(level), false, pcid),
 		.te_va = base, .te_pa = next, .te_pcid = pcid,
@@ -356,7 +385,7 @@ psc_fill(struct sim_cpu *c, uint64_t va, int level, uint16_t pcid, uint64_t next
 static struct tc_entry *
 tlb_fill(struct sim_cpu *c, uint64_t va, uint16_t pcid, const struct walk *w)
 {
-	uint64_t size = amd64_level_size(w->w_level);
+	uint64_t size = sim_level_size(w->w_level);
 	uint64_t base = va & ~(size - 1);
 	bool global = (c->c_cr4 & CR4_PGE) && (w->w_leaf & PG_G);
 	struct tc_entry t = {
@@ -376,10 +405,11 @@ static inline struct tc_entry *
 tlb_find(struct sim_cpu *c, uint64_t va, uint16_t pcid)
 {
 	struct tcache *tc = &c->c_tc;
-	for (int l = AMD64_LVL_PT; l <= AMD64_LVL_PDPT; l++) {
+	int max = sim_max_leaf_level();
+	for (int l = AMD64_LVL_PT; l <= max; l++) {
 		if (tc->tc_kind_count[TC_KIND_TLB(l)] == 0)
 			continue;
-		uint64_t base = va & ~(amd64_level_size(l) - 1);
+		uint64_t base = va & ~(sim_level_size(l) - 1);
 		struct tc_entry *e = cache_find(c, tc_key(base, TC_KIND_TLB(l), false, pcid));
 		if (e == NULL)
 			e = cache_find(c, tc_key(base, TC_KIND_TLB(l), true, 0));
@@ -393,8 +423,9 @@ tlb_find(struct sim_cpu *c, uint64_t va, uint16_t pcid)
 static void
 tlb_drop_va(struct sim_cpu *c, uint64_t va, uint16_t pcid, bool globals)
 {
-	for (int l = AMD64_LVL_PT; l <= AMD64_LVL_PDPT; l++) {
-		uint64_t base = va & ~(amd64_level_size(l) - 1);
+	int max = sim_max_leaf_level();
+	for (int l = AMD64_LVL_PT; l <= max; l++) {
+		uint64_t base = va & ~(sim_level_size(l) - 1);
 		tc_remove(&c->c_tc, tc_key(base, TC_KIND_TLB(l), false, pcid));
 		if (globals)
 			tc_remove(&c->c_tc, tc_key(base, TC_KIND_TLB(l), true, 0));
@@ -440,8 +471,9 @@ fault_drop(struct sim_cpu *c, uint64_t va, uint16_t pcid)
 {
 	pthread_mutex_lock(&c->c_tlb_lock);
 	tlb_drop_va(c, va, pcid, true);
-	for (int l = AMD64_LVL_PD; l <= AMD64_LVL_PML4; l++) {
-		uint64_t base = va & ~(amd64_level_size(l) - 1);
+	int top = sim_top_level();
+	for (int l = AMD64_LVL_PD; l <= top; l++) {
+		uint64_t base = va & ~(sim_level_size(l) - 1);
 		tc_remove(&c->c_tc, tc_key(base, TC_KIND_PSC(l), false, pcid));
 	}
 	c->c_epoch++;
@@ -518,7 +550,7 @@ xlate_slow(struct sim_cpu *c, uint64_t va, unsigned flags)
 	e = tlb_fill(c, va, pcid, &w);
 done:
 	x.level = e->te_kind;
-	x.pa = e->te_pa + (va & (amd64_level_size(e->te_kind) - 1));
+	x.pa = e->te_pa + (va & (sim_level_size(e->te_kind) - 1));
 	x.memtype = amd64_pat_type(c->c_pat, e->te_pat);
 
 	struct utlb_entry *u = &c->c_utlb[(va >> 12) & (UTLB_SIZE - 1)];
@@ -544,7 +576,7 @@ done:
 static void
 spec_walk(struct sim_cpu *c, uint64_t va)
 {
-	if (!amd64_va_canonical_p(va))
+	if (!sim_va_ok(va))
 		return;
 	struct walk w;
 	struct sim_fault saved = c->c_last_fault;
@@ -569,29 +601,30 @@ spec_fill(struct sim_cpu *c)
 	rnd >>= 4;
 	uint64_t table = c->c_cr3 & CR3_FRAME & ~sim_m.m_maxpa_mask;
 	uint64_t va = 0;
-	for (int level = AMD64_LVL_PML4; level >= AMD64_LVL_PT; level--) {
-		unsigned start = (unsigned)(rnd & 511), i = start;
-		rnd = (rnd >> 9) | (rnd << 55);
+	unsigned bits = sim_idx_bits(), nent = 1u << bits, esize = sim_entry_size();
+	for (int level = sim_top_level(); level >= AMD64_LVL_PT; level--) {
+		unsigned start = (unsigned)(rnd & (nent - 1)), i = start;
+		rnd = (rnd >> bits) | (rnd << (64 - bits));
 		uint64_t e = 0;
-		for (unsigned k = 0; k < 512 && !partial; k++) {
-			i = (start + k) & 511;
-			e = pte_load(table + 8ULL * i);
+		for (unsigned k = 0; k < nent && !partial; k++) {
+			i = (start + k) & (nent - 1);
+			e = pte_load(table + (uint64_t)esize * i);
 			if (e & PG_P)
 				break;
 		}
 		if (partial)
-			e = pte_load(table + 8ULL * i);
-		va |= (uint64_t)i << (12 + 9 * (level - 1));
+			e = pte_load(table + (uint64_t)esize * i);
+		va |= (uint64_t)i << (12 + bits * (unsigned)(level - 1));
 		if (!(e & PG_P) || rsvd_p(c, e, level)) {
 			if (!partial)
 				return;
 			break;
 		}
-		if (pte_leaf_p(e, level))
+		if (sim_leaf_p(c, e, level))
 			break;
-		table = pte_frame(e, level);
+		table = sim_entry_frame(c, e, level);
 	}
-	if (va & (1ULL << 47))
+	if (!sim_i386() && (va & (1ULL << 47)))
 		va |= 0xffff000000000000ULL;	/* canonical upper half */
 	spec_walk(c, va);
 }
@@ -615,7 +648,7 @@ static inline int
 xlate_fast(struct sim_cpu *c, uint64_t va, unsigned flags, uint64_t *pa)
 {
 	STAT_INC(c, accesses);
-	if (__builtin_expect(!amd64_va_canonical_p(va), 0)) {
+	if (__builtin_expect(!sim_va_ok(va), 0)) {
 		struct sim_xlate x;
 		record_fault(c, va, 0, 13, &x);
 		return SIM_GP;
@@ -656,7 +689,7 @@ sim_translate(uint64_t va, unsigned flags)
 	struct sim_cpu *c = need_cpu("sim_translate");
 	sim_point(c);
 	struct sim_xlate x = { .result = SIM_OK };
-	if (!amd64_va_canonical_p(va)) {
+	if (!sim_va_ok(va)) {
 		record_fault(c, va, 0, 13, &x);
 		return x;
 	}
@@ -766,8 +799,9 @@ sim_invlpg(uint64_t va)
 {
 	struct sim_cpu *c = need_cpu("sim_invlpg");
 	STAT_INC(c, invlpg);
-	if (!amd64_va_canonical_p(va))
-		return;		/* INVLPG of a non-canonical address is a no-op */
+	if (!sim_va_ok(va))
+		return;		/* INVLPG of a non-canonical address is a no-op (i386:
+				 * of va >= 2^32, a caller bug, too) */
 	uint16_t pcid = cur_pcid(c);
 	pthread_mutex_lock(&c->c_tlb_lock);
 	tlb_drop_va(c, va, pcid, true);
@@ -781,6 +815,8 @@ sim_invpcid(int type, uint16_t pcid, uint64_t va)
 {
 	struct sim_cpu *c = need_cpu("sim_invpcid");
 	STAT_INC(c, invpcid);
+	if (sim_i386())
+		return SIM_GP;	/* this i386 CPU has no INVPCID (it would be #UD) */
 	bool pcide = (c->c_cr4 & CR4_PCIDE) != 0;
 	if (type < 0 || type > 3 || pcid > CR3_PCID_MASK)
 		return SIM_GP;
@@ -816,6 +852,8 @@ int
 sim_write_cr3(uint64_t v)
 {
 	struct sim_cpu *c = need_cpu("sim_write_cr3");
+	if (sim_i386() && (v >> 32) != 0)
+		return SIM_GP;	/* a 32-bit register: bits 63:32 do not exist */
 	bool pcide = (c->c_cr4 & CR4_PCIDE) != 0;
 	if (!pcide && (v & CR3_NOFLUSH))
 		return SIM_GP;
@@ -866,7 +904,14 @@ sim_write_cr4(uint64_t v)
 {
 	struct sim_cpu *c = need_cpu("sim_write_cr4");
 	uint64_t old = c->c_cr4;
-	v |= CR4_PAE;		/* 4-level paging requires PAE */
+	if (sim_i386()) {
+		/* PCIDE outside IA-32e mode is #GP; PAE would leave 32-bit paging,
+		 * which this model does not do. */
+		if (v & (CR4_PCIDE | CR4_PAE))
+			return SIM_GP;
+	} else {
+		v |= CR4_PAE;	/* 4-level paging requires PAE */
+	}
 	if ((v & CR4_PCIDE) && !(old & CR4_PCIDE) && (c->c_cr3 & CR3_PCID_MASK))
 		return SIM_GP;
 	pthread_mutex_lock(&c->c_tlb_lock);
@@ -934,8 +979,8 @@ sim_mmu_cpu_init(struct sim_cpu *c)
 	tc_init(&c->c_tc);
 	c->c_cr0 = CR0_PG | CR0_WP;
 	c->c_cr3 = 0;
-	c->c_cr4 = CR4_PAE;
-	c->c_efer = EFER_NXE;
+	c->c_cr4 = sim_i386() ? 0 : CR4_PAE;
+	c->c_efer = sim_i386() ? 0 : EFER_NXE;
 	c->c_pat = PAT_POWERON;
 	c->c_epoch = 1;
 	c->c_rng = sim_m.m_cfg.seed * 0x100000001b3ULL + (uint64_t)c->c_id + 1;
@@ -957,16 +1002,16 @@ sim_cpu_stats(int cpu)
 	if (cpu < 0 || cpu >= sim_m.m_ncpus)
 		return s;
 	struct sim_cpu *c = &sim_m.m_cpus[cpu];
-	s.accesses = atomic_load(&c->c_st.accesses);
-	s.tlb_hits = atomic_load(&c->c_st.tlb_hits);
-	s.walks = atomic_load(&c->c_st.walks);
-	s.page_faults = atomic_load(&c->c_st.page_faults);
-	s.invlpg = atomic_load(&c->c_st.invlpg);
-	s.invpcid = atomic_load(&c->c_st.invpcid);
-	s.cr3_loads = atomic_load(&c->c_st.cr3_loads);
-	s.flushes_full = atomic_load(&c->c_st.flushes_full);
-	s.ipis_taken = atomic_load(&c->c_st.ipis_taken);
-	s.spec_fills = atomic_load(&c->c_st.spec_fills);
+	s.accesses = STAT_GET(c, accesses);
+	s.tlb_hits = STAT_GET(c, tlb_hits);
+	s.walks = STAT_GET(c, walks);
+	s.page_faults = STAT_GET(c, page_faults);
+	s.invlpg = STAT_GET(c, invlpg);
+	s.invpcid = STAT_GET(c, invpcid);
+	s.cr3_loads = STAT_GET(c, cr3_loads);
+	s.flushes_full = STAT_GET(c, flushes_full);
+	s.ipis_taken = STAT_GET(c, ipis_taken);
+	s.spec_fills = STAT_GET(c, spec_fills);
 	pthread_mutex_lock(&c->c_tlb_lock);
 	for (size_t i = 0; i <= c->c_tc.tc_mask; i++) {
 		const struct tc_entry *e = &c->c_tc.tc_slots[i];
@@ -986,16 +1031,16 @@ sim_stats_reset(void)
 {
 	for (int i = 0; i < sim_m.m_ncpus; i++) {
 		struct sim_cpu *c = &sim_m.m_cpus[i];
-		atomic_store(&c->c_st.accesses, 0);
-		atomic_store(&c->c_st.tlb_hits, 0);
-		atomic_store(&c->c_st.walks, 0);
-		atomic_store(&c->c_st.page_faults, 0);
-		atomic_store(&c->c_st.invlpg, 0);
-		atomic_store(&c->c_st.invpcid, 0);
-		atomic_store(&c->c_st.cr3_loads, 0);
-		atomic_store(&c->c_st.flushes_full, 0);
-		atomic_store(&c->c_st.ipis_taken, 0);
-		atomic_store(&c->c_st.spec_fills, 0);
+		STAT_CLEAR(c, accesses);
+		STAT_CLEAR(c, tlb_hits);
+		STAT_CLEAR(c, walks);
+		STAT_CLEAR(c, page_faults);
+		STAT_CLEAR(c, invlpg);
+		STAT_CLEAR(c, invpcid);
+		STAT_CLEAR(c, cr3_loads);
+		STAT_CLEAR(c, flushes_full);
+		STAT_CLEAR(c, ipis_taken);
+		STAT_CLEAR(c, spec_fills);
 	}
 }
 
@@ -1005,7 +1050,7 @@ sim_walk_pure(int cpu, uint64_t cr3, uint64_t va, unsigned flags)
 	struct sim_xlate x = { .result = SIM_OK };
 	if (cpu < 0 || cpu >= sim_m.m_ncpus)
 		sim_fatal("sim_walk_pure: no CPU %d", cpu);
-	if (!amd64_va_canonical_p(va)) {
+	if (!sim_va_ok(va)) {
 		x.result = SIM_GP;
 		x.fault.vector = 13;
 		return x;
@@ -1023,7 +1068,7 @@ sim_walk_pure(int cpu, uint64_t cr3, uint64_t va, unsigned flags)
 		return x;
 	}
 	x.level = w.w_level;
-	x.pa = w.w_frame + (va & (amd64_level_size(w.w_level) - 1));
+	x.pa = w.w_frame + (va & (sim_level_size(w.w_level) - 1));
 	x.memtype = amd64_pat_type(c->c_pat, w.w_pat);
 	return x;
 }
@@ -1033,7 +1078,13 @@ sim_tlb_plant(uint64_t va, int level, uint64_t pa, uint16_t pcid, bool rw, bool 
     bool xd, bool dirty, bool global)
 {
 	struct sim_cpu *c = need_cpu("sim_tlb_plant");
-	uint64_t size = amd64_level_size(level);
+	if (level < AMD64_LVL_PT || level > sim_max_leaf_level() || !sim_va_ok(va) ||
+	    (sim_i386() && pcid != 0))
+		sim_fatal("sim_tlb_plant: bad level %d, va %#llx or pcid %u", level,
+		    (unsigned long long)va, pcid);
+	if (sim_i386())
+		xd = false;	/* no XD in 32-bit paging */
+	uint64_t size = sim_level_size(level);
 	struct tc_entry t = {
 		.te_key = tc_key(va & ~(size - 1), TC_KIND_TLB(level), global, global ? 0 : pcid),
 		.te_va = va & ~(size - 1), .te_pa = pa & ~(size - 1),
@@ -1068,8 +1119,8 @@ sim_mmu_audit_walk(struct sim_cpu *c, uint64_t root, uint64_t va, int stop_level
 {
 	uint64_t table = root & CR3_FRAME;
 	bool crw = true, cus = true, cxd = false;
-	for (int l = AMD64_LVL_PML4; l >= AMD64_LVL_PT; l--) {
-		uint64_t e = pte_load(table + 8ULL * amd64_pt_index(va, l));
+	for (int l = sim_top_level(); l >= AMD64_LVL_PT; l--) {
+		uint64_t e = pte_load(table + (uint64_t)sim_entry_size() * sim_pt_index(va, l));
 		*entry = e;
 		*level = l;
 		if (!(e & PG_P) || rsvd_p(c, e, l))
@@ -1081,12 +1132,12 @@ sim_mmu_audit_walk(struct sim_cpu *c, uint64_t root, uint64_t va, int stop_level
 		*rw = crw;
 		*us = cus;
 		*xd = cxd;
-		*frame = pte_frame(e, l);
-		if (l == stop_level || pte_leaf_p(e, l)) {
-			*pat = pte_leaf_p(e, l) ? amd64_pat_index(e, l) : 0;
+		*frame = sim_entry_frame(c, e, l);
+		if (l == stop_level || sim_leaf_p(c, e, l)) {
+			*pat = sim_leaf_p(c, e, l) ? amd64_pat_index(e, l) : 0;
 			return true;
 		}
-		table = pte_frame(e, l);
+		table = sim_entry_frame(c, e, l);
 	}
 	return false;
 }

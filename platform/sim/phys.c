@@ -1,11 +1,19 @@
 /*
  * phys.c - simulated physical memory and its page allocator.
  *
- * Physical memory is one anonymous host mapping covering [0, end of the
- * highest segment); pages outside every segment are holes: readable (as
- * the mapping's zeroes) but never handed out.  The allocator keeps a stack
- * of free page numbers and a byte map saying which pages are free, which is
- * what the auditor checks TLB entries against.
+ * Physical memory covers [0, end of the highest segment); pages outside
+ * every segment are holes: readable (as zeroes) but never handed out.  It
+ * is one anonymous host mapping (MAP_NORESERVE: only touched pages cost),
+ * or - sparse backing, always in a 32-bit process, where a 1.5 GiB
+ * contiguous hole in the address space is not guaranteed - a table of
+ * 4 MiB chunks, each mapped the first time any byte of it is touched.
+ * Either way sim_phys_at() is O(1) and a pointer to a byte is good to the
+ * end of its 4 KiB page.
+ *
+ * The allocator keeps a stack of free page numbers (32-bit: memory ends at
+ * or below 16 TiB; one entry per page of RAM, holes cost nothing) and a
+ * bitmap saying which pages are free, which is what the auditor checks TLB
+ * entries against.  Per GiB of RAM: 1 MiB of stack, 32 KiB of bitmap.
  *
  * Fault injection in the style of SQLite's test_malloc: fail the Nth
  * allocation from now, or each allocation with a seeded probability.  A
@@ -51,12 +59,19 @@ sim_phys_init(const struct sim_config *c)
 {
 	struct sim_config *m = &sim_m.m_cfg;
 	*m = *c;
+	if (m->paging != SIM_PAGING_AMD64 && m->paging != SIM_PAGING_I386)
+		sim_fatal("unknown paging mode %d", (int)m->paging);
+	sim_m.m_i386 = m->paging == SIM_PAGING_I386;
 	if (m->mem_size == 0)
 		m->mem_size = 64ULL << 20;
-	if (m->maxphyaddr == 0)
+	if (sim_m.m_i386)
+		m->maxphyaddr = 32;	/* 32-bit paging without PSE-36 */
+	else if (m->maxphyaddr == 0)
 		m->maxphyaddr = 46;
-	if (m->maxphyaddr < 36 || m->maxphyaddr > 52)
+	if (!sim_m.m_i386 && (m->maxphyaddr < 36 || m->maxphyaddr > 52))
 		sim_fatal("maxphyaddr %d out of range 36..52", m->maxphyaddr);
+	if (sizeof(void *) < 8)
+		m->phys_sparse = true;
 	if (m->nsegs == 0) {
 		m->nsegs = 1;
 		m->segs[0].start = 1ULL << 20;
@@ -81,16 +96,41 @@ sim_phys_init(const struct sim_config *c)
 		sim_fatal("memory ends at %#llx, beyond MAXPHYADDR %d",
 		    (unsigned long long)end, m->maxphyaddr);
 
+	if (end > (1ULL << 44))
+		sim_fatal("memory ends at %#llx, beyond the 16 TiB the allocator handles",
+		    (unsigned long long)end);
+
 	sim_m.m_phys_end = end;
 	sim_m.m_maxpa_mask = PG_FRAME & ~((1ULL << m->maxphyaddr) - 1);
-	sim_m.m_phys = mmap(NULL, end, PROT_READ | PROT_WRITE,
-	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (sim_m.m_phys == MAP_FAILED)
-		sim_fatal("cannot map %llu bytes of simulated memory", (unsigned long long)end);
+	sim_m.m_phys = NULL;
+	sim_m.m_chunks = NULL;
+	sim_m.m_nchunks = 0;
+	if (m->phys_sparse) {
+		uint64_t n = (end + SIM_CHUNK_SIZE - 1) >> SIM_CHUNK_SHIFT;
+		if (n > SIZE_MAX / sizeof(uint8_t *))
+			sim_fatal("%llu chunks of simulated memory: too many for this host",
+			    (unsigned long long)n);
+		sim_m.m_nchunks = (size_t)n;
+		sim_m.m_chunks = calloc(sim_m.m_nchunks, sizeof(uint8_t *));
+		if (sim_m.m_chunks == NULL)
+			sim_fatal("out of host memory for the chunk table");
+	} else {
+		if (end > SIZE_MAX)
+			sim_fatal("%llu bytes of simulated memory do not fit this host's "
+			    "address space", (unsigned long long)end);
+		void *p = mmap(NULL, (size_t)end, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (p == MAP_FAILED)
+			sim_fatal("cannot map %llu bytes of simulated memory (try phys_sparse)",
+			    (unsigned long long)end);
+		sim_m.m_phys = p;
+	}
 
-	uint64_t npages = end / SIM_PAGE_SIZE;
-	sim_m.m_free_map = calloc(npages, 1);
-	sim_m.m_free_stack = calloc(npages, sizeof(uint64_t));
+	uint64_t npages = end / SIM_PAGE_SIZE, nram = 0;
+	for (int i = 0; i < m->nsegs; i++)
+		nram += (m->segs[i].end - m->segs[i].start) / SIM_PAGE_SIZE;
+	sim_m.m_free_map = calloc((size_t)((npages + 63) / 64), sizeof(uint64_t));
+	sim_m.m_free_stack = calloc((size_t)nram, sizeof(uint32_t));
 	if (sim_m.m_free_map == NULL || sim_m.m_free_stack == NULL)
 		sim_fatal("out of host memory for the page allocator");
 	pthread_mutex_init(&sim_m.m_alloc_lock, NULL);
@@ -100,8 +140,9 @@ sim_phys_init(const struct sim_config *c)
 	for (int i = m->nsegs - 1; i >= 0; i--) {
 		for (uint64_t pa = m->segs[i].end; pa > m->segs[i].start;) {
 			pa -= SIM_PAGE_SIZE;
-			sim_m.m_free_stack[sim_m.m_free_top++] = pa / SIM_PAGE_SIZE;
-			sim_m.m_free_map[pa / SIM_PAGE_SIZE] = 1;
+			uint64_t pn = pa / SIM_PAGE_SIZE;
+			sim_m.m_free_stack[sim_m.m_free_top++] = (uint32_t)pn;
+			sim_m.m_free_map[pn / 64] |= 1ULL << (pn % 64);
 			sim_m.m_npages_total++;
 		}
 	}
@@ -111,10 +152,36 @@ sim_phys_init(const struct sim_config *c)
 	sim_m.m_fail_ppm = 0;
 }
 
+uint8_t *
+sim_phys_chunk(size_t i)
+{
+	if (i >= sim_m.m_nchunks)
+		sim_fatal("sim_phys_chunk: chunk %zu beyond the end of memory", i);
+	void *p = mmap(NULL, (size_t)SIM_CHUNK_SIZE, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		sim_fatal("cannot map a chunk of simulated memory at %#llx",
+		    (unsigned long long)i << SIM_CHUNK_SHIFT);
+	uint8_t *expect = NULL;
+	if (!__atomic_compare_exchange_n(&sim_m.m_chunks[i], &expect, (uint8_t *)p, false,
+	    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+		munmap(p, (size_t)SIM_CHUNK_SIZE);	/* another thread was first */
+		return expect;
+	}
+	return p;
+}
+
 void
 sim_phys_fini(void)
 {
-	munmap(sim_m.m_phys, sim_m.m_phys_end);
+	if (sim_m.m_phys != NULL)
+		munmap(sim_m.m_phys, (size_t)sim_m.m_phys_end);
+	for (size_t i = 0; i < sim_m.m_nchunks; i++)
+		if (sim_m.m_chunks[i] != NULL)
+			munmap(sim_m.m_chunks[i], (size_t)SIM_CHUNK_SIZE);
+	free(sim_m.m_chunks);
+	sim_m.m_chunks = NULL;
+	sim_m.m_nchunks = 0;
 	free(sim_m.m_free_map);
 	free(sim_m.m_free_stack);
 	pthread_mutex_destroy(&sim_m.m_alloc_lock);
@@ -160,7 +227,7 @@ sim_phys_ptr(uint64_t pa)
 	if (pa >= sim_m.m_phys_end)
 		sim_fatal("sim_phys_ptr: pa %#llx beyond the end of memory %#llx",
 		    (unsigned long long)pa, (unsigned long long)sim_m.m_phys_end);
-	return sim_m.m_phys + pa;
+	return sim_phys_at(pa);
 }
 
 static void
@@ -198,7 +265,7 @@ sim_page_alloc(uint64_t *pap)
 		return -1;
 	}
 	uint64_t pn = sim_m.m_free_stack[--sim_m.m_free_top];
-	sim_m.m_free_map[pn] = 0;
+	sim_m.m_free_map[pn / 64] &= ~(1ULL << (pn % 64));
 	pthread_mutex_unlock(&sim_m.m_alloc_lock);
 	*pap = pn * SIM_PAGE_SIZE;
 	return 0;
@@ -217,12 +284,12 @@ sim_page_free(uint64_t pa)
 	}
 	pthread_mutex_lock(&sim_m.m_alloc_lock);
 	uint64_t pn = pa / SIM_PAGE_SIZE;
-	if (sim_m.m_free_map[pn]) {
+	if (sim_free_map_test(pn)) {
 		pthread_mutex_unlock(&sim_m.m_alloc_lock);
 		sim_fatal("sim_page_free: pa %#llx freed twice", (unsigned long long)pa);
 	}
-	sim_m.m_free_map[pn] = 1;
-	sim_m.m_free_stack[sim_m.m_free_top++] = pn;
+	sim_m.m_free_map[pn / 64] |= 1ULL << (pn % 64);
+	sim_m.m_free_stack[sim_m.m_free_top++] = (uint32_t)pn;
 	pthread_mutex_unlock(&sim_m.m_alloc_lock);
 }
 
@@ -232,7 +299,7 @@ sim_page_free_p(uint64_t pa)
 	if (pa >= sim_m.m_phys_end)
 		return false;
 	pthread_mutex_lock(&sim_m.m_alloc_lock);
-	bool f = sim_m.m_free_map[pa / SIM_PAGE_SIZE] != 0;
+	bool f = sim_free_map_test(pa / SIM_PAGE_SIZE);
 	pthread_mutex_unlock(&sim_m.m_alloc_lock);
 	return f;
 }

@@ -1,10 +1,12 @@
 /*
- * sim.h - the simulated machine: physical memory, CPUs, an amd64 MMU with
- * per-CPU TLBs and paging-structure caches, and an auditor.
+ * sim.h - the simulated machine: physical memory, CPUs, an x86 MMU (4-level
+ * amd64 paging or legacy 32-bit i386 paging) with per-CPU TLBs and
+ * paging-structure caches, and an auditor.
  *
- * The machine is a normal Linux process.  Physical memory is one anonymous
- * host mapping; a "CPU" is a host thread that runs functions handed to it and
- * whose loads, stores and instruction fetches go through its own MMU model.
+ * The machine is a normal Linux process (64- or 32-bit).  Physical memory is
+ * anonymous host memory; a "CPU" is a host thread that runs functions handed
+ * to it and whose loads, stores and instruction fetches go through its own
+ * MMU model.
  *
  * Why it exists: hardware and emulators flush more than the architecture
  * promises, which hides a missing TLB invalidation.  This MMU keeps every
@@ -48,7 +50,28 @@ enum sim_ad_on_fault {
 	SIM_AD_NONE,		/* a faulting walk changes nothing */
 };
 
+/*
+ * The paging mode of every CPU, fixed for the machine's life.
+ *
+ *  AMD64  4-level paging (SDM vol. 3A 4.5): CR4.PAE always reads 1.
+ *  I386   legacy 32-bit paging (4.3): CR4.PAE always reads 0 (setting it
+ *         is SIM_GP: the model does not switch to PAE paging); 2 levels of
+ *         4-byte entries, 4 MiB pages with CR4.PSE, MAXPHYADDR forced to
+ *         32 (memory must end at or below 4 GiB).  No XD (EFER.NXE is kept
+ *         but ignored: every readable page is executable), no PCIDs
+ *         (CR4.PCIDE=1 and INVPCID are SIM_GP: this model's CPU has no
+ *         INVPCID), no canonical rule.  Virtual addresses are 32 bits: an
+ *         access, translation or walk of va >= 2^32 is a caller bug and
+ *         returns SIM_GP (vector 13); INVLPG of such a va does nothing.
+ *         The only paging-structure cache is the PDE cache.
+ */
+enum sim_paging {
+	SIM_PAGING_AMD64 = 0,
+	SIM_PAGING_I386,
+};
+
 struct sim_config {
+	enum sim_paging paging;		/* default SIM_PAGING_AMD64 */
 	int ncpus;			/* 1..SIM_MAXCPUS; 0 means 4 */
 	int nsegs;			/* 0: one segment of mem_size at 1 MiB */
 	struct sim_segment segs[SIM_MAXSEGS];
@@ -56,7 +79,15 @@ struct sim_config {
 	enum sim_tlb_mode tlb_mode;
 	unsigned tlb_capacity;		/* entries per CPU in SIM_TLB_CAPACITY mode */
 	uint64_t seed;			/* eviction and allocation-failure RNG */
-	int maxphyaddr;			/* physical address width; 0 means 46 */
+	int maxphyaddr;			/* physical address width; 0 means 46
+					 * (32 in, and forced by, SIM_PAGING_I386) */
+	/*
+	 * Back physical memory with 4 MiB host chunks mapped on first touch
+	 * instead of one mapping of [0, end of memory): costs an indirection
+	 * per access, saves address space.  Always on in a 32-bit process,
+	 * where 1.5 GiB of contiguous address space is not to be counted on.
+	 */
+	bool phys_sparse;
 	enum sim_ad_on_fault ad_on_fault;
 	bool audit_on_free;		/* scan every TLB when a page is freed */
 	bool no_psc;			/* do not model paging-structure caches */
@@ -85,7 +116,7 @@ struct sim_config {
 	uint64_t sched_pct_horizon;
 };
 
-/* Fill *c with the defaults (4 CPUs, 64 MiB, strict TLB). */
+/* Fill *c with the defaults (amd64 paging, 4 CPUs, 64 MiB, strict TLB). */
 void sim_config_default(struct sim_config *c);
 
 /* Build the machine and start the CPU threads.  Any thread, once. */
@@ -103,7 +134,8 @@ uint64_t sim_phys_end(void);		/* highest segment end */
 int sim_maxphyaddr(void);
 bool sim_pa_is_ram(uint64_t pa);	/* inside a segment */
 
-/* Host pointer to physical address pa (the "direct map" of the host). */
+/* Host pointer to physical address pa (the "direct map" of the host).  Valid
+ * for the rest of pa's 4 KiB page (not beyond it: memory may be sparse). */
 void *sim_phys_ptr(uint64_t pa);
 
 /* Page allocator over the segments.  0 on success, -1 when out of pages
@@ -194,7 +226,7 @@ void sim_cpu_kick(uint64_t cpumask);
 bool sim_signal_pending(bool consume);
 
 /* ------------------------------------------------------------------ */
-/* The amd64 MMU (on a CPU unless stated)                              */
+/* The MMU: amd64 or i386 paging (on a CPU unless stated)              */
 /* ------------------------------------------------------------------ */
 
 enum sim_access {
@@ -209,7 +241,8 @@ enum sim_access {
 enum sim_result {
 	SIM_OK = 0,
 	SIM_PF = 1,		/* page fault: see sim_last_fault() */
-	SIM_GP = 2,		/* general protection (non-canonical address) */
+	SIM_GP = 2,		/* general protection (non-canonical address;
+				 * i386: va >= 2^32) */
 };
 
 struct sim_fault {
@@ -232,7 +265,8 @@ struct sim_fault sim_last_fault(void);
 struct sim_xlate {
 	int result;		/* SIM_OK / SIM_PF / SIM_GP */
 	uint64_t pa;		/* physical address of va */
-	int level;		/* leaf level: 1 = 4 KiB, 2 = 2 MiB, 3 = 1 GiB */
+	int level;		/* leaf level: 1 = 4 KiB, 2 = 2 MiB, 3 = 1 GiB;
+				 * i386: 1 = 4 KiB, 2 = 4 MiB */
 	unsigned memtype;	/* MT_* from the PAT */
 	bool tlb_hit;
 	struct sim_fault fault;
@@ -246,7 +280,8 @@ void sim_spec_fill_va(uint64_t va);
 
 /* Instructions and registers. */
 void sim_invlpg(uint64_t va);
-/* Returns 0, or SIM_GP for the cases the SDM raises #GP. */
+/* Returns 0, or SIM_GP for the cases the SDM raises #GP (and always in
+ * i386 mode, whose CPU has no INVPCID). */
 int sim_invpcid(int type, uint16_t pcid, uint64_t va);
 int sim_write_cr3(uint64_t v);
 uint64_t sim_read_cr3(void);
@@ -302,7 +337,9 @@ void sim_stats_reset(void);
  * CPU's control registers come from cpu. Any thread. */
 struct sim_xlate sim_walk_pure(int cpu, uint64_t cr3, uint64_t va, unsigned flags);
 
-/* Plant a TLB entry directly (for auditor tests).  On a CPU. */
+/* Plant a TLB entry directly (for auditor tests).  level as in struct
+ * sim_xlate; in i386 mode xd is ignored (no XD) and pcid must be 0.  On a
+ * CPU. */
 void sim_tlb_plant(uint64_t va, int level, uint64_t pa, uint16_t pcid,
     bool rw, bool us, bool xd, bool dirty, bool global);
 

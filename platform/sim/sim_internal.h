@@ -20,6 +20,7 @@
 #include <stdatomic.h>
 
 #include "sim.h"
+#include "i386_paging.h"
 #include <pmap/amd64_pte.h>
 
 /* ---- translation cache: an open-addressing hash table ---- */
@@ -36,6 +37,7 @@
  * kind 1..3: TLB entry for a page of level 1 (4K), 2 (2M), 3 (1G);
  * kind 5..7: paging-structure cache of a PDE (5), PDPTE (6), PML4E (7),
  *            i.e. kind = 3 + level of the cached entry.
+ * In i386 mode only kinds 1 (4K), 2 (4M) and 5 (PDE cache) exist.
  * A key is never 0, so 0 marks an empty slot.
  */
 #define TC_KIND_TLB(level)	(level)
@@ -97,6 +99,10 @@ struct utlb_entry {
 };
 
 /* ---- one CPU ---- */
+/* A 64-bit word 8-aligned in 32-bit processes too: a 64-bit atomic must
+ * not straddle a cache line (and clang -m32 insists). */
+typedef uint64_t sim_u64a __attribute__((aligned(8)));
+
 struct sim_work {
 	void (*w_fn)(void *);
 	void *w_arg;
@@ -149,9 +155,12 @@ struct sim_cpu {
 	struct sim_fault c_last_fault;
 	void *c_percpu;			/* the host's per-CPU data (owner) */
 
-	/* Statistics: owner increments with relaxed atomics. */
+	/* Statistics: owner increments with relaxed atomics (__atomic
+	 * builtins on 8-aligned fields: an _Atomic 64-bit member's alignment
+	 * on i386 changed between compiler versions, and a 64-bit atomic
+	 * must not straddle a cache line). */
 	struct {
-		atomic_ullong accesses, tlb_hits, walks, page_faults, invlpg,
+		sim_u64a accesses, tlb_hits, walks, page_faults, invlpg,
 		    invpcid, cr3_loads, flushes_full, ipis_taken, spec_fills;
 	} c_st;
 };
@@ -161,17 +170,22 @@ struct sim_machine {
 	int m_ncpus;
 	struct sim_cpu *m_cpus;
 
-	/* Physical memory. */
-	uint8_t *m_phys;		/* host mapping of [0, m_phys_end) */
+	bool m_i386;			/* m_cfg.paging == SIM_PAGING_I386 */
+
+	/* Physical memory: one host mapping of [0, m_phys_end), or (m_phys
+	 * NULL) SIM_CHUNK_SIZE chunks mapped on first touch (sim_phys_at). */
+	uint8_t *m_phys;
+	uint8_t **m_chunks;		/* sparse: chunk i backs [i, i+1) << SHIFT */
+	size_t m_nchunks;
 	uint64_t m_phys_end;
 	uint64_t m_maxpa_mask;		/* bits 51:MAXPHYADDR */
 
 	/* Page allocator (m_alloc_lock). */
 	pthread_mutex_t m_alloc_lock;
-	uint64_t *m_free_stack;		/* page numbers */
+	uint32_t *m_free_stack;		/* page numbers (memory ends <= 2^44) */
 	uint64_t m_free_top;
 	uint64_t m_npages_total;
-	uint8_t *m_free_map;		/* byte per page: 1 = free */
+	uint64_t *m_free_map;		/* bit per page below m_phys_end: 1 = free */
 	uint64_t m_alloc_count, m_alloc_fail_count;
 	uint64_t m_fail_nth;		/* 0 = off */
 	uint32_t m_fail_ppm;
@@ -184,6 +198,111 @@ struct sim_machine {
 
 extern struct sim_machine sim_m;
 extern __thread struct sim_cpu *sim_self;
+
+/* ---- physical memory ---- */
+#define SIM_CHUNK_SHIFT	22		/* sparse backing: 4 MiB chunks */
+#define SIM_CHUNK_SIZE	(1ULL << SIM_CHUNK_SHIFT)
+
+/* Map the chunk of index i (sparse backing) and return it. */
+uint8_t *sim_phys_chunk(size_t i);
+
+/* Host address of physical byte pa < m_phys_end; valid to the end of pa's
+ * 4 KiB page (a chunk is a whole number of pages). */
+static inline uint8_t *
+sim_phys_at(uint64_t pa)
+{
+	if (__builtin_expect(sim_m.m_phys != NULL, 1))
+		return sim_m.m_phys + pa;
+	size_t i = (size_t)(pa >> SIM_CHUNK_SHIFT);
+	uint8_t *ch = __atomic_load_n(&sim_m.m_chunks[i], __ATOMIC_ACQUIRE);
+	if (__builtin_expect(ch == NULL, 0))
+		ch = sim_phys_chunk(i);
+	return ch + (size_t)(pa & (SIM_CHUNK_SIZE - 1));
+}
+
+/* Is page number pn free?  Caller holds m_alloc_lock. */
+static inline bool
+sim_free_map_test(uint64_t pn)
+{
+	return (sim_m.m_free_map[pn / 64] >> (pn % 64)) & 1;
+}
+
+/* ---- paging geometry of the machine's mode (amd64 or i386) ---- */
+
+static inline bool
+sim_i386(void)
+{
+	return sim_m.m_i386;
+}
+
+/* The level of the entries CR3 points at: PML4 (4) or the i386 PD (2). */
+static inline int
+sim_top_level(void)
+{
+	return sim_i386() ? I386_LVL_PD : AMD64_LVL_PML4;
+}
+
+/* The largest leaf: 1 GiB (level 3) or 4 MiB (level 2). */
+static inline int
+sim_max_leaf_level(void)
+{
+	return sim_i386() ? I386_LVL_PD : AMD64_LVL_PDPT;
+}
+
+/* Index bits per level (9 or 10) and bytes per entry (8 or 4). */
+static inline unsigned
+sim_idx_bits(void)
+{
+	return sim_i386() ? I386_IDX_BITS : 9;
+}
+
+static inline unsigned
+sim_entry_size(void)
+{
+	return sim_i386() ? I386_ENTRY_SIZE : 8;
+}
+
+/* Bytes mapped by one entry of level: 4K/2M/1G/512G or 4K/4M. */
+static inline uint64_t
+sim_level_size(int level)
+{
+	return 1ULL << (12 + sim_idx_bits() * (unsigned)(level - 1));
+}
+
+/* Index of va in the paging structure of level. */
+static inline unsigned
+sim_pt_index(uint64_t va, int level)
+{
+	unsigned bits = sim_idx_bits();
+	return (unsigned)(va >> (12 + bits * (unsigned)(level - 1))) & ((1u << bits) - 1);
+}
+
+/* May va be translated at all?  amd64: canonical; i386: below 2^32. */
+static inline bool
+sim_va_ok(uint64_t va)
+{
+	return sim_i386() ? va < I386_VA_LIMIT : amd64_va_canonical_p(va);
+}
+
+/* Is entry e at level a leaf for CPU c?  i386: a PDE with PS=1 is one only
+ * while CR4.PSE=1; otherwise PS is ignored (4.3). */
+static inline bool
+sim_leaf_p(const struct sim_cpu *c, uint64_t e, int level)
+{
+	if (sim_i386())
+		return level == I386_LVL_PT || ((e & I386_PG_PS) && (c->c_cr4 & CR4_PSE));
+	return pte_leaf_p(e, level);
+}
+
+/* Frame of the page, or next table, that e at level points at. */
+static inline uint64_t
+sim_entry_frame(const struct sim_cpu *c, uint64_t e, int level)
+{
+	if (sim_i386())
+		return level == I386_LVL_PD && sim_leaf_p(c, e, level) ?
+		    e & I386_PDE_FRAME_4M : e & I386_FRAME;
+	return pte_frame(e, level);
+}
 
 /* Internal entry points shared between files. */
 void sim_phys_init(const struct sim_config *c);
@@ -246,8 +365,10 @@ sim_rng_next(uint64_t *s)
 
 /* Counters have one writer (the owning CPU): a relaxed load and store is
  * enough and avoids a locked instruction on the hot path. */
-#define STAT_INC(c, f) atomic_store_explicit(&(c)->c_st.f, \
-	atomic_load_explicit(&(c)->c_st.f, memory_order_relaxed) + 1, memory_order_relaxed)
+#define STAT_INC(c, f) __atomic_store_n(&(c)->c_st.f, \
+	__atomic_load_n(&(c)->c_st.f, __ATOMIC_RELAXED) + 1, __ATOMIC_RELAXED)
+#define STAT_GET(c, f) __atomic_load_n(&(c)->c_st.f, __ATOMIC_RELAXED)
+#define STAT_CLEAR(c, f) __atomic_store_n(&(c)->c_st.f, 0, __ATOMIC_RELAXED)
 
 /* Is cache entry e of CPU c still alive (not below a flush floor)? */
 static inline bool

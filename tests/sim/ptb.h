@@ -1,6 +1,6 @@
 /*
- * ptb.h - build amd64 page tables by hand in simulated physical memory,
- * for the MMU tests (no pmap involved).
+ * ptb.h - build amd64 (4-level) and i386 (legacy 32-bit) page tables by hand
+ * in simulated physical memory, for the MMU tests (no pmap involved).
  */
 #ifndef PMAP_TESTS_PTB_H
 #define PMAP_TESTS_PTB_H
@@ -8,10 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "i386_paging.h"
 #include "sim.h"
 #include <pmap/amd64_pte.h>
 
 #define PTB_UPPER (PG_P | PG_RW | PG_US)	/* default non-leaf rights */
+
+/* 8-aligned in a 32-bit process too, for 64-bit atomics. */
+typedef uint64_t ptb_u64a __attribute__((aligned(8)));
 
 static inline uint64_t
 ptb_page(void)
@@ -26,13 +30,13 @@ ptb_page(void)
 static inline uint64_t
 ptb_get(uint64_t table, unsigned idx)
 {
-	return __atomic_load_n((uint64_t *)sim_phys_ptr(table + 8ULL * idx), __ATOMIC_ACQUIRE);
+	return __atomic_load_n((ptb_u64a *)sim_phys_ptr(table + 8ULL * idx), __ATOMIC_ACQUIRE);
 }
 
 static inline void
 ptb_set(uint64_t table, unsigned idx, uint64_t e)
 {
-	__atomic_store_n((uint64_t *)sim_phys_ptr(table + 8ULL * idx), e, __ATOMIC_RELEASE);
+	__atomic_store_n((ptb_u64a *)sim_phys_ptr(table + 8ULL * idx), e, __ATOMIC_RELEASE);
 }
 
 /* Physical address of the entry for va at level, creating tables above it
@@ -53,10 +57,10 @@ ptb_slot(uint64_t root, uint64_t va, int level, uint64_t upper)
 	return table + 8ULL * amd64_pt_index(va, level);
 }
 
-static inline uint64_t *
+static inline ptb_u64a *
 ptb_ptr(uint64_t slot_pa)
 {
-	return (uint64_t *)sim_phys_ptr(slot_pa);
+	return (ptb_u64a *)sim_phys_ptr(slot_pa);
 }
 
 static inline uint64_t
@@ -92,6 +96,65 @@ ptb_lookup(uint64_t root, uint64_t va, int level)
 		table = e & PG_FRAME;
 	}
 	return table + 8ULL * amd64_pt_index(va, level);
+}
+
+/* ---- i386: a page directory and page tables of 1024 4-byte entries ---- */
+
+static inline unsigned
+ptb32_index(uint64_t va, int level)
+{
+	return (unsigned)(va >> (level == I386_LVL_PD ? I386_PDE_SHIFT : I386_PG_SHIFT)) &
+	    (I386_NENT - 1);
+}
+
+static inline uint32_t
+ptb32_read(uint64_t slot_pa)
+{
+	return __atomic_load_n((uint32_t *)sim_phys_ptr(slot_pa), __ATOMIC_ACQUIRE);
+}
+
+static inline void
+ptb32_write(uint64_t slot_pa, uint64_t e)
+{
+	__atomic_store_n((uint32_t *)sim_phys_ptr(slot_pa), (uint32_t)e, __ATOMIC_RELEASE);
+}
+
+/* Physical address of the entry for va at level (2: PDE, 1: PTE) under the
+ * page directory pd, creating the page table with PDE bits upper. */
+static inline uint64_t
+ptb32_slot(uint64_t pd, uint64_t va, int level, uint64_t upper)
+{
+	uint64_t pde = pd + I386_ENTRY_SIZE * ptb32_index(va, I386_LVL_PD);
+	if (level == I386_LVL_PD)
+		return pde;
+	uint32_t e = ptb32_read(pde);
+	if (!(e & PG_P)) {
+		e = (uint32_t)(ptb_page() | upper);
+		ptb32_write(pde, e);
+	}
+	return (e & I386_FRAME) + I386_ENTRY_SIZE * ptb32_index(va, I386_LVL_PT);
+}
+
+/* Map va -> pa at level (1: 4 KiB; 2: 4 MiB, PS set); returns the slot. */
+static inline uint64_t
+ptb32_map(uint64_t pd, uint64_t va, uint64_t pa, int level, uint64_t leaf)
+{
+	uint64_t slot = ptb32_slot(pd, va, level, PTB_UPPER);
+	ptb32_write(slot, pa | leaf | (level == I386_LVL_PD ? I386_PG_PS : 0));
+	return slot;
+}
+
+/* The slot for va at level in an existing tree (0 if the PT is missing). */
+static inline uint64_t
+ptb32_lookup(uint64_t pd, uint64_t va, int level)
+{
+	uint64_t pde = pd + I386_ENTRY_SIZE * ptb32_index(va, I386_LVL_PD);
+	if (level == I386_LVL_PD)
+		return pde;
+	uint32_t e = ptb32_read(pde);
+	if (!(e & PG_P))
+		return 0;
+	return (e & I386_FRAME) + I386_ENTRY_SIZE * ptb32_index(va, I386_LVL_PT);
 }
 
 #endif

@@ -1,9 +1,14 @@
 /*
- * mmuprobe - run random MMU probes through the simulated amd64 MMU and print
- * one line per probe (see probe_gen.h for what a probe is).
+ * mmuprobe - run random MMU probes through the simulated MMU and print one
+ * line per probe (see probe_gen.h for what a probe is).
  *
- *   mmuprobe --seed N --count N [--maxphyaddr N] [--no-smep] [--no-smap]
- *            [--no-vary-nxe] [--no-user] [--no-1g] [--ad-none]
+ *   mmuprobe [--arch=amd64|i386] --seed N --count N [--maxphyaddr N]
+ *            [--no-smep] [--no-smap] [--no-vary-nxe] [--no-user] [--no-1g]
+ *            [--no-pse] [--no-pge] [--ad-none]
+ *
+ * --arch=i386 runs the machine in legacy 32-bit paging mode (4-byte
+ * entries, 4 MiB pages with CR4.PSE; --maxphyaddr and --no-1g do not
+ * apply there).
  *
  * The real machine prints the same lines for the same seed and options;
  * `make mmu-diff` compares them.
@@ -18,7 +23,7 @@
 
 static struct probe_config cfg = {
 	.maxphyaddr = 46, .can_smep = true, .can_smap = true, .vary_nxe = true,
-	.can_user = true, .can_1g = true,
+	.can_user = true, .can_1g = true, .can_pse = true, .can_pge = true,
 };
 static uint64_t seed = 1;
 static unsigned count = 100;
@@ -35,16 +40,25 @@ page(void)
 	return pa;
 }
 
+/* A paging-structure entry: 8 bytes (8-aligned, for 64-bit atomics in a
+ * 32-bit process too), or 4 in i386 mode. */
+typedef uint64_t u64a __attribute__((aligned(8)));
+
 static void
-put64(uint64_t pa, uint64_t v)
+put_entry(uint64_t pa, uint64_t v)
 {
-	__atomic_store_n((uint64_t *)sim_phys_ptr(pa), v, __ATOMIC_RELEASE);
+	if (cfg.arch == PROBE_ARCH_I386)
+		__atomic_store_n((uint32_t *)sim_phys_ptr(pa), (uint32_t)v, __ATOMIC_RELEASE);
+	else
+		__atomic_store_n((u64a *)sim_phys_ptr(pa), v, __ATOMIC_RELEASE);
 }
 
 static uint64_t
-get64(uint64_t pa)
+get_entry(uint64_t pa)
 {
-	return __atomic_load_n((uint64_t *)sim_phys_ptr(pa), __ATOMIC_ACQUIRE);
+	if (cfg.arch == PROBE_ARCH_I386)
+		return __atomic_load_n((uint32_t *)sim_phys_ptr(pa), __ATOMIC_ACQUIRE);
+	return __atomic_load_n((u64a *)sim_phys_ptr(pa), __ATOMIC_ACQUIRE);
 }
 
 static void
@@ -70,14 +84,22 @@ run(void *arg)
 		struct probe_result res = { 0 };
 		probe_generate(&rng, &cfg, &a, n, &p);
 
-		uint64_t cr4 = CR4_PAE | (p.p_smep ? CR4_SMEP : 0) | (p.p_smap ? CR4_SMAP : 0);
+		uint64_t cr4 = (p.p_smep ? CR4_SMEP : 0) | (p.p_smap ? CR4_SMAP : 0);
+		if (cfg.arch == PROBE_ARCH_I386)
+			cr4 |= (p.p_pse ? CR4_PSE : 0) | (p.p_pge ? CR4_PGE : 0);
+		else
+			cr4 |= CR4_PAE;
 		sim_write_cr0(CR0_PG | (p.p_wp ? CR0_WP : 0));
 		sim_write_efer(p.p_nxe ? EFER_NXE : 0);
 		sim_write_cr3(a.pa_root);
 		for (int i = 0; i < p.p_nent; i++)
-			put64(p.p_ent[i].pe_slot, p.p_ent[i].pe_value);
-		sim_write_cr4(cr4 | CR4_PGE);	/* toggling PGE flushes everything */
-		sim_write_cr4(cr4);
+			put_entry(p.p_ent[i].pe_slot, p.p_ent[i].pe_value);
+		/* Toggling PGE flushes everything (PSE changes flush nothing). */
+		if (sim_write_cr4(cr4 ^ CR4_PGE) != SIM_OK || sim_write_cr4(cr4) != SIM_OK) {
+			fprintf(stderr, "mmuprobe: MOV to CR4 %#llx refused\n",
+			    (unsigned long long)cr4);
+			exit(1);
+		}
 
 		struct sim_xlate x = sim_translate(p.p_va, p.p_access);
 		res.pr_vector = x.result == SIM_OK ? 0 : x.fault.vector;
@@ -85,8 +107,8 @@ run(void *arg)
 		res.pr_cr2 = x.fault.cr2;
 		res.pr_pa = x.pa;
 		for (int i = 0; i < p.p_nent; i++) {
-			res.pr_after[i] = get64(p.p_ent[i].pe_slot);
-			put64(p.p_ent[i].pe_slot, 0);
+			res.pr_after[i] = get_entry(p.p_ent[i].pe_slot);
+			put_entry(p.p_ent[i].pe_slot, 0);
 		}
 		probe_format(line, sizeof(line), &a, &p, &res);
 		puts(line);
@@ -96,8 +118,9 @@ run(void *arg)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: mmuprobe --seed N --count N [--maxphyaddr N] [--no-smep] "
-	    "[--no-smap] [--no-vary-nxe] [--no-user] [--no-1g] [--ad-none]\n");
+	fprintf(stderr, "usage: mmuprobe [--arch=amd64|i386] --seed N --count N "
+	    "[--maxphyaddr N] [--no-smep] [--no-smap] [--no-vary-nxe] [--no-user] "
+	    "[--no-1g] [--no-pse] [--no-pge] [--ad-none]\n");
 	exit(2);
 }
 
@@ -126,10 +149,23 @@ main(int argc, char **argv)
 			cfg.can_user = false;
 		else if (strcmp(a, "--no-1g") == 0)
 			cfg.can_1g = false;
+		else if (strcmp(a, "--no-pse") == 0)
+			cfg.can_pse = false;
+		else if (strcmp(a, "--no-pge") == 0)
+			cfg.can_pge = false;
+		else if (strcmp(a, "--arch=amd64") == 0)
+			cfg.arch = PROBE_ARCH_AMD64;
+		else if (strcmp(a, "--arch=i386") == 0)
+			cfg.arch = PROBE_ARCH_I386;
 		else if (strcmp(a, "--ad-none") == 0)
 			sc.ad_on_fault = SIM_AD_NONE;
 		else
 			usage();
+	}
+	if (cfg.arch == PROBE_ARCH_I386) {
+		sc.paging = SIM_PAGING_I386;
+		cfg.maxphyaddr = 32;	/* what the machine forces */
+		cfg.can_1g = false;
 	}
 	sc.maxphyaddr = cfg.maxphyaddr;
 	setvbuf(stdout, NULL, _IOFBF, 1 << 16);

@@ -84,11 +84,106 @@ random_bits(struct probe_rng *r, const struct probe_config *cfg, int level, bool
 	return e;
 }
 
+/* ---- i386: 32-bit paging (SDM vol. 3A 4.3, tables 4-4 .. 4-6) ---- */
+
+#define I386P_FRAME	0xfffff000ULL	/* PTE, or PDE of a table: bits 31:12 */
+#define I386P_FRAME_4M	0xffc00000ULL	/* 4 MiB PDE: bits 31:22 */
+#define I386P_PDE_SHIFT	22
+#define I386P_NENT	1024
+#define I386P_LVL_PT	1
+#define I386P_LVL_PD	2
+
+/* Random bits of one 32-bit entry: the amd64 flags minus XD and bits 52+,
+ * PAT at bit 7 (PTE) or 12 (4 MiB PDE). */
+static uint64_t
+random_bits_i386(struct probe_rng *r, int level, bool leaf)
+{
+	uint64_t e = 0;
+	if (!chance(r, 1, 16))
+		e |= PG_P;
+	if (chance(r, 3, 4))
+		e |= PG_RW;
+	if (chance(r, 3, 4))
+		e |= PG_US;
+	if (chance(r, 1, 2))
+		e |= PG_PWT;
+	if (chance(r, 1, 2))
+		e |= PG_PCD;
+	if (chance(r, 1, 2))
+		e |= PG_A;
+	if (leaf && chance(r, 1, 2))
+		e |= PG_D;
+	if (chance(r, 1, 2))
+		e |= PG_G;		/* ignored above the leaf */
+	if (leaf && level == I386P_LVL_PT && chance(r, 1, 2))
+		e |= PG_PAT_4K;
+	if (leaf && level == I386P_LVL_PD && chance(r, 1, 2))
+		e |= PG_PAT_LG;
+	e |= below(r, 8) << 9;	/* ignored bits 11:9 */
+	return e;
+}
+
+static void
+probe_generate_i386(struct probe_rng *r, const struct probe_config *cfg,
+    const struct probe_arena *a, struct probe *p)
+{
+	uint64_t target = a->pa_data[below(r, PROBE_NDATA)] + 8 * below(r, 512);
+
+	/* Mostly PSE on; a 4 MiB leaf in 3 of 8 probes that have it. */
+	p->p_pse = cfg->can_pse && chance(r, 3, 4);
+	bool big = p->p_pse && below(r, 8) >= 5;
+	/* With PSE off, PS=1 in the PDE now and then: it must be ignored. */
+	bool ps_ignored = !p->p_pse && chance(r, 1, 4);
+
+	uint64_t va = (256 + below(r, 256)) << I386P_PDE_SHIFT;
+	va |= big ? (target & ((1ULL << I386P_PDE_SHIFT) - 1)) :
+	    ((below(r, I386P_NENT) << 12) | (target & 0xfff));
+	p->p_va = va;
+
+	p->p_nent = 0;
+	struct probe_entry *pde = &p->p_ent[p->p_nent++];
+	pde->pe_level = I386P_LVL_PD;
+	pde->pe_slot = a->pa_root + 4 * (va >> I386P_PDE_SHIFT);
+	uint64_t e = random_bits_i386(r, I386P_LVL_PD, big);
+	if (big) {
+		e |= (target & I386P_FRAME_4M) | PG_PS;
+		/* Sometimes a reserved bit (21:13 with MAXPHYADDR 32). */
+		if (chance(r, 1, 16))
+			e |= (1ULL << 13) << below(r, 9);
+	} else {
+		e |= a->pa_pt | (ps_ignored ? PG_PS : 0);
+	}
+	pde->pe_value = e;
+	if (!big) {
+		struct probe_entry *pte = &p->p_ent[p->p_nent++];
+		pte->pe_level = I386P_LVL_PT;
+		pte->pe_slot = a->pa_pt + 4 * ((va >> 12) & (I386P_NENT - 1));
+		pte->pe_value = random_bits_i386(r, I386P_LVL_PT, true) | (target & I386P_FRAME);
+	}
+
+	p->p_access = (unsigned)below(r, 3);
+	if (cfg->can_user && chance(r, 1, 2))
+		p->p_access |= PROBE_USER;
+	if (chance(r, 1, 2))
+		p->p_access |= PROBE_AC;
+	p->p_wp = chance(r, 3, 4);
+	p->p_smep = cfg->can_smep && chance(r, 1, 2);
+	p->p_smap = cfg->can_smap && chance(r, 1, 2);
+	p->p_nxe = cfg->vary_nxe && chance(r, 1, 2);	/* no effect in 32-bit paging */
+	p->p_pge = cfg->can_pge && chance(r, 1, 2);
+}
+
 void
 probe_generate(struct probe_rng *r, const struct probe_config *cfg,
     const struct probe_arena *a, unsigned index, struct probe *p)
 {
 	p->p_index = index;
+	p->p_arch = cfg->arch;
+	p->p_pse = p->p_pge = false;
+	if (cfg->arch == PROBE_ARCH_I386) {
+		probe_generate_i386(r, cfg, a, p);
+		return;
+	}
 
 	/* The byte accessed: an 8-byte slot of a data page. */
 	uint64_t target = a->pa_data[below(r, PROBE_NDATA)] + 8 * below(r, 512);
@@ -237,11 +332,20 @@ probe_format(char *buf, size_t len, const struct probe_arena *a, const struct pr
 	put_s(&o, p->p_smep ? " smep" : " ----");
 	put_s(&o, p->p_smap ? " smap" : " ----");
 	put_s(&o, p->p_nxe ? " nxe" : " ---");
+	if (p->p_arch == PROBE_ARCH_I386) {
+		put_s(&o, p->p_pse ? " pse" : " ---");
+		put_s(&o, p->p_pge ? " pge" : " ---");
+	}
 	put_s(&o, " :");
 	for (int i = 0; i < p->p_nent; i++) {
-		/* The entry as written, minus the physical address (arena-relative). */
+		/* The entry as written, minus the physical address (arena-relative).
+		 * An i386 4 MiB leaf keeps bits 21:12 (PAT, reserved bits). */
+		uint64_t v = p->p_ent[i].pe_value, frame = PG_FRAME;
+		if (p->p_arch == PROBE_ARCH_I386 && p->p_ent[i].pe_level == I386P_LVL_PD &&
+		    (v & PG_PS) && p->p_pse)
+			frame = I386P_FRAME_4M;
 		put_c(&o, ' ');
-		put_hex(&o, p->p_ent[i].pe_value & ~PG_FRAME);
+		put_hex(&o, v & ~frame);
 	}
 	put_s(&o, " -> ");
 	if (res->pr_vector == 14) {
@@ -288,7 +392,13 @@ probe_format_header(char *buf, size_t len, const struct probe_config *cfg, uint6
 	put_s(&o, cfg->can_smap ? " smap" : " no-smap");
 	put_s(&o, cfg->vary_nxe ? " vary-nxe" : " nxe");
 	put_s(&o, cfg->can_user ? " user" : " no-user");
-	put_s(&o, cfg->can_1g ? " 1g" : " no-1g");
+	if (cfg->arch == PROBE_ARCH_I386) {
+		put_s(&o, " arch=i386");
+		put_s(&o, cfg->can_pse ? " pse" : " no-pse");
+		put_s(&o, cfg->can_pge ? " pge" : " no-pge");
+	} else {
+		put_s(&o, cfg->can_1g ? " 1g" : " no-1g");
+	}
 	finish(&o);
 	return o.o_pos;
 }

@@ -18,6 +18,16 @@
  * The platform runs the probe (write the entries, set the control bits,
  * flush every TLB, perform the access, read the entries back) and hands
  * the outcome to probe_format().  Freestanding: no libc.
+ *
+ * i386 mode (probe_config.arch = PROBE_ARCH_I386): legacy 32-bit paging
+ * (SDM vol. 3A 4.3).  The path is a PDE in the root (the page directory)
+ * and, unless the PDE is a 4 MiB leaf, a PTE in pa_pt; entries are 4 bytes
+ * (pe_value < 2^32; pa_pdpt and pa_pd are unused).  A probe also chooses
+ * CR4.PSE (a PDE with PS=1 and PSE=0 references pa_pt, so that the walk
+ * stays in the arena) and CR4.PGE; EFER.NXE still varies (it must have no
+ * effect).  VAs use PD slots 256..511 (1..2 GiB); the others belong to the
+ * platform.  The lines have the same format, with " pse"/" ---" and
+ * " pge"/" ---" after the NXE column.
  */
 #ifndef PMAP_PROBE_GEN_H
 #define PMAP_PROBE_GEN_H
@@ -42,16 +52,24 @@ struct probe_arena {
 	uint64_t pa_data[PROBE_NDATA];
 };
 
+enum probe_arch {
+	PROBE_ARCH_AMD64 = 0,		/* 4-level paging */
+	PROBE_ARCH_I386,		/* 32-bit paging (CR4.PAE = 0) */
+};
+
 struct probe_config {
-	int maxphyaddr;
+	enum probe_arch arch;		/* default (0): amd64 */
+	int maxphyaddr;			/* i386: 32 */
 	bool can_smep, can_smap;
 	bool vary_nxe;			/* may a probe run with EFER.NXE = 0? */
 	bool can_user;			/* may a probe run at CPL 3? */
-	bool can_1g;			/* 1 GiB pages */
+	bool can_1g;			/* 1 GiB pages (amd64) */
+	bool can_pse;			/* 4 MiB pages (i386): may CR4.PSE be 1? */
+	bool can_pge;			/* global pages: may CR4.PGE be 1? */
 };
 
 struct probe_entry {
-	int pe_level;			/* 4 = PML4E ... 1 = PTE */
+	int pe_level;			/* 4 = PML4E ... 1 = PTE (i386: 2 = PDE) */
 	uint64_t pe_slot;		/* physical address of the entry */
 	uint64_t pe_value;		/* what to write there */
 };
@@ -60,7 +78,9 @@ struct probe {
 	unsigned p_index;
 	uint64_t p_va;
 	unsigned p_access;		/* PROBE_* */
+	enum probe_arch p_arch;
 	bool p_wp, p_smep, p_smap, p_nxe;
+	bool p_pse, p_pge;		/* i386 only */
 	int p_nent;			/* entries on the path, root first */
 	struct probe_entry p_ent[4];
 };
