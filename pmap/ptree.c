@@ -193,6 +193,13 @@ pmap_pt_removed(pmap_t pm, vaddr_t va, struct pmap_tlb_batch *sync)
 			pmap_tlb_sync_add_free(sync, pm, base, tpa[l]);
 		else
 			pmap_tlb_defer_free(pm, base, tpa[l]);
+		/* Where the table itself was mapped (a recursive slot), that
+		 * translation goes in the same round. */
+		vaddr_t alias = pmap_md_table_alias(base, l);
+		if (alias != 0 && sync != NULL)
+			pmap_tlb_sync_add(sync, pm, alias);
+		else if (alias != 0)
+			pmap_tlb_defer(pm, alias);
 	}
 }
 

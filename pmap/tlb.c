@@ -487,6 +487,13 @@ update_kernel(void)
 	if (__atomic_exchange_n(&pmap_ktemp_stale, false, __ATOMIC_ACQUIRE))
 		for (int i = 0; i < PMAP_KTEMP_PAGES; i++)
 			batch_add_va(&b, pmap_md_ktemp_va(i), true);
+	/* And the MD layer's own per-CPU windows, where it has some. */
+	for (int c = 0; c < n; c++) {
+		vaddr_t w[PMAP_MD_CPU_WINDOWS];
+		int k = pmap_md_cpu_windows_stale(c, w);
+		for (int i = 0; i < k; i++)
+			batch_add_va(&b, w[i], true);
+	}
 	for (int c = 0; c < n; c++) {
 		struct pmap_cpu *pc = &pmap_cpus[c];
 		struct pmap_tlb_batch *kb = &pc->pc_kbatch;

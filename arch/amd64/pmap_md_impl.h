@@ -249,6 +249,28 @@ pmap_md_meta_free(vaddr_t cookie, paddr_t pa)
 	pmap_host_page_free(pa);
 }
 
+/* The address at which the level-`level` table mapping [base, ...) is itself
+ * mapped in its pmap, or 0: amd64 has no recursive slot. */
+static inline vaddr_t
+pmap_md_table_alias(vaddr_t base, int level)
+{
+	(void)base;
+	(void)level;
+	return 0;
+}
+
+/* The per-CPU windows of cpu used since the last call (their VAs in w,
+ * how many returned), for pmap_update(pmap_kernel()) to invalidate on
+ * every CPU: amd64 has none. */
+#define PMAP_MD_CPU_WINDOWS	1
+static inline int
+pmap_md_cpu_windows_stale(int cpu, vaddr_t *w)
+{
+	(void)cpu;
+	(void)w;
+	return 0;
+}
+
 /* Freeing a metadata page costs nothing (direct map): no chunk is kept. */
 #define PMAP_MD_META_FREE_SHOOTS	0
 

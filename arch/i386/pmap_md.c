@@ -51,14 +51,17 @@ _Static_assert(MDPTE_P == PG_P && MDPTE_W == PG_RW && MDPTE_U == PG_US &&
 #define KERNEL_SLOT_MIN		(PMAP_KIMAGE_BASE >> I386_PD_SHIFT)	/* 768 */
 #define PTD_VA			(PMAP_PTMAP_BASE + RECURSIVE_SLOT * PAGE_SIZE)
 
-/* Windows, from the start of KVA (one 4 MiB page table holds them all). */
-#define W_QUICK			0
+/* Windows, from the start of KVA (one 4 MiB page table holds them all):
+ * first the per-CPU table and page windows (PMAP_CPU_WINDOWS_SIZE). */
+#define W_TABLE			0
+#define W_TMP			(W_TABLE + PMAP_MAXCPUS)
+#define W_QUICK			(W_TMP + PMAP_MAXCPUS * PMAP_MD_TMP_DEPTH)
 #define W_KTEMP			(W_QUICK + PMAP_MAXCPUS)
 #define W_SFBUF			(W_KTEMP + PMAP_KTEMP_PAGES)
-#define W_TABLE			(W_SFBUF + PMAP_SFBUF_COUNT)
-#define W_TMP			(W_TABLE + PMAP_MAXCPUS)
-#define W_END			(W_TMP + PMAP_MAXCPUS * PMAP_MD_TMP_DEPTH)
+#define W_END			(W_SFBUF + PMAP_SFBUF_COUNT)
 _Static_assert(W_END <= I386_NPTE, "the windows outgrow one page table");
+_Static_assert(W_QUICK * PAGE_SIZE == PMAP_CPU_WINDOWS_SIZE,
+    "pmap_md.h's PMAP_CPU_WINDOWS_SIZE is wrong");
 #define WINDOW_VA(i)		(PMAP_KVA_BASE + (vaddr_t)(i) * PAGE_SIZE)
 
 /* The metadata area: the next 32 MiB. */
@@ -79,6 +82,7 @@ struct md_cpu {
 	bool tw_mapped;
 	int tmp_depth;
 	void *tmp_ptr[PMAP_MD_TMP_DEPTH];
+	uint32_t used;			/* windows used since collected (atomic) */
 } __attribute__((aligned(64)));
 static struct md_cpu md_cpus[PMAP_MAXCPUS];
 
@@ -135,6 +139,7 @@ pmap_md_tmp_unmap(void *p)
 	vaddr_t va = WINDOW_VA(W_TMP + cpu * PMAP_MD_TMP_DEPTH + d);
 	pmap_pte_swap(kpte(va), 0);
 	pmap_md_invalidate_page(va);
+	__atomic_fetch_or(&mc->used, 2u << d, __ATOMIC_RELEASE);
 	mc->tmp_depth = d;
 }
 
@@ -171,7 +176,23 @@ pmap_md_tables_done(bool kernel)
 	vaddr_t w = WINDOW_VA(W_TABLE + cpu);
 	pmap_pte_swap(kpte(w), 0);
 	pmap_md_invalidate_page(w);
+	__atomic_fetch_or(&mc->used, 1u, __ATOMIC_RELEASE);
 	mc->tw_mapped = false;
+}
+
+/* Other CPUs may hold a window of cpu's speculatively (pmap_md.h); the
+ * next pmap_update(pmap_kernel()) drops what cpu used since the last. */
+int
+pmap_md_cpu_windows_stale(int cpu, vaddr_t *w)
+{
+	uint32_t used = __atomic_exchange_n(&md_cpus[cpu].used, 0, __ATOMIC_ACQUIRE);
+	int k = 0;
+	if (used & 1u)
+		w[k++] = WINDOW_VA(W_TABLE + cpu);
+	for (int d = 0; d < PMAP_MD_TMP_DEPTH; d++)
+		if (used & (2u << d))
+			w[k++] = WINDOW_VA(W_TMP + cpu * PMAP_MD_TMP_DEPTH + d);
+	return k;
 }
 
 /* Write a kernel PTE, before paging (through the host) or after. */

@@ -108,6 +108,8 @@ pmap_pte_clear(pmap_pte_t *p, pmap_pte_t bits)
 	return __atomic_fetch_and(p, ~bits, __ATOMIC_ACQ_REL);
 }
 
+#define PMAP_MD_TMP_DEPTH	4	/* page windows per CPU (pmap_md_tmp_map) */
+
 /* ---- the page-table tree's shape ---- */
 
 #define PMAP_MD_LEVELS		2
@@ -188,10 +190,24 @@ pmap_pte_t *pmap_md_table_ptr(pmap_t pm, vaddr_t va, int level, paddr_t pa);
 void pmap_md_tables_done(bool kernel);
 void *pmap_md_meta_map(paddr_t pa, vaddr_t *cookiep);
 void pmap_md_meta_free(vaddr_t cookie, paddr_t pa);
+/* The address at which the level-`level` table mapping [base, ...) is itself
+ * mapped in its pmap: a page table is a page of the recursive slot in
+ * every pmap it belongs to (a CPU running the pmap may have cached it). */
+static inline vaddr_t
+pmap_md_table_alias(vaddr_t base, int level)
+{
+	return level == 1 ? PMAP_PTMAP_BASE + (base >> 22) * PAGE_SIZE : 0;
+}
+
+/* The per-CPU windows of cpu used since the last call (their VAs in w,
+ * how many returned), for pmap_update(pmap_kernel()) to invalidate on
+ * every CPU: the table window and the page windows. */
+#define PMAP_MD_CPU_WINDOWS	(1 + PMAP_MD_TMP_DEPTH)
+int pmap_md_cpu_windows_stale(int cpu, vaddr_t *w);
+
 /* Freeing a metadata page invalidates it on every CPU: the MI layer keeps
  * one empty pv chunk per pmap rather than free and map again. */
 #define PMAP_MD_META_FREE_SHOOTS	1
-#define PMAP_MD_TMP_DEPTH	4
 void *pmap_md_tmp_map(paddr_t pa);
 void pmap_md_tmp_unmap(void *p);
 

@@ -47,6 +47,14 @@ _Static_assert(sizeof(vaddr_t) == 4 && sizeof(paddr_t) == 4,
 #define PMAP_KVA_BASE		0xc1000000U
 #define PMAP_KVA_MAX		0xffc00000U	/* exclusive */
 #define PMAP_PTMAP_BASE		0xffc00000U
+/*
+ * The library's per-CPU table and page windows are the first
+ * PMAP_CPU_WINDOWS_SIZE bytes of KVA.  Each is used only by its CPU, which
+ * invalidates it locally around each use; another CPU's speculative copy
+ * of one (SDM vol. 3, 4.10.2.3) is never used, and is left alone, as
+ * FreeBSD's i386 PMAP1 and CMAP windows leave theirs.
+ */
+#define PMAP_CPU_WINDOWS_SIZE	(64U * 5 * PAGE_SIZE)
 
 #define PMAP_HAVE_DIRECT_MAP	0
 /* What one page-table page below the root maps, as a shift (PT): see
