@@ -29,7 +29,10 @@ void
 sim_host_arch_config(struct sim_pmap_config *c)
 {
 	c->sfbuf_mode = PMAP_SFBUF_MAPPED;
+	/* More RAM than the 1 GiB of kernel address space, the pages above
+	 * it handed out first: nothing may lean on a direct map. */
 	c->machine.mem_size = 1536ULL << 20;
+	c->machine.alloc_top_down = true;
 }
 
 void

@@ -136,10 +136,13 @@ sim_phys_init(const struct sim_config *c)
 	pthread_mutex_init(&sim_m.m_alloc_lock, NULL);
 	sim_m.m_free_top = 0;
 	sim_m.m_npages_total = 0;
-	/* Push in descending order so allocation starts at low addresses. */
-	for (int i = m->nsegs - 1; i >= 0; i--) {
-		for (uint64_t pa = m->segs[i].end; pa > m->segs[i].start;) {
-			pa -= SIM_PAGE_SIZE;
+	/* Push in descending order so allocation starts at low addresses
+	 * (ascending with alloc_top_down). */
+	for (int k = 0; k < m->nsegs; k++) {
+		int i = m->alloc_top_down ? k : m->nsegs - 1 - k;
+		for (uint64_t n = 0; n < (m->segs[i].end - m->segs[i].start) / SIM_PAGE_SIZE; n++) {
+			uint64_t pa = m->alloc_top_down ? m->segs[i].start + n * SIM_PAGE_SIZE :
+			    m->segs[i].end - (n + 1) * SIM_PAGE_SIZE;
 			uint64_t pn = pa / SIM_PAGE_SIZE;
 			sim_m.m_free_stack[sim_m.m_free_top++] = (uint32_t)pn;
 			sim_m.m_free_map[pn / 64] |= 1ULL << (pn % 64);

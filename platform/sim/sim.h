@@ -88,6 +88,10 @@ struct sim_config {
 	 * where 1.5 GiB of contiguous address space is not to be counted on.
 	 */
 	bool phys_sparse;
+	/* Hand out pages from the top of memory down (default: bottom up), so
+	 * a machine with more RAM than its kernel can map uses the pages it
+	 * cannot map first. */
+	bool alloc_top_down;
 	enum sim_ad_on_fault ad_on_fault;
 	bool audit_on_free;		/* scan every TLB when a page is freed */
 	bool no_psc;			/* do not model paging-structure caches */

@@ -294,7 +294,6 @@ main(int argc, char **argv)
 	}
 	c.machine.ncpus = ncpus;
 	c.machine.seed = seed;
-	c.machine.mem_size = 64ULL << 20;
 	printf("pmapsim: libpmap on a simulated %d-CPU " PMAP_MACHINE " machine, %llu MiB, strict TLB "
 	    "(no silent eviction), seed %llu\n", ncpus,
 	    (unsigned long long)(c.machine.mem_size >> 20), (unsigned long long)seed);
