@@ -261,11 +261,11 @@ check-man:
 		echo "manual pages: OK"; else echo "SKIPPED: mandoc not installed"; fi
 
 # ---- libFuzzer (clang): the fuzzer's bytes drive the reference model ----
-FUZZ_DIR := build/fuzz
+FUZZ_DIR := $(BA)/fuzz
 FUZZ_SRCS := tests/fuzz/pmap_fuzz.c $(CORE_SRCS) $(SIM_SRCS) $(SIMHOST_SRCS) \
 	platform/sim/ptest_sim.c tests/lib/tap.c tests/lib/tap_stdio.c
 FUZZ_OBJS := $(FUZZ_SRCS:%.c=$(FUZZ_DIR)/%.o)
-FUZZ_CFLAGS := $(BASE_CFLAGS) -O1 -fno-omit-frame-pointer \
+FUZZ_CFLAGS := $(ARCH_FLAGS) $(BASE_CFLAGS) -O1 -fno-omit-frame-pointer \
 	-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
 FUZZ_TIME ?= 60
 
@@ -275,7 +275,7 @@ $(FUZZ_DIR)/%.o: %.c
 	$(Q)clang $(FUZZ_CFLAGS) $(INCLUDES) -MMD -MP -c $< -o $@
 
 $(FUZZ_DIR)/pmap_fuzz: $(FUZZ_OBJS)
-	$(Q)clang -fsanitize=fuzzer,address,undefined -pthread -o $@ $^
+	$(Q)clang $(ARCH_FLAGS) -fsanitize=fuzzer,address,undefined -pthread -o $@ $^
 
 .PHONY: fuzz check-fuzz
 # Fuzz for FUZZ_TIME seconds, keeping the corpus.
@@ -293,9 +293,18 @@ check-fuzz: $(FUZZ_DIR)/pmap_fuzz
 include platform/pc/pc.mk
 
 check: check-freestanding check-mi check-man check-asan check-explore check-diag check-tsan \
-		check-clang check-fuzz \
+		check-clang check-fuzz check-i386 \
 		pc-portable pc-mmu-diff-check
 	@echo "make check: all suites passed"
+
+# The i386 port on the simulated machine, 32-bit: the same targets but
+# ThreadSanitizer (it has no 32-bit runtime: the multi-CPU suites run
+# under TSan on amd64 only) and the real machine (platform/pc is amd64).
+.PHONY: check-i386
+check-i386:
+	$(MAKE) ARCH=i386 check-freestanding check-asan check-explore check-diag check-clang \
+		check-fuzz
+	$(MAKE) ARCH=i386 VARIANT=asan run-check
 
 # How good the suites are: realistic bugs (tests/mutants.txt) applied one
 # at a time to a scratch copy; prints the score and the survivors.  Not
@@ -326,6 +335,13 @@ bench-ir: $(B)/bin/bench_pmap
 
 run: $(B)/bin/pmapsim
 	$(B)/bin/pmapsim
+
+# The demonstration must end with a clean audit.
+.PHONY: run-check
+run-check: $(B)/bin/pmapsim
+	@$(B)/bin/pmapsim > $(B)/run.log 2>&1 || { tail -20 $(B)/run.log; exit 1; }
+	@tail -1 $(B)/run.log | grep -q '^audit: OK' || { tail -5 $(B)/run.log; exit 1; }
+	@echo "run ($(ARCH)): $$(tail -1 $(B)/run.log)"
 
 clean:
 	rm -rf build

@@ -134,16 +134,19 @@ ptest_page_pa(struct vm_page *pg)
 	return pg->phys_addr;
 }
 
+/* Physical memory is page aligned: tell 32-bit compilers so. */
+typedef uint64_t phys_u64 __attribute__((aligned(8)));
+
 uint64_t
 ptest_phys_read64(paddr_t pa)
 {
-	return __atomic_load_n((uint64_t *)sim_phys_ptr(pa), __ATOMIC_RELAXED);
+	return __atomic_load_n((phys_u64 *)sim_phys_ptr(pa), __ATOMIC_RELAXED);
 }
 
 void
 ptest_phys_write64(paddr_t pa, uint64_t v)
 {
-	__atomic_store_n((uint64_t *)sim_phys_ptr(pa), v, __ATOMIC_RELAXED);
+	__atomic_store_n((phys_u64 *)sim_phys_ptr(pa), v, __ATOMIC_RELAXED);
 }
 
 paddr_t
