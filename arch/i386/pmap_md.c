@@ -60,8 +60,9 @@ _Static_assert(MDPTE_P == PG_P && MDPTE_W == PG_RW && MDPTE_U == PG_US &&
 #define W_SFBUF			(W_KTEMP + PMAP_KTEMP_PAGES)
 #define W_END			(W_SFBUF + PMAP_SFBUF_COUNT)
 _Static_assert(W_END <= I386_NPTE, "the windows outgrow one page table");
-_Static_assert(W_QUICK * PAGE_SIZE == PMAP_CPU_WINDOWS_SIZE,
-    "pmap_md.h's PMAP_CPU_WINDOWS_SIZE is wrong");
+_Static_assert(W_QUICK * PAGE_SIZE == PMAP_CPU_WINDOWS_SIZE && W_TMP == 64 &&
+    PMAP_MD_TMP_DEPTH == 4, "pmap_md.h's PMAP_CPU_WINDOWS_SIZE or "
+    "pmap_cpu_window_owner() is wrong");
 #define WINDOW_VA(i)		(PMAP_KVA_BASE + (vaddr_t)(i) * PAGE_SIZE)
 
 /* The metadata area: the next 32 MiB. */

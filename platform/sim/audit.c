@@ -113,6 +113,22 @@ in_direct_map(const struct tc_entry *e)
 	return va >= sim_m.m_dmap_start && va < sim_m.m_dmap_end;
 }
 
+/* Another CPU's copy of a CPU's private window (sim_audit_private_windows)? */
+static bool
+foreign_window(const struct sim_cpu *c, const struct tc_entry *e)
+{
+	if (sim_m.m_window_owner == NULL || e->te_kind >= TC_KIND_PSC(AMD64_LVL_PD))
+		return false;
+	int owner = sim_m.m_window_owner(e->te_va);
+	return owner >= 0 && owner != c->c_id;
+}
+
+void
+sim_audit_private_windows(int (*owner)(uint64_t va))
+{
+	sim_m.m_window_owner = owner;
+}
+
 void
 sim_audit_direct_map(uint64_t start, uint64_t end)
 {
@@ -125,7 +141,7 @@ audit_entry(const struct tc_entry *e, void *arg)
 {
 	struct audit_ctx *a = arg;
 	struct sim_cpu *c = a->a_cpu;
-	if (a->a_found || !tc_live(c, e))
+	if (a->a_found || !tc_live(c, e) || foreign_window(c, e))
 		return;
 	bool psc = e->te_kind >= TC_KIND_PSC(AMD64_LVL_PD);
 	uint16_t cur = (c->c_cr4 & CR4_PCIDE) ? (uint16_t)(c->c_cr3 & CR3_PCID_MASK) : 0;
@@ -243,7 +259,7 @@ static void
 ref_entry(const struct tc_entry *e, void *arg)
 {
 	struct ref_ctx *r = arg;
-	if (r->r_found || !tc_live(r->r_c, e) || in_direct_map(e))
+	if (r->r_found || !tc_live(r->r_c, e) || in_direct_map(e) || foreign_window(r->r_c, e))
 		return;
 	bool psc = e->te_kind >= TC_KIND_PSC(AMD64_LVL_PD);
 	uint64_t size = psc ? SIM_PAGE_SIZE : sim_level_size(e->te_kind);

@@ -219,6 +219,7 @@ sim_init(const struct sim_config *c)
 	memset(sim_m.m_handlers, 0, sizeof(sim_m.m_handlers));
 	sim_m.m_free_violation = NULL;
 	sim_m.m_dmap_start = sim_m.m_dmap_end = 0;
+	sim_m.m_window_owner = NULL;
 	sim_phys_init(c);
 	sim_sched_init(c, c->ncpus == 0 ? 4 : c->ncpus);
 	sim_points_all = c->spec_fill_ppm != 0 || sim_det;

@@ -48,12 +48,18 @@ sim_host_arch_boot(const struct sim_pmap_config *c, struct sim_config *m)
 	}
 }
 
+static int
+window_owner(uint64_t va)
+{
+	return va >> 32 ? -1 : pmap_cpu_window_owner((vaddr_t)va);
+}
+
 void
 sim_host_arch_booted(void)
 {
 	/* Other CPUs' speculative copies of a CPU's own windows are never
-	 * used (pmap_md.h): the freed-page rule does not apply to them. */
-	sim_audit_direct_map(PMAP_KVA_BASE, PMAP_KVA_BASE + PMAP_CPU_WINDOWS_SIZE);
+	 * used (pmap_md.h): the auditor leaves them alone. */
+	sim_audit_private_windows(window_owner);
 }
 
 bool sim_pmap_have_nx(void) { return false; }

@@ -370,6 +370,13 @@ bool sim_audit(struct sim_audit_report *r);
  * rule (they are still checked against the page tables).  Any thread. */
 void sim_audit_direct_map(uint64_t start, uint64_t end);
 
+/* Private windows: owner(va) names the CPU a virtual address is a private
+ * window of, or -1.  Another CPU's TLB entry for such a window is not
+ * audited at all - its layer uses a window only on the owner, which
+ * invalidates it around each use, so a speculative copy elsewhere is never
+ * used (the owner's own entries are audited as any).  Any thread. */
+void sim_audit_private_windows(int (*owner)(uint64_t va));
+
 /* Let the auditor skip the entries of (cpu, pcid) because their owner has
  * arranged for them to be flushed before they can be used again (lazy PCID
  * invalidation).  Cleared by the next load of that PCID. */

@@ -193,6 +193,7 @@ struct sim_machine {
 
 	sim_intr_handler_t m_handlers[SIM_NVECTORS];
 	uint64_t m_dmap_start, m_dmap_end;	/* exempt from freed-page */
+	int (*m_window_owner)(uint64_t va);	/* sim_audit_private_windows */
 	void (*m_free_violation)(const char *);
 };
 

@@ -56,6 +56,17 @@ _Static_assert(sizeof(vaddr_t) == 4 && sizeof(paddr_t) == 4,
  */
 #define PMAP_CPU_WINDOWS_SIZE	(64U * 5 * PAGE_SIZE)
 
+/* The CPU whose private window va is (its table window: one page per CPU,
+ * then its four page windows), or -1. */
+static inline int
+pmap_cpu_window_owner(vaddr_t va)
+{
+	if (va < PMAP_KVA_BASE || va - PMAP_KVA_BASE >= PMAP_CPU_WINDOWS_SIZE)
+		return -1;
+	unsigned i = (va - PMAP_KVA_BASE) >> PAGE_SHIFT;
+	return i < 64 ? (int)i : (int)(i - 64) / 4;
+}
+
 #define PMAP_HAVE_DIRECT_MAP	0
 /* What one page-table page below the root maps, as a shift (PT): see
  * PMAP_PTP_SHIFTS on amd64. */
