@@ -546,6 +546,12 @@ ptest_have_nx(void)
 }
 
 bool
+ptest_kimage_large(void)
+{
+	return false;	/* the amd64 kernel's image is mapped with 4 KiB pages */
+}
+
+bool
 ptest_have_pat(void)
 {
 	return pc_cpu_features()->cf_pat;

@@ -512,6 +512,7 @@ boot_cpu0(void *arg)
 	}
 	bi.pb_kva_initial = 16ULL << 20;
 	bi.pb_sfbuf_mode = boot_cfg->sfbuf_mode;
+	sim_host_arch_bootinfo(&bi);
 	pmap_bootstrap(&bi);
 	pmap_cpu_init();
 }

@@ -36,6 +36,14 @@ sim_host_arch_booted(void)
 	sim_audit_direct_map(PMAP_DMAP_BASE, PMAP_DMAP_MAX);
 }
 
+void
+sim_host_arch_bootinfo(struct pmap_bootinfo *bi)
+{
+	(void)bi;	/* no kernel image on the simulated amd64 machine */
+}
+
+bool sim_pmap_kimage_large(void) { return false; }
+
 bool sim_pmap_have_nx(void) { return (host_features & AMD64_FEAT_NX) != 0; }
 bool sim_pmap_have_pat(void) { return (host_features & AMD64_FEAT_PAT) != 0; }
 

@@ -25,6 +25,24 @@
 
 static uint32_t host_features;
 
+/* The "kernel image": text at pa 1-4 MiB in 4 KiB pages, data at 4-12 MiB
+ * in two 4 MiB pages (PMAP_KIMAGE_BASE + pa, as i386 kernels link). */
+#define KIMAGE_PA_END	(16ULL << 20)
+
+void
+sim_host_arch_bootinfo(struct pmap_bootinfo *bi)
+{
+	bi->pb_nkranges = 2;
+	bi->pb_kranges[0] = (struct pmap_krange){ .kr_va = PMAP_KIMAGE_BASE + 0x100000,
+		.kr_pa = 0x100000, .kr_size = 0x300000,
+		.kr_prot = VM_PROT_READ | VM_PROT_EXECUTE };
+	bi->pb_kranges[1] = (struct pmap_krange){ .kr_va = PMAP_KIMAGE_BASE + 0x400000,
+		.kr_pa = 0x400000, .kr_size = 0x800000,
+		.kr_prot = VM_PROT_READ | VM_PROT_WRITE };
+}
+
+bool sim_pmap_kimage_large(void) { return (host_features & I386_FEAT_PSE) != 0; }
+
 void
 sim_host_arch_config(struct sim_pmap_config *c)
 {
@@ -42,6 +60,13 @@ sim_host_arch_boot(const struct sim_pmap_config *c, struct sim_config *m)
 	    I386_FEAT_SMAP) & ~c->clear_features;
 	m->paging = SIM_PAGING_I386;
 	m->maxphyaddr = 32;
+	/* RAM from 16 MiB; below it a kernel image the bootstrap maps with
+	 * 4 MiB pages where it is aligned (sim_host_arch_bootinfo). */
+	if (m->nsegs == 0) {
+		uint64_t size = m->mem_size != 0 ? m->mem_size : 64ULL << 20;
+		m->nsegs = 1;
+		m->segs[0] = (struct sim_segment){ KIMAGE_PA_END, KIMAGE_PA_END + size };
+	}
 	if (c->sfbuf_mode != PMAP_SFBUF_MAPPED) {
 		fprintf(stderr, "i386 has no direct map: sf_bufs are always mapped\n");
 		abort();

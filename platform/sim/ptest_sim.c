@@ -261,6 +261,12 @@ ptest_have_nx(void)
 }
 
 bool
+ptest_kimage_large(void)
+{
+	return sim_pmap_kimage_large();
+}
+
+bool
 ptest_have_pat(void)
 {
 	return sim_pmap_have_pat();

@@ -27,5 +27,7 @@ void sim_host_arch_config(struct sim_pmap_config *c);
 void sim_host_arch_boot(const struct sim_pmap_config *c, struct sim_config *m);
 /* After sim_init, before pmap_bootstrap. */
 void sim_host_arch_booted(void);
+/* The machine's part of the boot information (the kernel image). */
+void sim_host_arch_bootinfo(struct pmap_bootinfo *bi);
 
 #endif /* PMAP_SIM_HOST_H */

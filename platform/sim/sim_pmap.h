@@ -39,6 +39,8 @@ struct vm_page *sim_pa_to_vm_page(paddr_t pa);
 /* The simulated CPU: has it execute-disable, a PAT; the feature bits an
  * old CPU lacks (--old-cpu). */
 bool sim_pmap_have_nx(void);
+/* Is the kernel image mapped with large pages (i386 with PSE)? */
+bool sim_pmap_kimage_large(void);
 bool sim_pmap_have_pat(void);
 uint32_t sim_pmap_old_cpu_features(void);
 

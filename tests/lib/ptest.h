@@ -181,6 +181,9 @@ uint64_t ptest_alloc_count(void);
 /* CPU features that change what a mapping can express: without NX every
  * readable page is executable; without PAT there is no write combining. */
 bool ptest_have_nx(void);
+/* Did the host have the kernel image mapped at PMAP_KIMAGE_BASE + pa with
+ * large pages (the i386 simulated machine: 4 MiB pages at pa 4-12 MiB)? */
+bool ptest_kimage_large(void);
 bool ptest_have_pat(void);
 
 /* The memory type the MMU applies to va on this CPU (the PAT type:

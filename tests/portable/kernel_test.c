@@ -101,6 +101,39 @@ t_growkernel(void)
 	ptest_page_free(pg);
 }
 
+/*
+ * A kernel image the bootstrap mapped with large pages (i386: 4 MiB PDEs
+ * where the image is aligned): the contents through them, and
+ * pmap_extract/pmap_mapping_info inside them, offset and all.
+ */
+static void
+t_kimage_large(void)
+{
+	if (!ptest_kimage_large()) {
+		tap_skip(1, "this host maps no kernel image with large pages");
+		return;
+	}
+	int large = 0, bad = 0;
+	for (vaddr_t off = 0x400000; off < 0xc00000; off += 0x1ff000) {
+		vaddr_t va = PMAP_KIMAGE_BASE + off + 0x123;
+		struct pmap_mapping_info mi;
+		paddr_t pa = 0;
+		if (!pmap_mapping_info(pmap_kernel(), va, &mi) || !pmap_extract(pmap_kernel(), va, &pa)) {
+			bad++;
+			continue;
+		}
+		large += mi.mi_size > PAGE_SIZE && mi.mi_wired && !mi.mi_managed;
+		bad += pa != off + 0x123 || mi.mi_pa != (off & ~(paddr_t)PAGE_MASK);
+		/* Write through the mapping, read the physical page. */
+		ptest_phys_write64((off + 0x1000) & ~(paddr_t)PAGE_MASK, 0);
+		bad += ptest_store(PMAP_KIMAGE_BASE + ((off + 0x1000) & ~(vaddr_t)PAGE_MASK), 8,
+		    0x4d1b0000 + off, 0) != PTEST_OK;
+		bad += ptest_phys_read64((off + 0x1000) & ~(paddr_t)PAGE_MASK) != 0x4d1b0000 + off;
+	}
+	ok(large == 5 && bad == 0, "kernel image in large pages: 5 probes inside them "
+	    "translate with their offset and reach their page (large %d, bad %d)", large, bad);
+}
+
 #ifdef PMAP_MAP_POOLPAGE
 /*
  * pmap_extract and pmap_mapping_info inside large leaves (the direct map
@@ -168,6 +201,7 @@ t_misc(void)
 #else
 	tap_diag("no direct map on this machine: PMAP_MAP_POOLPAGE is not defined");
 #endif
+	t_kimage_large();
 	is_u64(pmap_phys_address(0x1234), 0x1234000, "pmap_phys_address: page frame cookie");
 	vaddr_t hint = 0x5000;
 	PMAP_PREFER(0, &hint, PAGE_SIZE, 0);
