@@ -25,7 +25,7 @@ BA := build
 ARCH_FLAGS :=
 else
 BA := build/$(ARCH)
-ARCH_FLAGS := -m32
+ARCH_FLAGS := -m32 -Wno-psabi	# (gcc notes the 64-bit _Atomic alignment change of GCC 11)
 endif
 B ?= $(BA)/$(VARIANT)
 ifeq ($(origin CC),default)
@@ -147,7 +147,7 @@ $(B)/bin/bench_pmap: $(B)/bench/bench_pmap.o $(SIMHOST_OBJS) $(LIBPMAP) $(SIM_LI
 # compiler may emit).
 FS_DIR := build/freestanding/$(ARCH)
 FS_ARCH_amd64 := -mno-red-zone -mcmodel=kernel
-FS_ARCH_i386 := -m32
+FS_ARCH_i386 := -m32 -Wno-psabi
 FS_LD_amd64 :=
 FS_LD_i386 := -m elf_i386
 FS_CFLAGS := -std=c11 -O2 -ffreestanding -nostdlib -nostdinc \
