@@ -1,16 +1,9 @@
 /*
  * pmap_md_impl.h - what the machine-independent core needs from the amd64
- * layer: the meaning of a leaf PTE, atomic PTE access, the page-table tree
- * and the invalidation instructions.  The MI code never looks at a PTE bit
- * except through these.
- *
- * Software bits (ignored by the MMU, SDM "Ignored" bits 11:9):
- *   PTE_MANAGED (bit 9)   the mapping has a pv entry (pmap_enter of a
- *                         managed page)
- *   PTE_WIRED   (bit 10)  wired
- *   PTE_KENTER  (bit 11)  made by pmap_kenter_pa / pmap_qenter /
- *                         quick or temporary mappings: unmanaged, only
- *                         pmap_kremove may remove it
+ * layer: the page-table tree's shape, how pages are reached, the address
+ * spaces and the invalidation instructions; the meaning of a leaf PTE and
+ * atomic PTE access are the x86 ports' common part (../x86/pmap_md_x86.h).
+ * The MI code never looks at a PTE bit except through these.
  */
 #ifndef PMAP_MD_IMPL_H
 #define PMAP_MD_IMPL_H
@@ -39,14 +32,6 @@ typedef uint64_t pmap_pte_t;
 #define MDPTE_SW2	0x800ULL
 #define MDPTE_FRAME	0x000ffffffffff000ULL
 
-#define PTE_MANAGED	MDPTE_SW0
-#define PTE_WIRED	MDPTE_SW1
-#define PTE_KENTER	MDPTE_SW2
-
-/* Bits of a leaf that record use, not rights. */
-#define PTE_REF		MDPTE_A
-#define PTE_MOD		MDPTE_D
-
 struct pmap_md {
 	paddr_t md_root_pa;		/* PML4 (CR3) */
 	pmap_pte_t *md_root;		/* the same, through pmap_host_phys_map */
@@ -56,75 +41,7 @@ struct pmap_md {
 static inline pmap_pte_t *pmap_md_root_of(const struct pmap_md *md) { return md->md_root; }
 static inline paddr_t pmap_md_root_pa_of(const struct pmap_md *md) { return md->md_root_pa; }
 
-/* ---- leaf PTE meaning ---- */
-
-static inline bool pmap_pte_valid_p(pmap_pte_t e) { return (e & MDPTE_P) != 0; }
-static inline bool pmap_pte_managed_p(pmap_pte_t e) { return (e & PTE_MANAGED) != 0; }
-static inline bool pmap_pte_wired_p(pmap_pte_t e) { return (e & PTE_WIRED) != 0; }
-static inline bool pmap_pte_kenter_p(pmap_pte_t e) { return (e & PTE_KENTER) != 0; }
-static inline bool pmap_pte_referenced_p(pmap_pte_t e) { return (e & MDPTE_A) != 0; }
-static inline bool pmap_pte_modified_p(pmap_pte_t e) { return (e & MDPTE_D) != 0; }
-static inline paddr_t pmap_pte_pa(pmap_pte_t e) { return e & MDPTE_FRAME; }
-/* Global (survives a switch of address space)? */
-static inline bool pmap_pte_global_p(pmap_pte_t e) { return (e & MDPTE_G) != 0; }
-/* The physical address of va inside the leaf e of size bytes. */
-static inline paddr_t
-pmap_pte_leaf_pa(pmap_pte_t e, vsize_t size, vaddr_t va)
-{
-	return (e & MDPTE_FRAME & ~(pmap_pte_t)(size - 1)) + (va & (size - 1));
-}
-/*
- * May a TLB hold the translation of this old leaf?  On x86 only a walk
- * fills a TLB entry and a walk sets A first, so a leaf with A clear is in
- * no TLB (the MI layer adds the one exception it creates itself: A cleared
- * by pmap_clear_reference whose shootdown is still on its way).
- */
-static inline bool pmap_md_pte_cached_p(pmap_pte_t e) { return (e & MDPTE_A) != 0; }
-/* May a TLB remember that an entry was not present (so making it present
- * needs an invalidation)?  Not on x86 (SDM vol. 3, 4.10.2.3). */
-static inline bool pmap_md_invalid_cached_p(void) { return false; }
-/* Does invalidating one address also drop the cached upper-level entries
- * that lead to a page table being freed?  On x86 INVLPG drops every
- * paging-structure-cache entry of the current PCID (4.10.4.1). */
-static inline bool pmap_md_page_inval_drops_tables_p(void) { return true; }
-
-/* Rights (VM_PROT_*) a valid leaf grants. */
-vm_prot_t pmap_pte_prot(pmap_pte_t e);
-/* A leaf PTE for pa with prot and the cache mode in flags (PMAP_NOCACHE
- * ...).  Kernel leaves are global.  Software bits are added by the caller. */
-pmap_pte_t pmap_md_pte_make(paddr_t pa, vm_prot_t prot, u_int flags, bool kernel);
-/* e with its rights lowered to at most prot (never raised). */
-pmap_pte_t pmap_pte_restrict(pmap_pte_t e, vm_prot_t prot);
-/* The cache-mode flag (PMAP_NOCACHE ...) of a leaf, 0 for write-back. */
-u_int pmap_pte_cache(pmap_pte_t e);
-
-/* ---- atomic access (every PTE change in the library goes through these) ---- */
-
-static inline pmap_pte_t
-pmap_pte_load(const pmap_pte_t *p)
-{
-	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
-}
-
-static inline pmap_pte_t
-pmap_pte_swap(pmap_pte_t *p, pmap_pte_t n)
-{
-	return __atomic_exchange_n(p, n, __ATOMIC_ACQ_REL);
-}
-
-static inline bool
-pmap_pte_cas(pmap_pte_t *p, pmap_pte_t *old, pmap_pte_t n)
-{
-	return __atomic_compare_exchange_n(p, old, n, false, __ATOMIC_ACQ_REL,
-	    __ATOMIC_ACQUIRE);
-}
-
-/* Clear bits; returns the entry as it was. */
-static inline pmap_pte_t
-pmap_pte_clear(pmap_pte_t *p, pmap_pte_t bits)
-{
-	return __atomic_fetch_and(p, ~bits, __ATOMIC_ACQ_REL);
-}
+#include "../x86/pmap_md_x86.h"	/* leaf meaning, caching rules, atomics */
 
 /* ---- the page-table tree's shape (the walk itself is MI: pmap/ptree.c) ---- */
 
@@ -161,22 +78,6 @@ static inline bool
 pmap_md_table_p(pmap_pte_t e, int level)
 {
 	return (e & MDPTE_P) && level > 1 && !((level == 2 || level == 3) && (e & MDPTE_PS));
-}
-
-/* The page table a table entry points at. */
-static inline paddr_t
-pmap_md_table_pa(pmap_pte_t e)
-{
-	return e & MDPTE_FRAME;
-}
-
-/* An entry pointing at the table at pa; rights are decided at the leaf,
- * so it grants everything a leaf below may (user-accessible unless the
- * kernel's). */
-static inline pmap_pte_t
-pmap_md_table_entry(paddr_t pa, bool kernel)
-{
-	return pa | MDPTE_P | MDPTE_W | (kernel ? 0 : MDPTE_U);
 }
 
 /* The canonical form of an address built from table indices (x86-64 sign

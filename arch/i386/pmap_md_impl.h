@@ -1,15 +1,10 @@
 /*
  * pmap_md_impl.h - what the machine-independent core needs from the i386
- * layer (32-bit paging, no PAE): the meaning of a leaf PTE, atomic PTE
- * access, the page-table tree's shape, how tables and pages are reached,
- * and the invalidation instructions.  The MI code never looks at a PTE bit
- * except through these.
- *
- * Software bits (ignored by the MMU, bits 11:9):
- *   PTE_MANAGED (bit 9)   the mapping has a pv entry
- *   PTE_WIRED   (bit 10)  wired
- *   PTE_KENTER  (bit 11)  made by pmap_kenter_pa / pmap_qenter / quick or
- *                         temporary mappings: only pmap_kremove removes it
+ * layer (32-bit paging, no PAE): the page-table tree's shape, how tables
+ * and pages are reached without a direct map, the address spaces and the
+ * invalidation instructions; the meaning of a leaf PTE and atomic PTE
+ * access are the x86 ports' common part (../x86/pmap_md_x86.h).  The MI
+ * code never looks at a PTE bit except through these.
  */
 #ifndef PMAP_MD_IMPL_H
 #define PMAP_MD_IMPL_H
@@ -38,13 +33,6 @@ typedef uint32_t pmap_pte_t;
 #define MDPTE_SW2	0x800u
 #define MDPTE_FRAME	0xfffff000u
 
-#define PTE_MANAGED	MDPTE_SW0
-#define PTE_WIRED	MDPTE_SW1
-#define PTE_KENTER	MDPTE_SW2
-
-#define PTE_REF		MDPTE_A
-#define PTE_MOD		MDPTE_D
-
 struct pmap_md {
 	paddr_t md_pdir_pa;		/* the page directory (CR3) */
 	pmap_pte_t *md_pdir;		/* the same, mapped in the metadata area */
@@ -54,59 +42,7 @@ struct pmap_md {
 static inline pmap_pte_t *pmap_md_root_of(const struct pmap_md *md) { return md->md_pdir; }
 static inline paddr_t pmap_md_root_pa_of(const struct pmap_md *md) { return md->md_pdir_pa; }
 
-/* ---- leaf PTE meaning ---- */
-
-static inline bool pmap_pte_valid_p(pmap_pte_t e) { return (e & MDPTE_P) != 0; }
-static inline bool pmap_pte_managed_p(pmap_pte_t e) { return (e & PTE_MANAGED) != 0; }
-static inline bool pmap_pte_wired_p(pmap_pte_t e) { return (e & PTE_WIRED) != 0; }
-static inline bool pmap_pte_kenter_p(pmap_pte_t e) { return (e & PTE_KENTER) != 0; }
-static inline bool pmap_pte_referenced_p(pmap_pte_t e) { return (e & MDPTE_A) != 0; }
-static inline bool pmap_pte_modified_p(pmap_pte_t e) { return (e & MDPTE_D) != 0; }
-static inline paddr_t pmap_pte_pa(pmap_pte_t e) { return e & MDPTE_FRAME; }
-static inline bool pmap_pte_global_p(pmap_pte_t e) { return (e & MDPTE_G) != 0; }
-static inline paddr_t
-pmap_pte_leaf_pa(pmap_pte_t e, vsize_t size, vaddr_t va)
-{
-	return (e & MDPTE_FRAME & ~(pmap_pte_t)(size - 1)) + (va & (size - 1));
-}
-/* As on amd64: only a walk fills a TLB entry and a walk sets A first. */
-static inline bool pmap_md_pte_cached_p(pmap_pte_t e) { return (e & MDPTE_A) != 0; }
-/* Not-present entries are never cached (SDM vol. 3, 4.10.2.3). */
-static inline bool pmap_md_invalid_cached_p(void) { return false; }
-/* INVLPG drops every PDE-cache entry (4.10.4.1). */
-static inline bool pmap_md_page_inval_drops_tables_p(void) { return true; }
-
-vm_prot_t pmap_pte_prot(pmap_pte_t e);
-pmap_pte_t pmap_md_pte_make(paddr_t pa, vm_prot_t prot, u_int flags, bool kernel);
-pmap_pte_t pmap_pte_restrict(pmap_pte_t e, vm_prot_t prot);
-u_int pmap_pte_cache(pmap_pte_t e);
-
-/* ---- atomic access ---- */
-
-static inline pmap_pte_t
-pmap_pte_load(const pmap_pte_t *p)
-{
-	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
-}
-
-static inline pmap_pte_t
-pmap_pte_swap(pmap_pte_t *p, pmap_pte_t n)
-{
-	return __atomic_exchange_n(p, n, __ATOMIC_ACQ_REL);
-}
-
-static inline bool
-pmap_pte_cas(pmap_pte_t *p, pmap_pte_t *old, pmap_pte_t n)
-{
-	return __atomic_compare_exchange_n(p, old, n, false, __ATOMIC_ACQ_REL,
-	    __ATOMIC_ACQUIRE);
-}
-
-static inline pmap_pte_t
-pmap_pte_clear(pmap_pte_t *p, pmap_pte_t bits)
-{
-	return __atomic_fetch_and(p, ~bits, __ATOMIC_ACQ_REL);
-}
+#include "../x86/pmap_md_x86.h"	/* leaf meaning, caching rules, atomics */
 
 #define PMAP_MD_TMP_DEPTH	4	/* page windows per CPU (pmap_md_tmp_map) */
 
@@ -138,18 +74,6 @@ static inline bool
 pmap_md_table_p(pmap_pte_t e, int level)
 {
 	return (e & MDPTE_P) && level == 2 && !(e & MDPTE_PS);
-}
-
-static inline paddr_t
-pmap_md_table_pa(pmap_pte_t e)
-{
-	return e & MDPTE_FRAME;
-}
-
-static inline pmap_pte_t
-pmap_md_table_entry(paddr_t pa, bool kernel)
-{
-	return pa | MDPTE_P | MDPTE_W | (kernel ? 0 : MDPTE_U);
 }
 
 static inline vaddr_t
