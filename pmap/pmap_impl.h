@@ -43,6 +43,42 @@
 
 #include "pmap_md_impl.h"
 
+/*
+ * ---- what every port's pmap_md.c provides (beside pmap_md_impl.h) ----
+ */
+/* Address spaces: a pmap's root (0 or PMAP_ENOMEM), loading it here. */
+int pmap_md_pmap_init(pmap_t pm);
+void pmap_md_pmap_fini(pmap_t pm);
+void pmap_md_activate(pmap_t pm);
+/* The address map: user space, the KVA pmap_growkernel serves, the
+ * direct map (always false without one), mappable physical addresses
+ * (below the CPU's width), the first KVA the caller owns (below it, the
+ * library's windows) and the end of the KVA with page tables. */
+bool pmap_md_user_va_p(vaddr_t va);
+bool pmap_md_kva_p(vaddr_t va);
+bool pmap_md_dmap_p(vaddr_t va);
+bool pmap_md_pa_ok_p(paddr_t pa);
+vaddr_t pmap_md_kva_start(void);
+vaddr_t pmap_md_kva_grown(void);
+/* PMAP_MAP_POOLPAGE (a panic without a direct map), the mmap cookie's
+ * meaning, the instruction-cache sync after a write. */
+vaddr_t pmap_md_map_poolpage(paddr_t pa);
+paddr_t pmap_md_unmap_poolpage(vaddr_t va);
+paddr_t pmap_md_phys_address(paddr_t cookie);
+void pmap_md_procwr(vaddr_t va, vsize_t size);
+/* This CPU's TLB. */
+void pmap_md_invalidate_page(vaddr_t va);
+void pmap_md_invalidate_all(bool global);
+/* The library's windows at the start of KVA. */
+vaddr_t pmap_md_quick_va(int cpu);
+vaddr_t pmap_md_ktemp_va(int i);
+vaddr_t pmap_md_sfbuf_va(int i);
+/* Boot, per-CPU setup, kernel page tables, pmap_virtual_space. */
+void pmap_md_bootstrap(const struct pmap_bootinfo *bi);
+void pmap_md_cpu_init(void);
+vaddr_t pmap_md_growkernel(vaddr_t maxkvaddr);
+void pmap_md_virtual_space(vaddr_t *vstartp, vaddr_t *vendp);
+
 #define __predict_false(e)	__builtin_expect(!!(e), 0)
 #define __predict_true(e)	__builtin_expect(!!(e), 1)
 

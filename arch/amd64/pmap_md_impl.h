@@ -88,20 +88,9 @@ pmap_md_canonical(vaddr_t va)
 	return (va & (1UL << 47)) ? (va | 0xffff000000000000UL) : va;
 }
 
-/* ---- address spaces ---- */
-
-int pmap_md_pmap_init(pmap_t pm);	/* root table; 0 or ENOMEM */
-void pmap_md_pmap_fini(pmap_t pm);
-void pmap_md_activate(pmap_t pm);	/* load pm on this CPU */
-bool pmap_md_user_va_p(vaddr_t va);
-bool pmap_md_kva_p(vaddr_t va);		/* the range pmap_growkernel serves */
-bool pmap_md_dmap_p(vaddr_t va);
 /* Can pa be mapped: below the CPU's physical address width (MAXPHYADDR)? */
-bool pmap_md_pa_ok_p(paddr_t pa);
 /* The first KVA the caller owns: below it, in the KVA slot, are the
  * library's own windows (quick mappings, kenter_temporary, sf_bufs). */
-vaddr_t pmap_md_kva_start(void);
-vaddr_t pmap_md_kva_grown(void);	/* end of the KVA with page tables */
 
 /*
  * ---- how the library reaches physical pages ----
@@ -188,29 +177,5 @@ pmap_md_tmp_unmap(void *p)
 {
 	(void)p;
 }
-
-/* ---- direct map (PMAP_MAP_POOLPAGE, sf_buf in direct-map mode) ---- */
-vaddr_t pmap_md_map_poolpage(paddr_t pa);
-paddr_t pmap_md_unmap_poolpage(vaddr_t va);
-
-/* ---- pmap(9) functions whose answer is the machine's ---- */
-paddr_t pmap_md_phys_address(paddr_t cookie);	/* the mmap cookie's meaning */
-void pmap_md_procwr(vaddr_t va, vsize_t size);	/* I-cache sync after a write */
-
-/* ---- this CPU's TLB ---- */
-
-void pmap_md_invalidate_page(vaddr_t va);
-void pmap_md_invalidate_all(bool global);
-
-/* ---- temporary-mapping windows carved from the start of KVA ---- */
-vaddr_t pmap_md_quick_va(int cpu);
-vaddr_t pmap_md_ktemp_va(int i);
-vaddr_t pmap_md_sfbuf_va(int i);
-
-void pmap_md_bootstrap(const struct pmap_bootinfo *bi);
-void pmap_md_cpu_init(void);
-vaddr_t pmap_md_growkernel(vaddr_t maxkvaddr);
-void pmap_md_virtual_space(vaddr_t *vstartp, vaddr_t *vendp);
-
 
 #endif /* PMAP_MD_IMPL_H */

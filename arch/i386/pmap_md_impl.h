@@ -82,18 +82,6 @@ pmap_md_canonical(vaddr_t va)
 	return va;
 }
 
-/* ---- address spaces ---- */
-
-int pmap_md_pmap_init(pmap_t pm);
-void pmap_md_pmap_fini(pmap_t pm);
-void pmap_md_activate(pmap_t pm);
-bool pmap_md_user_va_p(vaddr_t va);
-bool pmap_md_kva_p(vaddr_t va);
-bool pmap_md_dmap_p(vaddr_t va);
-bool pmap_md_pa_ok_p(paddr_t pa);
-vaddr_t pmap_md_kva_start(void);
-vaddr_t pmap_md_kva_grown(void);
-
 /*
  * ---- how the library reaches physical pages (no direct map) ----
  *
@@ -134,27 +122,5 @@ int pmap_md_cpu_windows_stale(int cpu, vaddr_t *w);
 #define PMAP_MD_META_FREE_SHOOTS	1
 void *pmap_md_tmp_map(paddr_t pa);
 void pmap_md_tmp_unmap(void *p);
-
-/* ---- no direct map: PMAP_MAP_POOLPAGE is refused ---- */
-vaddr_t pmap_md_map_poolpage(paddr_t pa);
-paddr_t pmap_md_unmap_poolpage(vaddr_t va);
-
-paddr_t pmap_md_phys_address(paddr_t cookie);
-void pmap_md_procwr(vaddr_t va, vsize_t size);
-
-/* ---- this CPU's TLB ---- */
-
-void pmap_md_invalidate_page(vaddr_t va);
-void pmap_md_invalidate_all(bool global);
-
-/* ---- temporary-mapping windows carved from the start of KVA ---- */
-vaddr_t pmap_md_quick_va(int cpu);
-vaddr_t pmap_md_ktemp_va(int i);
-vaddr_t pmap_md_sfbuf_va(int i);
-
-void pmap_md_bootstrap(const struct pmap_bootinfo *bi);
-void pmap_md_cpu_init(void);
-vaddr_t pmap_md_growkernel(vaddr_t maxkvaddr);
-void pmap_md_virtual_space(vaddr_t *vstartp, vaddr_t *vendp);
 
 #endif /* PMAP_MD_IMPL_H */
