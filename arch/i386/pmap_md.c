@@ -16,10 +16,12 @@
  *   - a table window per CPU for a user pmap's page table, filled under
  *     the pmap's lock and emptied when it is dropped (pmap_md_tables_done),
  *     so a page table that is later freed is in no window.  A user pmap's
- *     tables go through it even when that pmap is the one loaded: the
- *     recursive view of a user table would have to be invalidated on every
- *     CPU running the pmap each time a table is freed, and the window costs
- *     one PTE store and one INVLPG per operation.
+ *     tables go through it even when that pmap is the one loaded: a table
+ *     pmap_remove frees is invalidated (its recursive view too,
+ *     pmap_md_table_alias) only by the next pmap_update, and a pmap_enter
+ *     before that may put a new table in the same directory slot, which a
+ *     CPU could then read as the old one through a cached recursive view.
+ *     The window costs one PTE store and one INVLPG per operation.
  *   - a stack of PMAP_MD_TMP_DEPTH page windows per CPU (zero, copy, a
  *     freed table's link), empty between uses, so mapping needs no flush.
  *   - the metadata area: page directories, pv chunks and pmap structures,
