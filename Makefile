@@ -177,7 +177,7 @@ check-freestanding: $(FS_OBJS)
 # machine's PTE or instruction header: for each machine, every pmap/*.c is
 # preprocessed with the core's include path and must define none of their
 # guards.
-MI_FORBIDDEN := PG_[A-Z]|AMD64|amd64|I386|i386|\<CR[034]\>|INVLPG|INVPCID|PML4|PDPT|\<x86\>|DMAP_BASE|\<MSR|MDPTE_
+MI_FORBIDDEN := PG_[A-Z]|AMD64|amd64|I386|i386|\<CR[034]\>|INVLPG|invlpg|INVPCID|PML4|PDPT|\<x86\>|DMAP_BASE|\<MSR|MDPTE_|\<SDM\>|[Pp]aging-structure|\<PCID\>
 MD_GUARDS := PMAP_AMD64_PTE_H|PMAP_AMD64_HOST_H|PMAP_I386_PTE_H|PMAP_I386_HOST_H
 .PHONY: check-mi
 check-mi:

@@ -226,7 +226,7 @@ pmap_get_counters(struct pmap_counters *c)
 	c->pc_kptp_pages = atomic_load(&pmap_ctr.kptp_pages);
 	c->pc_shootdowns = atomic_load(&pmap_ctr.shootdowns);
 	c->pc_shootdown_ipis = atomic_load(&pmap_ctr.shootdown_ipis);
-	c->pc_invlpg = atomic_load(&pmap_ctr.invlpg);
+	c->pc_page_invalidations = atomic_load(&pmap_ctr.page_invals);
 	c->pc_full_flushes = atomic_load(&pmap_ctr.full_flushes);
 	c->pc_pmaps = atomic_load(&pmap_ctr.pmaps);
 }

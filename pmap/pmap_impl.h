@@ -320,7 +320,7 @@ void pmap_tlb_batch_init(struct pmap_tlb_batch *b);
  * by the caller); the kernel's are per CPU (any context, any locks). */
 void pmap_tlb_defer(pmap_t pm, vaddr_t va);
 /* The same for a page-table page of pm (pm_lock held), freed after the
- * invalidation that drops paging-structure caches on pm's CPUs. */
+ * invalidation that drops cached upper-level entries on pm's CPUs. */
 void pmap_tlb_defer_free(pmap_t pm, vaddr_t va, paddr_t ptp);
 /* pmap_update: complete every delayed invalidation of pm.  Any CPU, no
  * spin lock held. */
@@ -374,7 +374,7 @@ pmap_curcpu(void)
 /* ---- library counters ---- */
 struct pmap_counters_atomic {
 	atomic_ullong pv_entries, pv_chunks, ptp_pages, kptp_pages, shootdowns,
-	    shootdown_ipis, invlpg, full_flushes, pmaps;
+	    shootdown_ipis, page_invals, full_flushes, pmaps;
 };
 extern struct pmap_counters_atomic pmap_ctr;
 #define PMAP_CTR_ADD(f, n) atomic_fetch_add_explicit(&pmap_ctr.f, (n), memory_order_relaxed)

@@ -42,8 +42,8 @@
  *
  * WHEN A PTE CHANGE NEEDS NO INVALIDATION: see pmap_pte_maybe_cached_p in
  * pmap_impl.h (a leaf whose A is clear is in no TLB, unless a
- * pmap_clear_reference is still shooting it down).  Paging-structure
- * caches have no such bit: freeing a page-table page always queues an
+ * pmap_clear_reference is still shooting it down).  Cached upper-level
+ * entries have no such bit: freeing a page-table page always queues an
  * invalidation on the pmap's CPUs.
  *
  * WHO IS SHOT.  The kernel pmap: every CPU.  A user pmap: the CPUs in
@@ -145,7 +145,7 @@ batch_add_free(struct pmap_tlb_batch *b, paddr_t ptp)
 {
 	/*
 	 * Chain it through its own first entry.  Until the flush, a CPU may
-	 * still walk this table through a stale paging-structure cache entry,
+	 * still walk this table through a stale cached upper-level entry,
 	 * so the store is atomic, and the link (a page address, P clear)
 	 * reads as not-present to such a walk.
 	 */
@@ -606,7 +606,7 @@ pmap_tlb_release(pmap_t pm)
 	/*
 	 * pm is loaded nowhere (pmap_tlb_evict): each CPU that had it loaded
 	 * another root since, which drops every non-global translation and
-	 * paging-structure cache entry of it.  So what its batch still holds
+	 * cached upper-level entry of it.  So what its batch still holds
 	 * needs no invalidation, and its page-table pages can go back at
 	 * once - after any pmap_update of it still running elsewhere.
 	 */

@@ -9,7 +9,7 @@
  * entering needs no flush.  Never sleeps, never fails.
  *
  * SPECULATION.  Any CPU may cache any present translation at any moment
- * (SDM vol. 3, 4.10.2.3), including another CPU's quick slot or an sf_buf
+ * (most MMUs are allowed to), including another CPU's quick slot or an sf_buf
  * it never asked for.  Such an entry is never *used* - a slot is its
  * owner's, a private sf_buf its CPU's, and every CPU invalidates an sf_buf
  * it was not known clean for before it uses it (sf_clean below) - but it

@@ -492,7 +492,7 @@ void
 pmap_md_invalidate_page(vaddr_t va)
 {
 	pmap_host_i386_invlpg(va);
-	PMAP_CTR_ADD(invlpg, 1);
+	PMAP_CTR_ADD(page_invals, 1);
 }
 
 void

@@ -218,7 +218,7 @@ struct pmap_counters {
 	uint64_t pc_kptp_pages;		/* page-table pages of the kernel */
 	uint64_t pc_shootdowns;		/* shootdown rounds sent to other CPUs */
 	uint64_t pc_shootdown_ipis;	/* IPIs those rounds sent */
-	uint64_t pc_invlpg;		/* single-address invalidations done */
+	uint64_t pc_page_invalidations;		/* single-address invalidations done */
 	uint64_t pc_full_flushes;	/* full flushes done */
 	uint64_t pc_pmaps;		/* live pmaps, kernel included */
 };

@@ -126,7 +126,7 @@ PTEST_SUITE(concurrency)
 	pmap_get_counters(&cc);
 	tap_diag("shootdowns %llu (IPIs %llu), INVLPGs %llu, full flushes %llu",
 	    (unsigned long long)cc.pc_shootdowns, (unsigned long long)cc.pc_shootdown_ipis,
-	    (unsigned long long)cc.pc_invlpg, (unsigned long long)cc.pc_full_flushes);
+	    (unsigned long long)cc.pc_page_invalidations, (unsigned long long)cc.pc_full_flushes);
 	is_int(bad, 0, "%d CPUs x %ld mixed operations on shared pages: every successful "
 	    "read saw a tagged page", n, iters);
 	int incons = 0;

@@ -330,7 +330,7 @@ main(int argc, char **argv)
 	    atomic_load(&st_clear_mod), atomic_load(&st_cleaned), atomic_load(&st_clear_ref));
 	printf("shootdowns        %8llu rounds, %llu IPIs sent; %llu INVLPG, %llu full "
 	    "flushes\n", (unsigned long long)pc.pc_shootdowns,
-	    (unsigned long long)pc.pc_shootdown_ipis, (unsigned long long)pc.pc_invlpg,
+	    (unsigned long long)pc.pc_shootdown_ipis, (unsigned long long)pc.pc_page_invalidations,
 	    (unsigned long long)pc.pc_full_flushes);
 	printf("pv entries        %8llu in %llu chunk pages (first mapping of a page is "
 	    "kept in the page itself)\n", (unsigned long long)pc.pc_pv_entries,
