@@ -223,9 +223,19 @@ long pmap_pt_check_ptps(pmap_t pm);
 extern struct pmap pmap_kernel_store;
 #define PMAP_KERNEL (&pmap_kernel_store)
 
-static inline void pmap_lock(pmap_t pm) { pmap_spin_lock(&pm->pm_lock); }
-static inline bool pmap_trylock(pmap_t pm) { return pmap_spin_trylock(&pm->pm_lock); }
-/* Table pointers (pmap_md_table_ptr) die with the lock. */
+/* Table pointers (pmap_md_table_ptr) live while this CPU holds a pmap's or
+ * a page's lock, and die when it drops the outermost one: a pmap-side
+ * operation takes pages' locks inside its pmap's (pv changes), and their
+ * release must not end the tables it is still walking. */
+static inline void pmap_lock(pmap_t pm) { pmap_spin_lock(&pm->pm_lock); pmap_md_tables_hold(pm == PMAP_KERNEL); }
+static inline bool
+pmap_trylock(pmap_t pm)
+{
+	if (!pmap_spin_trylock(&pm->pm_lock))
+		return false;
+	pmap_md_tables_hold(pm == PMAP_KERNEL);
+	return true;
+}
 static inline void pmap_unlock(pmap_t pm) { pmap_md_tables_done(pm == PMAP_KERNEL); pmap_spin_unlock(&pm->pm_lock); }
 
 /* ---- per-page data ---- */
@@ -242,7 +252,7 @@ pmap_pp(struct vm_page *pg)
 	return pmap_host_page_md(pg);
 }
 
-static inline void pp_lock(struct pmap_page *pp) { pmap_spin_lock(&pp->pp_lock); }
+static inline void pp_lock(struct pmap_page *pp) { pmap_spin_lock(&pp->pp_lock); pmap_md_tables_hold(false); }
 /* Page-side operations reach their pmaps' tables with only pp_lock. */
 static inline void pp_unlock(struct pmap_page *pp) { pmap_md_tables_done(false); pmap_spin_unlock(&pp->pp_lock); }
 

@@ -245,9 +245,12 @@ foreach_rec(pmap_t pm, paddr_t table, int level, vaddr_t base, vaddr_t sva, vadd
 		if (va + sz - 1 < sva || va >= eva)
 			continue;
 		pmap_pte_t e = pmap_pte_load(&t[i]);
-		if (pmap_md_leaf_p(e, level))
+		if (pmap_md_leaf_p(e, level)) {
+			/* fn may take a page's lock, whose release ends the
+			 * table windows (pmap_md_tables_done): map again. */
 			fn(pm, va, e, sz, arg);
-		else if (pmap_md_table_p(e, level)) {
+			t = table_of(pm, base, level, table);
+		} else if (pmap_md_table_p(e, level)) {
 			foreach_rec(pm, pmap_md_table_pa(e), level - 1, va, sva, eva, fn, arg);
 			t = table_of(pm, base, level, table);	/* windows may move */
 		}

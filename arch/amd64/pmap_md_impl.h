@@ -98,7 +98,8 @@ pmap_md_canonical(vaddr_t va)
  * pmap_md_table_ptr: the level-`level` page table of pm at pa, which maps
  *   the region holding va (level PMAP_MD_LEVELS: pm's root), for the walk;
  *   valid while pm's lock (or, page-side, the page's) is held, until
- *   pmap_md_tables_done() at its release;
+ *   pmap_md_tables_done() at the release of the outermost such lock this
+ *   CPU holds (pmap_md_tables_hold() counts them);
  * pmap_md_meta_map: a lasting pointer to a page the library keeps its own
  *   data in (pv chunks, pmap structures), with a cookie for
  *   pmap_md_meta_free, which unmaps the page and gives it back;
@@ -117,6 +118,12 @@ pmap_md_table_ptr(pmap_t pm, vaddr_t va, int level, paddr_t pa)
 	(void)va;
 	(void)level;
 	return (pmap_pte_t *)pmap_host_phys_map(pa);
+}
+
+static inline void
+pmap_md_tables_hold(bool kernel)
+{
+	(void)kernel;
 }
 
 static inline void

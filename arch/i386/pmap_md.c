@@ -83,6 +83,7 @@ struct md_cpu {
 	paddr_t tw_pa;			/* the table in the table window */
 	pmap_pte_t *tw_ptr;
 	bool tw_mapped;
+	int tw_holds;			/* pmap and page locks held (tables_hold) */
 	int tmp_depth;
 	void *tmp_ptr[PMAP_MD_TMP_DEPTH];
 	uint32_t used;			/* windows used since collected (atomic) */
@@ -168,12 +169,21 @@ pmap_md_table_ptr(pmap_t pm, vaddr_t va, int level, paddr_t pa)
 }
 
 void
+pmap_md_tables_hold(bool kernel)
+{
+	if (!kernel)		/* the kernel's: never in the window */
+		md_cpus[pmap_host_cpu_id()].tw_holds++;
+}
+
+void
 pmap_md_tables_done(bool kernel)
 {
 	if (kernel)
 		return;		/* never in the window (and may be an interrupt) */
 	int cpu = pmap_host_cpu_id();
 	struct md_cpu *mc = &md_cpus[cpu];
+	if (mc->tw_holds > 0 && --mc->tw_holds > 0)
+		return;		/* an outer lock's walk still uses it */
 	if (!mc->tw_mapped)
 		return;
 	vaddr_t w = WINDOW_VA(W_TABLE + cpu);

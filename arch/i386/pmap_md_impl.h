@@ -89,7 +89,10 @@ pmap_md_canonical(vaddr_t va)
  *   (the same in every pmap, since the kernel's PD slots are shared); a
  *   page directory through its lasting mapping in the metadata area; a
  *   user pmap's page table through this CPU's table window, valid until
- *   pmap_md_tables_done() (pmap_unlock, pp_unlock) empties it;
+ *   pmap_md_tables_done() empties it at the release of the outermost pmap
+ *   or page lock this CPU holds (pmap_md_tables_hold counts them: pv
+ *   changes take a page's lock inside the pmap's, and its release must
+ *   not end the table the pmap-side walk is still using);
  * pmap_md_meta_map/free: pages of the metadata area of KVA, mapped global;
  *   freeing one invalidates it on every CPU first;
  * pmap_md_tmp_map/unmap: a per-CPU stack of PMAP_MD_TMP_DEPTH windows
@@ -99,6 +102,7 @@ pmap_md_canonical(vaddr_t va)
  * through pmap_host_phys_tmp_map().
  */
 pmap_pte_t *pmap_md_table_ptr(pmap_t pm, vaddr_t va, int level, paddr_t pa);
+void pmap_md_tables_hold(bool kernel);
 void pmap_md_tables_done(bool kernel);
 void *pmap_md_meta_map(paddr_t pa, vaddr_t *cookiep);
 void pmap_md_meta_free(vaddr_t cookie, paddr_t pa);
