@@ -4,8 +4,8 @@
  * The RSDP is searched where the ACPI spec says firmware puts it on a
  * BIOS machine: the first KiB of the EBDA (segment at 0x40e) and the BIOS
  * area 0xe0000-0xfffff, on 16-byte boundaries.  Every table's checksum is
- * verified.  All tables are read through the direct map; on QEMU they live
- * in low RAM.
+ * verified.  Tables are copied out of physical memory a page at a time
+ * (pc_phys_map), as the kernel of either arch can reach it.
  *
  * The MADT's processor entries (type 0, local APIC, and type 9, x2APIC)
  * with the "enabled" flag are returned in table order, which is the order
@@ -60,51 +60,78 @@ checksum_ok(const void *p, size_t n)
 	return sum == 0;
 }
 
-static const struct acpi_rsdp *
-rsdp_scan(uint64_t start, uint64_t end)
+/* Copy [pa, pa + len) out of physical memory, a page at a time. */
+static void
+phys_copy_in(void *dst, uint64_t pa, size_t len)
+{
+	uint8_t *d = dst;
+
+	while (len > 0) {
+		size_t n = PC_MIN(len, PC_PAGE_SIZE - (size_t)(pa & (PC_PAGE_SIZE - 1)));
+		const void *p = pc_phys_map(pa, n);
+
+		memcpy(d, p, n);
+		pc_phys_unmap((void *)(uintptr_t)p, n);
+		d += n;
+		pa += n;
+		len -= n;
+	}
+}
+
+static bool
+rsdp_scan(uint64_t start, uint64_t end, struct acpi_rsdp *out)
 {
 	for (uint64_t pa = start; pa + sizeof(struct acpi_rsdp) <= end;
 	    pa += 16) {
-		const struct acpi_rsdp *r = pc_phys_to_dmap(pa);
-
-		if (memcmp(r->rsdp_sig, "RSD PTR ", 8) == 0 &&
-		    checksum_ok(r, 20))
-			return r;
+		phys_copy_in(out, pa, sizeof(*out));
+		if (memcmp(out->rsdp_sig, "RSD PTR ", 8) == 0 &&
+		    checksum_ok(out, 20))
+			return true;
 	}
-	return NULL;
+	return false;
 }
 
-static const struct acpi_sdt *
-sdt_at(uint64_t pa)
-{
-	const struct acpi_sdt *t;
+/* Tables are copied into these (they are read once, at boot, on CPU 0). */
+#define ACPI_TABLE_MAX  16384
+static uint8_t acpi_root[ACPI_TABLE_MAX] PC_ALIGNED(8);
+static uint8_t acpi_table[ACPI_TABLE_MAX] PC_ALIGNED(8);
 
-	if (pa == 0 || pa + sizeof(*t) > pc_dmap_end())
+/* The table at pa, copied into buf, if its header and checksum are sane
+ * and it fits (and, with sig, has that signature); else NULL. */
+static const struct acpi_sdt *
+sdt_at(uint64_t pa, uint8_t *buf, const char *sig)
+{
+	struct acpi_sdt h;
+	uint64_t top = pc_mem_highest_ram();
+
+	if (pa == 0 || pa + sizeof(h) > PC_MAX(top, 0x100000000ULL))
 		return NULL;
-	t = pc_phys_to_dmap(pa);
-	if (t->sdt_len < sizeof(*t) || t->sdt_len > (1u << 20) ||
-	    pa + t->sdt_len > pc_dmap_end() || !checksum_ok(t, t->sdt_len))
+	phys_copy_in(&h, pa, sizeof(h));
+	if (h.sdt_len < sizeof(h) || h.sdt_len > ACPI_TABLE_MAX ||
+	    (sig != NULL && memcmp(h.sdt_sig, sig, 4) != 0))
 		return NULL;
-	return t;
+	phys_copy_in(buf, pa, h.sdt_len);
+	if (!checksum_ok(buf, h.sdt_len))
+		return NULL;
+	return (const struct acpi_sdt *)buf;
 }
 
 static const struct acpi_sdt *
 find_table(const char sig[4])
 {
-	const struct acpi_rsdp *rsdp;
+	struct acpi_rsdp rsdp;
 	const struct acpi_sdt *root;
-	uint16_t ebda_seg = *(const uint16_t *)pc_phys_to_dmap(0x40e);
+	uint16_t ebda_seg;
 	bool xsdt;
 	size_t n, esz;
 
-	rsdp = rsdp_scan((uint64_t)ebda_seg << 4, ((uint64_t)ebda_seg << 4) + 1024);
-	if (rsdp == NULL)
-		rsdp = rsdp_scan(0xe0000, 0x100000);
-	if (rsdp == NULL)
+	phys_copy_in(&ebda_seg, 0x40e, sizeof(ebda_seg));
+	if (!rsdp_scan((uint64_t)ebda_seg << 4, ((uint64_t)ebda_seg << 4) + 1024,
+	    &rsdp) && !rsdp_scan(0xe0000, 0x100000, &rsdp))
 		return NULL;
-	xsdt = rsdp->rsdp_rev >= 2 && rsdp->rsdp_xsdt != 0 &&
-	    checksum_ok(rsdp, rsdp->rsdp_len);
-	root = sdt_at(xsdt ? rsdp->rsdp_xsdt : rsdp->rsdp_rsdt);
+	xsdt = rsdp.rsdp_rev >= 2 && rsdp.rsdp_xsdt != 0 &&
+	    rsdp.rsdp_len <= sizeof(rsdp) && checksum_ok(&rsdp, rsdp.rsdp_len);
+	root = sdt_at(xsdt ? rsdp.rsdp_xsdt : rsdp.rsdp_rsdt, acpi_root, NULL);
 	if (root == NULL)
 		return NULL;
 	esz = xsdt ? 8 : 4;
@@ -115,8 +142,8 @@ find_table(const char sig[4])
 		const struct acpi_sdt *t;
 
 		memcpy(&pa, ep, esz);
-		t = sdt_at(pa);
-		if (t != NULL && memcmp(t->sdt_sig, sig, 4) == 0)
+		t = sdt_at(pa, acpi_table, sig);
+		if (t != NULL)
 			return t;
 	}
 	return NULL;

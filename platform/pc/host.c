@@ -2,16 +2,13 @@
  * host.c - libpmap's host hooks on the bare-metal kernel, and the boot of
  * the library (pc_pmap_boot).
  *
- * Every hook of <pmap/pmap_host.h> and <pmap/amd64_host.h>, each a few
- * lines over pc.h.  How the contracts are met:
- *  - physical memory: the direct map at PMAP_DMAP_BASE (== PC_DMAP_BASE).
- *    Before pmap_cpu_init the boot tables provide it for [0, 4 GiB), after
- *    it the library's own, built from the RAM segments we pass; every page
- *    the hooks hand out or describe is RAM, so the same pointer works on
- *    both sides of the switch;
+ * Every hook of <pmap/pmap_host.h>, each a few lines over pc.h; the arch's
+ * own hooks (<pmap/amd64_host.h>, <pmap/i386_host.h>), how physical memory
+ * is reached and what the boot information holds are in <arch>/host_md.c.
+ * How the contracts are met:
  *  - vm_page: one per frame of the page allocator, in an array carved out
- *    of physically contiguous frames at boot (reached through the direct
- *    map);
+ *    of physically contiguous frames at boot, mapped for good (the direct
+ *    map on amd64, the kernel window on i386: pc_phys_permanent);
  *  - the shootdown IPI is PC_VEC_SHOOTDOWN, whose handler calls
  *    pmap_tlb_intr() (interrupts disabled, EOI after it returns);
  *  - spinning is `pause` with interrupts left as they are: the library
@@ -23,14 +20,10 @@
  *    are halted in pmap_host_sleep; pc_pmap_signal interrupts a sleep that
  *    asked for it;
  *  - panics go to pc_vpanic, which longjmps to a catcher armed on this CPU
- *    (ptest_catch_panic) or stops the machine;
- *  - the amd64 instructions are inline assembly; INVPCID only when CPUID
- *    reports it (the library does not call it otherwise).
+ *    (ptest_catch_panic) or stops the machine.
  */
 #include "pc_pmap.h"
 
-#include <pmap/amd64_host.h>
-#include <pmap/amd64_pte.h>
 #include <pmap/pmap_host.h>
 
 #define PC_EINTR	4
@@ -53,9 +46,6 @@ struct pc_pmap_cpu {
 	uint32_t pk_signal;	/* (a) a signal is pending */
 } __attribute__((aligned(64)));
 static struct pc_pmap_cpu pk_cpus[PC_MAX_CPUS];
-
-static uint32_t host_features;
-static int host_maxphyaddr;
 
 /* Fault injection (atomics). */
 static uint64_t alloc_count, alloc_fail_nth;
@@ -162,12 +152,6 @@ void
 pmap_host_page_free(paddr_t pa)
 {
 	pc_page_free(pa);	/* panics on a double or foreign free */
-}
-
-void *
-pmap_host_phys_map(paddr_t pa)
-{
-	return pc_phys_to_dmap(pa);
 }
 
 struct vm_page *
@@ -358,62 +342,6 @@ pc_preempt_reset(int depth)
 	pk_self()->pk_preempt = depth;
 }
 
-/* ---- amd64 instructions ---- */
-
-uint32_t
-pmap_host_amd64_features(void)
-{
-	return host_features;
-}
-
-int
-pmap_host_amd64_maxphyaddr(void)
-{
-	return host_maxphyaddr;
-}
-
-/* The instructions: the platform's own accessors (pc.h), except INVPCID,
- * which only the library uses. */
-void pmap_host_amd64_invlpg(uint64_t va) { pc_invlpg(va); }
-
-void
-pmap_host_amd64_invpcid(int type, uint16_t pcid, uint64_t va)
-{
-	struct {
-		uint64_t pcid, va;
-	} desc = { pcid, va };
-
-	if (!(host_features & AMD64_FEAT_INVPCID))
-		pc_panic("INVPCID type %d on a CPU without it", type);
-	__asm__ __volatile__("invpcid %0, %1"
-	    :: "m"(desc), "r"((uint64_t)type) : "memory");
-}
-
-uint64_t pmap_host_amd64_rcr0(void) { return pc_read_cr0(); }
-void pmap_host_amd64_lcr0(uint64_t cr0) { pc_write_cr0(cr0); }
-uint64_t pmap_host_amd64_rcr3(void) { return pc_read_cr3(); }
-void pmap_host_amd64_lcr3(uint64_t cr3) { pc_write_cr3(cr3); }
-uint64_t pmap_host_amd64_rcr4(void) { return pc_read_cr4(); }
-void pmap_host_amd64_lcr4(uint64_t cr4) { pc_write_cr4(cr4); }
-uint64_t pmap_host_amd64_rdmsr(uint32_t msr) { return pc_rdmsr(msr); }
-void pmap_host_amd64_wrmsr(uint32_t msr, uint64_t v) { pc_wrmsr(msr, v); }
-
-static void
-read_cpu_features(void)
-{
-	const struct pc_cpu_features *f = pc_cpu_features();
-
-	host_features = (f->cf_nx ? AMD64_FEAT_NX : 0) |
-	    (f->cf_pge ? AMD64_FEAT_PGE : 0) |
-	    (f->cf_pcid ? AMD64_FEAT_PCID : 0) |
-	    (f->cf_invpcid ? AMD64_FEAT_INVPCID : 0) |
-	    (f->cf_pdpe1gb ? AMD64_FEAT_1G : 0) |
-	    (f->cf_smep ? AMD64_FEAT_SMEP : 0) |
-	    (f->cf_smap ? AMD64_FEAT_SMAP : 0) |
-	    (f->cf_pat ? AMD64_FEAT_PAT : 0);
-	host_maxphyaddr = (int)f->cf_maxphyaddr;
-}
-
 /* ---- boot ---- */
 
 static void
@@ -429,13 +357,17 @@ vm_pages_init(void)
 	vm_count = last - vm_first;
 	bytes = vm_count * sizeof(struct vm_page);
 	if (pc_page_alloc_contig((bytes + PAGE_SIZE - 1) / PAGE_SIZE, &pa) != 0)
-		pc_panic("no %lu contiguous bytes for the vm_page array", bytes);
-	vm_pages = pc_phys_to_dmap(pa);
+		pc_panic("no %llu contiguous bytes for the vm_page array",
+		    (unsigned long long)bytes);
+	vm_pages = pc_phys_permanent(pa, bytes);
+	if (vm_pages == NULL)
+		pc_panic("the vm_page array at %#llx (%llu bytes) is out of reach",
+		    (unsigned long long)pa, (unsigned long long)bytes);
 	memset(vm_pages, 0, bytes);
 }
 
-static void
-add_krange(struct pmap_bootinfo *bi, vaddr_t va, paddr_t pa, vsize_t size,
+void
+pc_add_krange(struct pmap_bootinfo *bi, vaddr_t va, paddr_t pa, vsize_t size,
     vm_prot_t prot, u_int flags)
 {
 	if (bi->pb_nkranges >= PMAP_MAXKRANGES)
@@ -444,56 +376,6 @@ add_krange(struct pmap_bootinfo *bi, vaddr_t va, paddr_t pa, vsize_t size,
 		.kr_va = va, .kr_pa = pa, .kr_size = size, .kr_prot = prot,
 		.kr_flags = flags,
 	};
-}
-
-static void
-build_bootinfo(struct pmap_bootinfo *bi, enum pmap_sfbuf_mode mode)
-{
-	const struct pc_mem_range *ram;
-	int nram = pc_mem_ranges(&ram);
-	struct pc_image_layout il;
-	struct pc_user_region ur;
-	uint64_t va, pa;
-
-	memset(bi, 0, sizeof(*bi));
-	/* The direct map: usable RAM only.  Everything else the kernel
-	 * reaches after the switch is a kernel range below. */
-	for (int i = 0; i < nram; i++) {
-		if (bi->pb_nsegs >= PMAP_MAXSEGS) {
-			pc_printf("# pc: more than %d RAM ranges; the rest is not "
-			    "direct-mapped\n", PMAP_MAXSEGS);
-			break;
-		}
-		bi->pb_segs[bi->pb_nsegs++] = (struct pmap_segment){
-			ram[i].mr_start, ram[i].mr_end };
-	}
-
-	/* The kernel image at its linked addresses, section by section. */
-	pc_image_layout(&il);
-#define KPA(v) ((v) - il.il_virt_start + il.il_phys_start)
-	add_krange(bi, il.il_text_start, KPA(il.il_text_start),
-	    il.il_text_end - il.il_text_start, VM_PROT_READ | VM_PROT_EXECUTE, 0);
-	add_krange(bi, il.il_rodata_start, KPA(il.il_rodata_start),
-	    il.il_rodata_end - il.il_rodata_start, VM_PROT_READ, 0);
-	HOST_ASSERT(il.il_data_end == il.il_bss_start);
-	add_krange(bi, il.il_data_start, KPA(il.il_data_start),
-	    il.il_bss_end - il.il_data_start, VM_PROT_READ | VM_PROT_WRITE, 0);
-#undef KPA
-
-	/* Ring-3 probe stubs and their stacks, user-accessible. */
-	pc_user_region(&ur);
-	add_krange(bi, ur.ur_code_va, ur.ur_code_pa, PAGE_SIZE,
-	    VM_PROT_READ | VM_PROT_EXECUTE, PMAP_KRANGE_USER);
-	add_krange(bi, ur.ur_stack_va, ur.ur_stack_pa, ur.ur_stack_size,
-	    VM_PROT_READ | VM_PROT_WRITE, PMAP_KRANGE_USER);
-
-	/* xAPIC registers (not RAM, so not in the direct map). */
-	if (pc_lapic_mmio_page(&va, &pa))
-		add_krange(bi, va, pa, PAGE_SIZE, VM_PROT_READ | VM_PROT_WRITE,
-		    PMAP_NOCACHE);
-
-	bi->pb_kva_initial = 16ULL << 20;
-	bi->pb_sfbuf_mode = mode;
 }
 
 static void
@@ -508,9 +390,10 @@ pc_pmap_boot(enum pmap_sfbuf_mode mode)
 {
 	struct pmap_bootinfo bi;
 
-	read_cpu_features();
+	pc_md_read_cpu_features();
 	vm_pages_init();
-	build_bootinfo(&bi, mode);
+	memset(&bi, 0, sizeof(bi));
+	pc_md_build_bootinfo(&bi, mode);
 	if (pc_intr_register(PC_VEC_SHOOTDOWN, shootdown_intr, NULL) != 0)
 		pc_panic("cannot register the shootdown vector");
 

@@ -68,7 +68,8 @@ pc_lapic_set_base(uint64_t pa)
 	/* Boot CPU only, before the APs run: a local invalidation is enough. */
 	if (pc_bootpt_enter(PC_LAPIC_VA, pa, PC_PTE_RW | PC_PTE_PCD |
 	    PC_PTE_PWT) != 0)
-		pc_panic("cannot map the local APIC at %#lx", pa);
+		pc_panic("cannot map the local APIC at %#llx",
+		    (unsigned long long)pa);
 	pc_lapic_pa = pa;
 	pc_lapic_mmio = (volatile uint32_t *)(uintptr_t)PC_LAPIC_VA;
 }

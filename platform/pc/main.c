@@ -28,30 +28,34 @@ print_summary(void)
 	uint64_t total, nfree;
 	int n = pc_mem_ranges(&r);
 
-	pc_printf("# pc: cpu %s%s%s, features: pcid=%d invpcid=%d smep=%d "
-	    "smap=%d pdpe1gb=%d nx=%d x2apic=%d pge=%d umip=%d la57=%d "
-	    "maxphyaddr=%u maxlinaddr=%u\n",
+	pc_printf("# pc: %s, cpu %s%s%s, features: pcid=%d invpcid=%d smep=%d "
+	    "smap=%d pdpe1gb=%d nx=%d x2apic=%d pge=%d pse=%d umip=%d la57=%d "
+	    "maxphyaddr=%u maxlinaddr=%u\n", PC_ARCH_NAME,
 	    f->cf_vendor, f->cf_hypervisor ? ", hypervisor " : "",
 	    f->cf_hv_vendor, f->cf_pcid, f->cf_invpcid, f->cf_smep, f->cf_smap,
-	    f->cf_pdpe1gb, f->cf_nx, f->cf_x2apic, f->cf_pge, f->cf_umip,
+	    f->cf_pdpe1gb, f->cf_nx, f->cf_x2apic, f->cf_pge, f->cf_pse, f->cf_umip,
 	    f->cf_la57, f->cf_maxphyaddr, f->cf_maxlinaddr);
-	pc_printf("# pc: %d of %d CPUs online, %s, TSC %lu MHz\n",
+	pc_printf("# pc: %d of %d CPUs online, %s, TSC %llu MHz\n",
 	    pc_ncpus(), pc_madt_ncpus, pc_lapic_x2apic ? "x2APIC" : "xAPIC",
-	    pc_tsc_hz() / 1000000);
+	    (unsigned long long)(pc_tsc_hz() / 1000000));
 	for (int i = 0; i < n; i++)
-		pc_printf("# pc: RAM [0x%09lx, 0x%09lx) %lu KiB\n",
-		    r[i].mr_start, r[i].mr_end,
-		    (r[i].mr_end - r[i].mr_start) / 1024);
+		pc_printf("# pc: RAM [0x%09llx, 0x%09llx) %llu KiB\n",
+		    (unsigned long long)r[i].mr_start,
+		    (unsigned long long)r[i].mr_end,
+		    (unsigned long long)((r[i].mr_end - r[i].mr_start) / 1024));
 	pc_page_counts(&total, &nfree);
 	pc_image_layout(&il);
-	pc_printf("# pc: kernel image [%#lx, %#lx) phys, %lu KiB; page "
-	    "allocator %lu frames (%lu free); direct map [0, %#lx)\n",
-	    il.il_phys_start, il.il_phys_end,
-	    (il.il_phys_end - il.il_phys_start) / 1024, total, nfree,
-	    pc_dmap_end());
+	pc_printf("# pc: kernel image [%#llx, %#llx) phys, %llu KiB; page "
+	    "allocator %llu frames (%llu free)\n",
+	    (unsigned long long)il.il_phys_start,
+	    (unsigned long long)il.il_phys_end,
+	    (unsigned long long)((il.il_phys_end - il.il_phys_start) / 1024),
+	    (unsigned long long)total, (unsigned long long)nfree);
+	pc_md_mem_summary();
 	if (pc_cmdline()[0] != '\0')
 		pc_printf("# pc: command line \"%s\"\n", pc_cmdline());
-	pc_printf("# pc: boot took %lu ms\n", pc_uptime_us() / 1000);
+	pc_printf("# pc: boot took %llu ms\n",
+	    (unsigned long long)(pc_uptime_us() / 1000));
 }
 
 void

@@ -1,31 +1,29 @@
 /*
- * mem.c - physical memory: the multiboot memory map, the page-frame
- * allocator, the direct map, and small editors for the boot page tables.
+ * mem.c - physical memory: the multiboot memory map and the page-frame
+ * allocator.  How physical memory is reached (the direct map on amd64, the
+ * kernel window and per-CPU windows on i386) and the boot page tables are
+ * the arch's: <arch>/mem_md.c.
  *
  * Boot sequence (pc_mem_init, CPU 0 only, before any other CPU runs):
  *  1. Copy what we need out of the multiboot information (memory map,
- *     command line, extents of the loader's data) while the boot direct
- *     map of [0, 4 GiB) can reach it; nothing reads the multiboot data
- *     afterwards, so its memory may be reused.
+ *     command line, extents of the loader's data) while the boot tables
+ *     reach it; nothing reads the multiboot data afterwards, so its memory
+ *     may be reused.
  *  2. Usable RAM = type-1 map entries, clipped to whole pages, sorted and
  *     merged (pc_mem_ranges).  The allocator manages the part above
  *     max(1 MiB, end of the kernel image, end of the loader's data)
  *     (pc_page_ranges), minus the pages its own bitmap occupies.
- *  3. Build the final direct map (see pc_layout.h) in fresh tables from
- *     the allocator and switch pml4[256] to it.  A 2 MiB chunk below 4 GiB
- *     that contains no RAM-like memory (types 1, 3, 4) is mapped PCD|PWT
- *     (uncached): that is where the LAPIC and IOAPIC registers live.
+ *  3. The arch's part (pc_md_mem_init): on amd64 the final direct map.
  *
  * Allocator: one bit per 4 KiB frame below the highest managed address,
  * 1 = free.  Allocation is next-fit from a moving hint under a spin lock
- * (taken with interrupts disabled, so any context may allocate).  Freeing
+ * (taken with interrupts disabled, so any context may allocate): upwards
+ * from the bottom on amd64, downwards from the top on i386
+ * (PC_ALLOC_TOP_DOWN), where that puts every page table and pv chunk the
+ * library allocates above the 1 GiB of kernel address space.  Contiguous
+ * runs (pc_page_alloc_contig) are first-fit from the bottom.  Freeing
  * checks that the frame is managed and currently allocated, which catches
  * double frees.  Contents of frames are never touched by the allocator.
- *
- * Boot page-table editors (pc_bootpt_*): serialised by their own lock; see
- * pc.h for the contract.  The identity map (pml4[0]) is removed once all
- * APs are up (pc_mem_drop_identity); pml4[0] is then rebuilt from scratch,
- * user-accessible, for the user region.
  */
 #include "pc_internal.h"
 
@@ -81,8 +79,6 @@ static uint64_t *pc_page_bitmap;        /* bit set = frame free */
 static uint64_t pc_page_nwords;
 static uint64_t pc_page_total, pc_page_nfree, pc_page_hint;
 
-static uint64_t pc_dmap_top;            /* direct map covers [0, top) */
-static pc_spinlock_t pc_bootpt_lock = PC_SPINLOCK_INIT;
 
 extern char pc_image_start[], pc_image_end[];
 extern char pc_text_start[], pc_text_end[];
@@ -93,7 +89,7 @@ extern char pc_bss_start[], pc_bss_end[];
 static inline uint64_t
 image_pa(const void *kva)
 {
-	return (uint64_t)(uintptr_t)kva - PC_KERNEL_VMA;
+	return (uint64_t)(uintptr_t)kva - (uint64_t)PC_KERNEL_VMA;
 }
 
 /* ---------------------------------------------------------------------
@@ -129,15 +125,17 @@ ranges_sort_merge(struct pc_mem_range *r, int *np)
 static uint64_t
 parse_multiboot(uint32_t mbi_pa)
 {
-	const struct pc_multiboot_info *mbi = pc_phys_to_dmap(mbi_pa);
+	const struct pc_multiboot_info *mbi = pc_phys_permanent(mbi_pa, sizeof(*mbi));
 	uint64_t loader_end = mbi_pa + sizeof(*mbi);
 
+	if (mbi == NULL)
+		pc_panic("multiboot information at %#x is out of reach", mbi_pa);
 	if (!(mbi->mbi_flags & MBI_FLAG_MMAP))
 		pc_panic("multiboot: no memory map (flags %#x)", mbi->mbi_flags);
 
 	for (uint32_t off = 0; off + 4 <= mbi->mbi_mmap_length;) {
 		const struct pc_multiboot_mmap *e =
-		    pc_phys_to_dmap(mbi->mbi_mmap_addr + off);
+		    pc_phys_permanent(mbi->mbi_mmap_addr + off, sizeof(*e));
 
 		if (pc_map_n < PC_MAX_MAP) {
 			pc_map[pc_map_n].me_start = e->mm_addr;
@@ -151,7 +149,7 @@ parse_multiboot(uint32_t mbi_pa)
 	    (uint64_t)mbi->mbi_mmap_addr + mbi->mbi_mmap_length);
 
 	if (mbi->mbi_flags & MBI_FLAG_CMDLINE) {
-		const char *s = pc_phys_to_dmap(mbi->mbi_cmdline);
+		const char *s = pc_phys_permanent(mbi->mbi_cmdline, 4096);
 		size_t len = strnlen(s, 4096);
 
 		loader_end = PC_MAX(loader_end, mbi->mbi_cmdline + len + 1);
@@ -165,8 +163,8 @@ parse_multiboot(uint32_t mbi_pa)
 		pc_cmdline_buf[len] = '\0';
 	}
 	if (mbi->mbi_flags & MBI_FLAG_MODS) {
-		const struct pc_multiboot_mod *m =
-		    pc_phys_to_dmap(mbi->mbi_mods_addr);
+		const struct pc_multiboot_mod *m = pc_phys_permanent(
+		    mbi->mbi_mods_addr, mbi->mbi_mods_count * sizeof(*m));
 
 		loader_end = PC_MAX(loader_end, (uint64_t)mbi->mbi_mods_addr +
 		    mbi->mbi_mods_count * sizeof(*m));
@@ -202,9 +200,8 @@ pc_mem_highest_ram(void)
 	return pc_ram_n > 0 ? pc_ram[pc_ram_n - 1].mr_end : 0;
 }
 
-/* Does [start, end) intersect memory that holds RAM-like contents? */
-static bool
-map_has_ram(uint64_t start, uint64_t end)
+bool
+pc_mem_has_ram(uint64_t start, uint64_t end)
 {
 	for (int i = 0; i < pc_map_n; i++) {
 		const struct pc_map_entry *e = &pc_map[i];
@@ -260,11 +257,14 @@ pc_page_alloc(uint64_t *pa)
 
 	pc_spin_lock(&pc_page_lock);
 	for (uint64_t n = 0; n <= pc_page_nwords; n++) {
-		uint64_t w = (pc_page_hint + n) % pc_page_nwords;
+		uint64_t w = PC_ALLOC_TOP_DOWN ?
+		    (pc_page_hint + pc_page_nwords - n) % pc_page_nwords :
+		    (pc_page_hint + n) % pc_page_nwords;
 
 		if (pc_page_bitmap[w] != 0) {
-			uint64_t frame = w * 64 +
-			    (uint64_t)__builtin_ctzll(pc_page_bitmap[w]);
+			uint64_t frame = w * 64 + (uint64_t)(PC_ALLOC_TOP_DOWN ?
+			    63 - __builtin_clzll(pc_page_bitmap[w]) :
+			    __builtin_ctzll(pc_page_bitmap[w]));
 
 			bit_set(frame, false);
 			pc_page_nfree--;
@@ -285,13 +285,15 @@ pc_page_free(uint64_t pa)
 	pc_intr_state_t s;
 
 	if ((pa & (PC_PAGE_SIZE - 1)) != 0 || !pc_page_managed_p(pa))
-		pc_panic("pc_page_free: pa %#lx is not a managed frame", pa);
+		pc_panic("pc_page_free: pa %#llx is not a managed frame",
+		    (unsigned long long)pa);
 	s = pc_intr_disable();
 	pc_spin_lock(&pc_page_lock);
 	if (bit_get(pa / PC_PAGE_SIZE)) {
 		pc_spin_unlock(&pc_page_lock);
 		pc_intr_restore(s);
-		pc_panic("pc_page_free: pa %#lx freed twice", pa);
+		pc_panic("pc_page_free: pa %#llx freed twice",
+		    (unsigned long long)pa);
 	}
 	bit_set(pa / PC_PAGE_SIZE, true);
 	pc_page_nfree++;
@@ -342,14 +344,17 @@ pc_page_counts(uint64_t *total, uint64_t *nfree)
 		*nfree = __atomic_load_n(&pc_page_nfree, __ATOMIC_RELAXED);
 }
 
-static uint64_t
-alloc_table(void)
+uint64_t
+pc_mem_alloc_table(void)
 {
 	uint64_t pa;
+	void *p;
 
 	if (pc_page_alloc(&pa) != 0)
 		return 0;
-	memset(pc_phys_to_dmap(pa), 0, PC_PAGE_SIZE);
+	p = pc_phys_map(pa, PC_PAGE_SIZE);
+	memset(p, 0, PC_PAGE_SIZE);
+	pc_phys_unmap(p, PC_PAGE_SIZE);
 	return pa;
 }
 
@@ -369,25 +374,26 @@ allocator_init(uint64_t floor)
 		}
 	}
 	if (pc_managed_n == 0)
-		pc_panic("no usable RAM above %#lx", floor);
+		pc_panic("no usable RAM above %#llx", (unsigned long long)floor);
 	top = pc_managed[pc_managed_n - 1].mr_end;
 	pc_page_nwords = PC_ROUNDUP(top / PC_PAGE_SIZE, 64) / 64;
 	bytes = PC_ROUNDUP(pc_page_nwords * 8, PC_PAGE_SIZE);
 
 	/* The bitmap takes the first pages of the first range that holds it
-	 * and that the boot direct map (low 4 GiB) reaches. */
+	 * and that is mapped for good (the boot direct map, the kernel
+	 * window). */
 	for (i = 0; i < pc_managed_n; i++) {
 		struct pc_mem_range *r = &pc_managed[i];
 
 		if (r->mr_end - r->mr_start > bytes &&
-		    r->mr_start + bytes <= FOUR_GIB) {
-			pc_page_bitmap = pc_phys_to_dmap(r->mr_start);
+		    (pc_page_bitmap = pc_phys_permanent(r->mr_start, bytes)) != NULL) {
 			r->mr_start += bytes;
 			break;
 		}
 	}
 	if (pc_page_bitmap == NULL)
-		pc_panic("no room for the page bitmap (%lu bytes)", bytes);
+		pc_panic("no room for the page bitmap (%llu bytes)",
+		    (unsigned long long)bytes);
 	memset(pc_page_bitmap, 0, bytes);
 	for (i = 0; i < pc_managed_n; i++) {
 		uint64_t f = pc_managed[i].mr_start / PC_PAGE_SIZE;
@@ -403,75 +409,8 @@ allocator_init(uint64_t floor)
 			bit_set(f, true);
 	}
 	pc_page_nfree = pc_page_total;
-	pc_page_hint = pc_managed[0].mr_start / PC_PAGE_SIZE / 64;
-}
-
-/* ---------------------------------------------------------------------
- * Direct map.
- * --------------------------------------------------------------------- */
-static void
-dmap_build(void)
-{
-	uint64_t top = PC_MAX(FOUR_GIB,
-	    PC_ROUNDUP(pc_mem_highest_ram(), PC_LARGE_PAGE_SIZE));
-	bool huge = pc_cpu_features()->cf_pdpe1gb;
-	uint64_t pdpt_pa, *pdpt, *pd = NULL;
-
-	if (top > 512 * PC_HUGE_PAGE_SIZE) {
-		pc_printf("# pc: direct map limited to 512 GiB\n");
-		top = 512 * PC_HUGE_PAGE_SIZE;
-	}
-	pdpt_pa = alloc_table();
-	PC_ASSERT(pdpt_pa != 0 && pdpt_pa < FOUR_GIB);
-	pdpt = pc_phys_to_dmap(pdpt_pa);
-
-	for (uint64_t pa = 0; pa < top;) {
-		unsigned i3 = (unsigned)(pa >> 30), i2 = (pa >> 21) & 511;
-
-		if (huge && pa >= FOUR_GIB && (pa & (PC_HUGE_PAGE_SIZE - 1)) == 0 &&
-		    pa + PC_HUGE_PAGE_SIZE <= top) {
-			pdpt[i3] = pa | PC_PTE_P | PC_PTE_RW | PC_PTE_PS;
-			pa += PC_HUGE_PAGE_SIZE;
-			continue;
-		}
-		if (pdpt[i3] == 0) {
-			uint64_t pd_pa = alloc_table();
-
-			/* Tables for the first 4 GiB come from low memory,
-			 * which the boot direct map still reaches. */
-			PC_ASSERT(pd_pa != 0 && pd_pa < FOUR_GIB);
-			pdpt[i3] = pd_pa | PC_PTE_P | PC_PTE_RW;
-		}
-		pd = pc_phys_to_dmap(pdpt[i3] & PC_PTE_FRAME);
-		pd[i2] = pa | PC_PTE_P | PC_PTE_RW | PC_PTE_PS |
-		    (map_has_ram(pa, pa + PC_LARGE_PAGE_SIZE) ? 0 :
-		    PC_PTE_PCD | PC_PTE_PWT);
-		pa += PC_LARGE_PAGE_SIZE;
-	}
-	pc_boot_pml4[256] = pdpt_pa | PC_PTE_P | PC_PTE_RW;
-	pc_tlb_flush_local();
-	pc_dmap_top = top;
-}
-
-uint64_t
-pc_dmap_end(void)
-{
-	return pc_dmap_top;
-}
-
-uint64_t
-pc_kvtophys(const void *p)
-{
-	uint64_t va = (uint64_t)(uintptr_t)p;
-
-	/* The kernel window as boot.S maps it: up to the 2 MiB boundary
-	 * after the image. */
-	if (va >= PC_KERNEL_VMA && va - PC_KERNEL_VMA <
-	    PC_ROUNDUP(image_pa(pc_image_end), PC_LARGE_PAGE_SIZE))
-		return va - PC_KERNEL_VMA;
-	if (va >= PC_DMAP_BASE && va - PC_DMAP_BASE < pc_dmap_top)
-		return va - PC_DMAP_BASE;
-	pc_panic("pc_kvtophys: %p is neither kernel image nor direct map", p);
+	pc_page_hint = PC_ALLOC_TOP_DOWN ? pc_page_nwords - 1 :
+	    pc_managed[0].mr_start / PC_PAGE_SIZE / 64;
 }
 
 void
@@ -494,152 +433,7 @@ pc_mem_init(uint32_t mbi_pa)
 	floor = PC_MAX(ONE_MIB, image_pa(pc_image_end));
 	floor = PC_ROUNDUP(PC_MAX(floor, loader_end), PC_PAGE_SIZE);
 	allocator_init(floor);
-	dmap_build();
-}
-
-/* ---------------------------------------------------------------------
- * Boot page tables.
- * --------------------------------------------------------------------- */
-uint64_t
-pc_boot_cr3(void)
-{
-	return image_pa(pc_boot_pml4);
-}
-
-static bool
-canonical_p(uint64_t va)
-{
-	return (uint64_t)((int64_t)(va << 16) >> 16) == va;
-}
-
-/* Walk to the level-1 table for va, creating tables if create is set.
- * Intermediate entries get U/S below the canonical hole, and in the kernel
- * half on the way to a leaf that has it (leaf_bits & PC_PTE_US): the user
- * stub region.  Returns the PTE pointer, or NULL (large page in the way,
- * no memory, or not mapped when !create). */
-static uint64_t *
-bootpt_walk(uint64_t va, bool create, uint64_t leaf_bits)
-{
-	uint64_t *table = pc_boot_pml4;
-	uint64_t us = (va < 0x0000800000000000ULL || (leaf_bits & PC_PTE_US)) ?
-	    PC_PTE_US : 0;
-
-	for (int level = 4; level > 1; level--) {
-		uint64_t *e = &table[(va >> (12 + 9 * (level - 1))) & 511];
-
-		if (!(*e & PC_PTE_P)) {
-			uint64_t pa;
-
-			if (!create || (pa = alloc_table()) == 0)
-				return NULL;
-			*e = pa | PC_PTE_P | PC_PTE_RW | us;
-		} else if (*e & PC_PTE_PS) {
-			return NULL;
-		} else if (create && us != 0 && !(*e & PC_PTE_US)) {
-			/* Only widens: the CPU may keep using the old entry,
-			 * which just means a spurious fault at worst. */
-			*e |= PC_PTE_US;
-		}
-		table = pc_phys_to_dmap(*e & PC_PTE_FRAME);
-	}
-	return &table[(va >> 12) & 511];
-}
-
-int
-pc_bootpt_enter(uint64_t va, uint64_t pa, uint64_t bits)
-{
-	pc_intr_state_t s;
-	uint64_t *pte;
-
-	if (!canonical_p(va))
-		return -1;
-	s = pc_intr_disable();
-	pc_spin_lock(&pc_bootpt_lock);
-	pte = bootpt_walk(va, true, bits);
-	if (pte != NULL) {
-		*pte = (pa & PC_PTE_FRAME) | (bits & ~PC_PTE_FRAME) | PC_PTE_P;
-		pc_invlpg(va);
-	}
-	pc_spin_unlock(&pc_bootpt_lock);
-	pc_intr_restore(s);
-	return pte != NULL ? 0 : -1;
-}
-
-uint64_t
-pc_bootpt_remove(uint64_t va)
-{
-	pc_intr_state_t s;
-	uint64_t *pte, old = 0;
-
-	if (!canonical_p(va))
-		return 0;
-	s = pc_intr_disable();
-	pc_spin_lock(&pc_bootpt_lock);
-	pte = bootpt_walk(va, false, 0);
-	if (pte != NULL) {
-		old = *pte;
-		*pte = 0;
-		pc_invlpg(va);
-	}
-	pc_spin_unlock(&pc_bootpt_lock);
-	pc_intr_restore(s);
-	return old;
-}
-
-uint64_t *
-pc_bootpt_lookup(uint64_t va, int *level)
-{
-	uint64_t *table = pc_boot_pml4;
-
-	for (int l = 4; l >= 1; l--) {
-		uint64_t *e = &table[(va >> (12 + 9 * (l - 1))) & 511];
-
-		*level = l;
-		if (!(*e & PC_PTE_P))
-			return NULL;
-		if (l == 1 || (*e & PC_PTE_PS))
-			return e;
-		table = pc_phys_to_dmap(*e & PC_PTE_FRAME);
-	}
-	return NULL;
-}
-
-void
-pc_mem_drop_identity(void)
-{
-	/* Every CPU runs at its linked address by now; the caller flushes
-	 * all TLBs before anything is mapped at pml4[0] again. */
-	pc_boot_pml4[0] = 0;
-	pc_tlb_flush_local();
-}
-
-/* One ring-3 stack page per CPU, physically contiguous (one range for a
- * pmap to map), in .bss so they exist before the allocator. */
-static uint8_t pc_user_stacks[PC_MAX_CPUS][PC_PAGE_SIZE] PC_ALIGNED(4096);
-
-void
-pc_mem_setup_user_region(void)
-{
-	struct pc_user_region ur;
-	size_t len = (size_t)(pc_ustub_end - pc_ustub_start);
-
-	PC_ASSERT(len <= PC_PAGE_SIZE);
-	if (pc_page_alloc(&ur.ur_code_pa) != 0)
-		pc_panic("no memory for the user region");
-	memset(pc_phys_to_dmap(ur.ur_code_pa), 0xcc, PC_PAGE_SIZE); /* int3 */
-	memcpy(pc_phys_to_dmap(ur.ur_code_pa), pc_ustub_start, len);
-	ur.ur_code_va = PC_USER_CODE_VA;
-	ur.ur_stack_va = PC_USER_STACK_VA;
-	ur.ur_stack_pa = image_pa(pc_user_stacks);
-	ur.ur_stack_size = sizeof(pc_user_stacks);
-	if (pc_bootpt_enter(ur.ur_code_va, ur.ur_code_pa, PC_PTE_US) != 0)
-		pc_panic("cannot map the user region");
-	for (uint64_t off = 0; off < ur.ur_stack_size; off += PC_PAGE_SIZE) {
-		if (pc_bootpt_enter(ur.ur_stack_va + off, ur.ur_stack_pa + off,
-		    PC_PTE_US | PC_PTE_RW) != 0)
-			pc_panic("cannot map the user stacks");
-	}
-	pc_probe_user_init(&ur);
+	pc_md_mem_init();
 }
 
 void

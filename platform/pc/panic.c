@@ -68,25 +68,27 @@ pc_panic_message(void)
 }
 
 void
-pc_backtrace(uint64_t rbp, uint64_t rip)
+pc_backtrace(uint64_t fp, uint64_t pc)
 {
+	const int w = (int)sizeof(uintptr_t);   /* a saved frame pointer */
+
 	pc_printf("#   backtrace:");
-	if (rip != 0)
-		pc_printf(" %#lx", rip);
-	for (int depth = 0; depth < 24 && rbp != 0; depth++) {
+	if (pc != 0)
+		pc_printf(" %#llx", (unsigned long long)pc);
+	for (int depth = 0; depth < 24 && fp != 0; depth++) {
 		uint64_t next, ret;
 
-		if ((rbp & 7) != 0 || rbp < PC_DMAP_BASE)
+		if ((fp & (uint64_t)(w - 1)) != 0 || fp < PC_KERNEL_VA_MIN)
 			break;
-		if (pc_probe_read(rbp, 8, &next) != PC_PROBE_OK ||
-		    pc_probe_read(rbp + 8, 8, &ret) != PC_PROBE_OK)
+		if (pc_probe_read(fp, w, &next) != PC_PROBE_OK ||
+		    pc_probe_read(fp + (uint64_t)w, w, &ret) != PC_PROBE_OK)
 			break;
-		pc_printf(" %#lx", ret);
-		if (next <= rbp)
+		pc_printf(" %#llx", (unsigned long long)ret);
+		if (next <= fp)
 			break;
-		rbp = next;
+		fp = next;
 	}
-	pc_printf("\n#   (resolve with: addr2line -fe build/pc/kernel.elf ADDR...)\n");
+	pc_printf("\n#   (resolve with: addr2line -fe %s ADDR...)\n", PC_KERNEL_FILE);
 }
 
 void
@@ -102,8 +104,8 @@ pc_stop_other_cpus(void)
 
 /* Print the report and stop the machine; never returns. */
 static PC_NORETURN void
-panic_stop(const char *msg, const struct pc_trapframe *tf, uint64_t rbp,
-    uint64_t rip)
+panic_stop(const char *msg, const struct pc_trapframe *tf, uint64_t fp,
+    uint64_t pc)
 {
 	int32_t expect = PC_NO_OWNER;
 	int me = pc_cpu_id();
@@ -127,7 +129,7 @@ panic_stop(const char *msg, const struct pc_trapframe *tf, uint64_t rbp,
 		pc_trap_dump(tf);
 	pc_printf("# panic: cpu %d: %s\n", me, msg);
 	if (tf == NULL)
-		pc_backtrace(rbp, rip);
+		pc_backtrace(fp, pc);
 	pc_exit_status(PC_EXIT_PANIC);
 }
 
@@ -165,14 +167,16 @@ pc_panic_from_trap(struct pc_trapframe *tf)
 	struct pc_jmp_buf_s *jb;
 
 	pc_snprintf(c->c_panic_msg, sizeof(c->c_panic_msg),
-	    "exception %lu (%s) error %#lx cr2 %#lx rip %#lx cs %#lx",
-	    tf->tf_vector, pc_trap_name(tf->tf_vector), tf->tf_err,
-	    tf->tf_vector == 14 ? pc_read_cr2() : 0, tf->tf_rip, tf->tf_cs);
+	    "exception %llu (%s) error %#llx cr2 %#llx pc %#llx cs %#llx",
+	    (unsigned long long)tf->tf_vector, pc_trap_name(tf->tf_vector),
+	    (unsigned long long)tf->tf_err,
+	    (unsigned long long)(tf->tf_vector == 14 ? pc_read_cr2() : 0),
+	    (unsigned long long)PC_TF_PC(tf), (unsigned long long)PC_TF_CS(tf));
 	jb = c->c_panic_jb;
 	if (jb != NULL && tf->tf_vector != 2 && tf->tf_vector != 8 &&
 	    tf->tf_vector != 18) {
 		c->c_panic_jb = NULL;
 		pc_longjmp(jb, 1);
 	}
-	panic_stop(c->c_panic_msg, tf, tf->tf_rbp, tf->tf_rip);
+	panic_stop(c->c_panic_msg, tf, PC_TF_FP(tf), PC_TF_PC(tf));
 }

@@ -1,5 +1,8 @@
 /*
- * pc.h - services of the bare-metal amd64 kernel (platform/pc).
+ * pc.h - services of the bare-metal kernel (platform/pc), on amd64 and i386.
+ *
+ * What differs between the two machines (trap frame, jmp_buf, page-table
+ * entry width, the direct map) is in the arch's pc_arch.h, included here.
  *
  * This is everything code linked into the kernel (the pmap library's
  * pmap_host.h glue, the portable tests, the self-test) may use.  The kernel
@@ -28,6 +31,7 @@
 #include <stdint.h>
 
 #include "pc_layout.h"
+#include "pc_arch.h"
 
 #define PC_NORETURN     __attribute__((noreturn))
 #define PC_PRINTFLIKE(f, a) __attribute__((format(printf, f, a)))
@@ -95,11 +99,6 @@ PC_NORETURN void pc_exit(int ok);
 PC_NORETURN void pc_panic(const char *fmt, ...) PC_PRINTFLIKE(1, 2);
 PC_NORETURN void pc_vpanic(const char *fmt, va_list ap);
 
-/* Callee-saved registers, %rsp, %rip and RFLAGS (so IF and AC come back). */
-typedef struct pc_jmp_buf_s {
-	uint64_t jb_regs[9];
-} pc_jmp_buf[1];
-
 __attribute__((returns_twice)) int pc_setjmp(pc_jmp_buf env);
 /* Returns to env's pc_setjmp with val (1 if val is 0).  The frame that
  * called pc_setjmp must still be live. */
@@ -136,6 +135,9 @@ const char *pc_panic_message(void);
  */
 struct pc_percpu {
 	struct pc_percpu *pcpu_self;    /* %gs:0, this structure */
+#if UINTPTR_MAX == 0xffffffffu
+	uint32_t pcpu_self_pad;         /* keep the offsets of both arches */
+#endif
 	uint32_t pcpu_id;               /* %gs:8, logical CPU id 0..n-1 */
 	uint32_t pcpu_apic_id;          /* %gs:12, local APIC id */
 	uint64_t pcpu_md_private[6];    /* platform use only */
@@ -148,7 +150,7 @@ pc_percpu(void)
 {
 	struct pc_percpu *p;
 
-	__asm__ __volatile__("movq %%gs:0, %0" : "=r"(p));
+	__asm__ __volatile__("mov %%gs:0, %0" : "=r"(p));
 	return p;
 }
 
@@ -177,15 +179,6 @@ typedef uint64_t pc_intr_state_t;
 pc_intr_state_t pc_intr_disable(void);
 void pc_intr_restore(pc_intr_state_t s);
 bool pc_intr_enabled_p(void);
-
-/* Trap frame as pushed by the entry stubs (lowest address first). */
-struct pc_trapframe {
-	uint64_t tf_r15, tf_r14, tf_r13, tf_r12, tf_r11, tf_r10, tf_r9, tf_r8;
-	uint64_t tf_rbp, tf_rdi, tf_rsi, tf_rdx, tf_rcx, tf_rbx, tf_rax;
-	uint64_t tf_vector;
-	uint64_t tf_err;        /* error code, 0 if the vector has none */
-	uint64_t tf_rip, tf_cs, tf_rflags, tf_rsp, tf_ss;  /* hardware part */
-};
 
 /*
  * Interrupt handlers.  vector must be in [PC_VEC_FIRST_FREE,
@@ -270,6 +263,7 @@ pc_cpu_relax(void)
 struct pc_cpu_features {
 	bool cf_pcid, cf_invpcid, cf_smep, cf_smap, cf_pdpe1gb, cf_nx;
 	bool cf_x2apic, cf_pge, cf_pat, cf_umip, cf_la57, cf_hypervisor;
+	bool cf_pse;                /* 4 MiB pages in 32-bit paging */
 	unsigned cf_maxphyaddr;     /* CPUID 0x80000008 EAX[7:0] */
 	unsigned cf_maxlinaddr;     /* CPUID 0x80000008 EAX[15:8] */
 	char cf_vendor[13];         /* "GenuineIntel", "AuthenticAMD", ... */
@@ -336,15 +330,22 @@ bool pc_page_managed_p(uint64_t pa);
 bool pc_page_free_p(uint64_t pa);
 void pc_page_counts(uint64_t *total, uint64_t *nfree);
 
-/* Direct map: every PA below pc_dmap_end() has VA PC_DMAP_BASE + pa. */
-static inline void *
-pc_phys_to_dmap(uint64_t pa)
-{
-	return (void *)(uintptr_t)(PC_DMAP_BASE + pa);
-}
-uint64_t pc_dmap_end(void);
-/* PA of an address in the kernel window (the image, up to the next 2 MiB
- * boundary) or the direct map; panics on anything else. */
+/*
+ * Reaching physical memory, on either machine: pc_phys_map(pa, len) returns
+ * a pointer to pa, valid for len bytes until the matching pc_phys_unmap(p,
+ * len) on the same CPU (pairs nest, last in first out; at most
+ * PC_PHYS_MAP_MAX bytes at a time per CPU, page offset included).  On
+ * amd64 it is the direct map and unmapping does nothing; on i386 it is the
+ * kernel window for low memory and this CPU's own physical windows
+ * elsewhere.  Not from interrupt handlers.  Cacheable (write-back).
+ */
+void *pc_phys_map(uint64_t pa, size_t len);
+void pc_phys_unmap(void *p, size_t len);
+/* A pointer to [pa, pa + len) that stays valid for good (the direct map,
+ * the kernel window), or NULL if no permanent mapping covers it. */
+void *pc_phys_permanent(uint64_t pa, size_t len);
+/* PA of an address in the kernel window (the image and what pc_layout.h
+ * says it covers) or, on amd64, the direct map; panics on anything else. */
 uint64_t pc_kvtophys(const void *va);
 
 /* ======================================================================
@@ -361,7 +362,8 @@ uint64_t pc_kvtophys(const void *va);
  * (pc_tlb_flush_all_cpus) if they may hold the old translation.
  * ====================================================================== */
 
-/* PTE bits as the SDM names them (4-level paging). */
+/* PTE bits as the SDM names them; the low twelve are the same in both
+ * paging modes (PC_PTE_XD and PC_PTE_FRAME are in pc_arch.h). */
 #define PC_PTE_P        0x001ULL    /* present */
 #define PC_PTE_RW       0x002ULL    /* writable */
 #define PC_PTE_US       0x004ULL    /* user accessible */
@@ -371,8 +373,6 @@ uint64_t pc_kvtophys(const void *va);
 #define PC_PTE_D        0x040ULL    /* dirty (leaf) */
 #define PC_PTE_PS       0x080ULL    /* page size (PDE/PDPTE) */
 #define PC_PTE_G        0x100ULL    /* global (leaf) */
-#define PC_PTE_XD       0x8000000000000000ULL   /* execute-disable (NX) */
-#define PC_PTE_FRAME    0x000ffffffffff000ULL
 
 uint64_t pc_boot_cr3(void);
 /* Map va -> pa with the given PTE bits (PC_PTE_P is implied).  0 on
@@ -383,7 +383,7 @@ uint64_t pc_bootpt_remove(uint64_t va);
 /* Pointer to the entry that maps va at whatever level the walk stops
  * (level 1 = PTE, 2 = PDE, 3 = PDPTE, 4 = PML4E), or NULL with *level set
  * to the level whose entry is not present. */
-uint64_t *pc_bootpt_lookup(uint64_t va, int *level);
+pc_pte_t *pc_bootpt_lookup(uint64_t va, int *level);
 
 /* The kernel image, as linked (see kernel.ld); all page aligned. */
 struct pc_image_layout {

@@ -1,72 +1,101 @@
-# platform/pc/pc.mk - build and run the bare-metal amd64 kernel for QEMU.
+# platform/pc/pc.mk - build and run the bare-metal kernel for QEMU, on
+# amd64 and on i386.
 #
 # Standalone, from the repository root:
-#	make -f platform/pc/pc.mk                    # both kernels (below)
+#	make -f platform/pc/pc.mk                    # the kernels (below)
 #	make -f platform/pc/pc.mk pc-portable        # libpmap's portable suites
-#	make -f platform/pc/pc.mk mmu-diff SEED=1 COUNT=2000
+#	make -f platform/pc/pc.mk pc-portable PC_ARCH=i386
+#	make -f platform/pc/pc.mk mmu-diff SEED=1 COUNT=2000 [PC_ARCH=i386]
 #	make -f platform/pc/pc.mk pc-mmu-diff-check  # fixed seeds, 12000 probes
 #	make -f platform/pc/pc.mk pc-check           # the platform self-test
 #	make -f platform/pc/pc.mk pc-clean
 #
-# Included from another makefile (the top-level one), it sets no default
-# goal, defines only pc-* targets plus mmu-diff, and only PC_* variables; it
-# reads nothing of the includer's (CC, CFLAGS, B, VARIANT, Q, WARN, ...).
+# PC_ARCH picks the machine: amd64 (the default) or i386; when the file is
+# included by the top-level makefile, that makefile's ARCH is the default
+# (so `make mmu-diff ARCH=i386` works).  Otherwise, included from another
+# makefile, it sets no default goal, defines only pc-* targets plus
+# mmu-diff, and only PC_* variables, and reads nothing else of the
+# includer's (CC, CFLAGS, B, VARIANT, Q, WARN, ...).
 #
-# Kernels:
-#	PC_KERNEL           build/pc/kernel.elf: libpmap, every suite of
+# Kernels (PC_BUILD is build/pc for amd64, build/pc-i386 for i386):
+#	PC_KERNEL           $(PC_BUILD)/kernel.elf: libpmap, every suite of
 #	                    tests/portable/*_test.c (picked up by wildcard) and
 #	                    the MMU-probe mode; the image for qemu -kernel and gdb
 #	PC_SELFTEST_KERNEL  build/pc/selftest.elf: the platform self-test
+#	                    (amd64 only)
 #
 # Other variables for reuse:
-#	PC_SRCS / PC_OBJS   the platform's own sources / objects
+#	PC_SRCS / PC_OBJS   the platform's own sources / objects: the shared
+#	                    files of platform/pc and platform/pc/$(PC_ARCH)
 #	PC_CFLAGS           freestanding kernel code-generation flags +
-#	                    -Iplatform/pc; use them for anything linked in
-#	PC_LDSCRIPT         platform/pc/kernel.ld
+#	                    -Iplatform/pc/$(PC_ARCH) -Iplatform/pc; use them for
+#	                    anything linked in
+#	PC_LDSCRIPT         platform/pc/$(PC_ARCH)/kernel.ld
 #	PC_ACCEL            kvm, tcg or auto (run-qemu.sh; default auto)
-#	PC_QEMU             the QEMU binary (qemu-system-x86_64)
+#	PC_QEMU             the QEMU binary (qemu-system-x86_64: it runs the
+#	                    32-bit kernel too, with KVM where there is one)
 #
 # Any source file of the tree can be compiled for the kernel by naming its
-# object under build/pc/: build/pc/<path>/<name>.o is built from
+# object under $(PC_BUILD)/: $(PC_BUILD)/<path>/<name>.o is built from
 # <path>/<name>.c or .S with PC_CFLAGS (see the pattern rules below).
 #
 # Without QEMU the run targets print "SKIPPED: ..." and succeed, unless the
 # environment variable CI is set (then they fail: CI must run them).
 
 PC_DIR      := platform/pc
-PC_BUILD    := build/pc
+PC_ARCH     ?= $(or $(ARCH),amd64)
+ifeq ($(filter amd64 i386,$(PC_ARCH)),)
+$(error PC_ARCH must be amd64 or i386, not "$(PC_ARCH)")
+endif
+PC_ADIR     := $(PC_DIR)/$(PC_ARCH)
+PC_BUILD    := $(if $(filter amd64,$(PC_ARCH)),build/pc,build/pc-$(PC_ARCH))
 PC_KERNEL   := $(PC_BUILD)/kernel.elf
-PC_SELFTEST_KERNEL := $(PC_BUILD)/selftest.elf
+PC_SELFTEST_KERNEL := build/pc/selftest.elf
 
 PC_CC       ?= gcc
 PC_LD       ?= ld
 PC_QEMU     ?= qemu-system-x86_64
 
-PC_CFLAGS   := -std=c11 -O2 -g \
-	-ffreestanding -nostdlib -fno-builtin -mno-red-zone -mcmodel=kernel \
+PC_CFLAGS_amd64 := -mno-red-zone -mcmodel=kernel
+PC_CFLAGS_i386  := -m32 -march=i686 -Wno-psabi
+PC_LDFLAGS_amd64 :=
+PC_LDFLAGS_i386  := -m elf_i386
+# 64-bit arithmetic of the 32-bit kernel (division) comes from libgcc.
+PC_LIBS_amd64 :=
+# Sources only one arch has.
+PC_ARCH_SRCS_amd64 :=
+PC_ARCH_SRCS_i386  := $(PC_DIR)/i386/atomic64.S
+PC_LIBS_i386   = $(shell $(PC_CC) -m32 -print-libgcc-file-name)
+
+PC_CFLAGS   := -std=c11 -O2 -g $(PC_CFLAGS_$(PC_ARCH)) \
+	-ffreestanding -nostdlib -fno-builtin \
 	-mno-sse -mno-mmx -mno-80387 -fno-pic -fno-pie -fno-stack-protector \
 	-fno-omit-frame-pointer -fno-asynchronous-unwind-tables -fno-common \
-	-Wall -Wextra -Werror -I$(PC_DIR)
+	-Wall -Wextra -Werror -I$(PC_ADIR) -I$(PC_DIR)
 
-PC_LDSCRIPT := $(PC_DIR)/kernel.ld
-PC_LDFLAGS  := -nostdlib -static -z max-page-size=0x1000 \
+PC_LDSCRIPT := $(PC_ADIR)/kernel.ld
+PC_LDFLAGS  := -nostdlib -static -z max-page-size=0x1000 $(PC_LDFLAGS_$(PC_ARCH)) \
 	--no-warn-rwx-segments --fatal-warnings -T $(PC_LDSCRIPT)
 
 PC_SRCS     := \
-	$(PC_DIR)/boot.S \
-	$(PC_DIR)/ap_tramp.S \
-	$(PC_DIR)/trap_entry.S \
-	$(PC_DIR)/probe_stubs.S \
-	$(PC_DIR)/setjmp.S \
+	$(PC_ADIR)/boot.S \
+	$(PC_ADIR)/ap_tramp.S \
+	$(PC_ADIR)/trap_entry.S \
+	$(PC_ADIR)/probe_stubs.S \
+	$(PC_ADIR)/setjmp.S \
+	$(PC_ARCH_SRCS_$(PC_ARCH)) \
 	$(PC_DIR)/main.c \
 	$(PC_DIR)/cons.c \
 	$(PC_DIR)/printf.c \
 	$(PC_DIR)/string.c \
 	$(PC_DIR)/cpu.c \
+	$(PC_ADIR)/cpu_md.c \
 	$(PC_DIR)/trap.c \
+	$(PC_ADIR)/trap_md.c \
 	$(PC_DIR)/panic.c \
 	$(PC_DIR)/probe.c \
 	$(PC_DIR)/mem.c \
+	$(PC_ADIR)/mem_md.c \
 	$(PC_DIR)/lapic.c \
 	$(PC_DIR)/acpi.c \
 	$(PC_DIR)/smp.c
@@ -75,9 +104,10 @@ PC_SELFTEST_SRCS := $(PC_DIR)/selftest.c
 
 # The libpmap kernel: the host glue, the library core, the portable suites
 # (new ones are picked up automatically), TAP and the probe generator.
-PC_GLUE_SRCS  := $(PC_DIR)/host.c $(PC_DIR)/ptest_pc.c $(PC_DIR)/mmuprobe.c
+PC_GLUE_SRCS  := $(PC_DIR)/host.c $(PC_ADIR)/host_md.c $(PC_DIR)/ptest_pc.c \
+	$(PC_ADIR)/mmuprobe.c
 PC_CORE_SRCS  := pmap/pmap.c pmap/pv.c pmap/tlb.c pmap/tmpmap.c pmap/kmem.c pmap/ptree.c \
-	arch/amd64/pmap_md.c
+	arch/$(PC_ARCH)/pmap_md.c
 PC_SUITE_SRCS := $(sort $(wildcard tests/portable/*_test.c))
 PC_TLIB_SRCS  := tests/lib/tap.c tools/mmuprobe/probe_gen.c
 
@@ -85,6 +115,7 @@ pc_obj = $(patsubst %.c,$(PC_BUILD)/%.o,$(patsubst %.S,$(PC_BUILD)/%.o,$(1)))
 
 PC_OBJS          := $(call pc_obj,$(PC_SRCS))
 PC_SELFTEST_OBJS := $(call pc_obj,$(PC_SELFTEST_SRCS))
+PC_LIBS           = $(PC_LIBS_$(PC_ARCH))
 PC_PMAP_OBJS     := $(call pc_obj,$(PC_GLUE_SRCS) $(PC_CORE_SRCS) \
 	$(PC_SUITE_SRCS) $(PC_TLIB_SRCS))
 
@@ -92,8 +123,9 @@ PC_PMAP_OBJS     := $(call pc_obj,$(PC_GLUE_SRCS) $(PC_CORE_SRCS) \
 # (as the top-level makefile gives it) and the test headers.  The library
 # sources are the same ones the simulated machine builds, and use the same
 # warning set, which allows unused parameters.
-$(PC_PMAP_OBJS): PC_OBJ_CFLAGS := -Iinclude -Iarch/amd64/include \
-	-Iarch/amd64 -Ipmap -Itests/lib -Itools/mmuprobe -Wno-unused-parameter
+$(PC_PMAP_OBJS): PC_OBJ_CFLAGS := -Iinclude -Iarch/$(PC_ARCH)/include \
+	-Iarch/$(PC_ARCH) -Iarch/amd64/include -Ipmap -Itests/lib -Itools/mmuprobe \
+	-Wno-unused-parameter
 
 # Running make with -f platform/pc/pc.mk: build the kernels by default.
 ifneq ($(filter %platform/pc/pc.mk,$(firstword $(MAKEFILE_LIST))),)
@@ -102,17 +134,17 @@ endif
 
 .PHONY: pc-all pc-check pc-clean pc-portable mmu-diff pc-mmu-diff-check
 
-pc-all: $(PC_KERNEL) $(PC_SELFTEST_KERNEL)
+pc-all: $(PC_KERNEL) $(if $(filter amd64,$(PC_ARCH)),$(PC_SELFTEST_KERNEL))
 
 $(PC_KERNEL): $(PC_OBJS) $(PC_PMAP_OBJS) $(PC_LDSCRIPT)
 	@mkdir -p $(dir $@)
 	@echo "  LD/PC   $@"
-	$(PC_Q)$(PC_LD) $(PC_LDFLAGS) -o $@ $(PC_OBJS) $(PC_PMAP_OBJS)
+	$(PC_Q)$(PC_LD) $(PC_LDFLAGS) -o $@ $(PC_OBJS) $(PC_PMAP_OBJS) $(PC_LIBS)
 
 $(PC_SELFTEST_KERNEL): $(PC_OBJS) $(PC_SELFTEST_OBJS) $(PC_LDSCRIPT)
 	@mkdir -p $(dir $@)
 	@echo "  LD/PC   $@"
-	$(PC_Q)$(PC_LD) $(PC_LDFLAGS) -o $@ $(PC_OBJS) $(PC_SELFTEST_OBJS)
+	$(PC_Q)$(PC_LD) $(PC_LDFLAGS) -o $@ $(PC_OBJS) $(PC_SELFTEST_OBJS) $(PC_LIBS)
 
 # Quiet by default (PC_Q= shows the commands).
 PC_Q ?= @
@@ -139,7 +171,8 @@ define pc_need_qemu
 	fi
 endef
 
-PC_ENV = QEMU=$(PC_QEMU) $(if $(PC_ACCEL),PC_ACCEL=$(PC_ACCEL))
+PC_ENV = QEMU=$(PC_QEMU) PC_ARCH=$(PC_ARCH) PC_KERNEL=$(PC_KERNEL) \
+	$(if $(PC_ACCEL),PC_ACCEL=$(PC_ACCEL))
 
 pc-check: $(PC_SELFTEST_KERNEL)
 	$(pc_need_qemu)
@@ -203,6 +236,6 @@ pc-mmu-diff-check: $(PC_KERNEL) pc-mmuprobe-tool
 	fi
 
 pc-clean:
-	rm -rf $(PC_BUILD)
+	rm -rf build/pc build/pc-i386
 
 -include $(wildcard $(patsubst %.o,%.d,$(PC_OBJS) $(PC_SELFTEST_OBJS) $(PC_PMAP_OBJS)))

@@ -35,6 +35,7 @@
 #define PC_CR0_PE       (1ULL << 0)
 #define PC_CR0_WP       (1ULL << 16)
 #define PC_CR0_PG       (1ULL << 31)
+#define PC_CR4_PSE      (1ULL << 4)
 #define PC_CR4_PAE      (1ULL << 5)
 #define PC_CR4_PGE      (1ULL << 7)
 #define PC_CR4_UMIP     (1ULL << 11)
@@ -90,9 +91,9 @@ pc_cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
 static inline uint64_t
 pc_read_rflags(void)
 {
-	uint64_t f;
+	unsigned long f;
 
-	__asm__ __volatile__("pushfq; popq %0" : "=r"(f) :: "memory");
+	__asm__ __volatile__("pushf; pop %0" : "=r"(f) :: "memory");
 	return f;
 }
 
@@ -108,16 +109,7 @@ pc_halt_forever(void)
 /* ---------------------------------------------------------------------
  * Descriptor tables.
  * --------------------------------------------------------------------- */
-struct pc_tss {
-	uint32_t tss_reserved0;
-	uint64_t tss_rsp[3];
-	uint64_t tss_ist[8];            /* [0] is the reserved slot before
-					 * IST1, so tss_ist[n] is ISTn */
-	uint64_t tss_reserved2;
-	uint16_t tss_reserved3;
-	uint16_t tss_iomap_base;
-} PC_PACKED;
-_Static_assert(sizeof(struct pc_tss) == 104, "TSS layout");
+/* struct pc_tss, PC_TSS_SP0_PTR() and the boot page tables: pc_arch.h. */
 
 /* ---------------------------------------------------------------------
  * Per-CPU record.
@@ -191,7 +183,6 @@ _Static_assert(__builtin_offsetof(struct pc_percpu, pcpu_scratch) ==
     PC_PCPU_SCRATCH, "gs:64");
 _Static_assert(sizeof(((struct pc_percpu *)0)->pcpu_scratch) >= 256,
     "scratch area");
-_Static_assert(sizeof(struct pc_trapframe) == 22 * 8, "trap frame layout");
 
 extern struct pc_cpu pc_cpus[PC_MAX_CPUS];
 extern int pc_ncpus_online;
@@ -218,24 +209,34 @@ void pc_cons_break_lock(void);          /* panic path: stop honouring lock */
 typedef void (*pc_putc_fn)(int c, void *arg);
 int pc_vformat(pc_putc_fn out, void *arg, const char *fmt, va_list ap);
 
-/* cpu.c */
+/* cpu.c (shared) and <arch>/cpu_md.c */
 void pc_cpu_detect_features(void);
-void pc_cpu_early_init(struct pc_cpu *c, uint32_t id);
-void pc_cpu_load_tables(struct pc_cpu *c);  /* GDT, TSS, IDT, GS base */
+void pc_cpu_early_init(struct pc_cpu *c, uint32_t id);      /* md */
+void pc_cpu_load_tables(struct pc_cpu *c);  /* md: GDT, TSS, IDT, GS */
+/* Set or clear a CR4 bit the CPU has (have): the old setting, or -1. */
+int pc_cpu_set_cr4_bit(bool have, uint64_t bit, bool on);
+extern uint8_t pc_kstacks[PC_MAX_CPUS][PC_KSTACK_SIZE];
 
-/* trap.c */
-void pc_idt_init(void);
-void pc_idt_load(void);
+/* trap.c (shared) and <arch>/trap_md.c */
+void pc_idt_init(void);                                     /* md */
+void pc_idt_load(void);                                     /* md */
 void pc_trap(struct pc_trapframe *tf);
-void pc_trap_dump(const struct pc_trapframe *tf);
+void pc_trap_dump(const struct pc_trapframe *tf);           /* md */
 const char *pc_trap_name(uint64_t vector);
 
-/* mem.c */
+/* mem.c (shared: multiboot, allocator) and <arch>/mem_md.c */
 struct pc_multiboot_info;
-void pc_mem_init(uint32_t mbi_pa);          /* map, allocator, direct map */
-void pc_mem_drop_identity(void);            /* after SMP bring-up */
-void pc_mem_setup_user_region(void);
+void pc_mem_init(uint32_t mbi_pa);          /* map, allocator, md part */
+void pc_md_mem_init(void);                  /* md: after the allocator */
+void pc_md_mem_summary(void);               /* md: a "# pc:" line */
+void pc_mem_drop_identity(void);            /* md: after SMP bring-up */
+void pc_mem_setup_user_region(void);        /* md */
 uint64_t pc_mem_highest_ram(void);
+/* Does [start, end) hold memory with RAM-like contents (map types 1, 3
+ * and 4)?  Everything else below 4 GiB is mapped uncached. */
+bool pc_mem_has_ram(uint64_t start, uint64_t end);
+/* A zeroed frame for a page table, or 0. */
+uint64_t pc_mem_alloc_table(void);
 
 /* lapic.c */
 extern bool pc_lapic_x2apic;
@@ -269,6 +270,11 @@ void pc_idle_loop(void) PC_NORETURN;
 
 /* probe.c */
 bool pc_probe_trap(struct pc_trapframe *tf);     /* kernel-mode fixup */
+/* md: make tf resume at pc_probe_recover, on the stack the probe stub
+ * saved in %gs:PC_PCPU_PROBE_RSP, returning result. */
+void pc_md_probe_resume(struct pc_trapframe *tf, int result);
+/* md: does a #PF on an instruction fetch set the I/D bit right now? */
+bool pc_md_fetch_reports_id(void);
 /* Ring-3 exception: longjmps back into the probe, or returns true to
  * resume ring 3 (fetch probe stepping), false if no probe is active. */
 bool pc_user_trap(struct pc_trapframe *tf);
@@ -276,7 +282,7 @@ void pc_probe_user_init(const struct pc_user_region *ur);
 
 /* panic.c */
 bool pc_panicking_p(void);
-void pc_backtrace(uint64_t rbp, uint64_t rip);
+void pc_backtrace(uint64_t fp, uint64_t pc);
 void pc_stop_other_cpus(void);
 PC_NORETURN void pc_panic_from_trap(struct pc_trapframe *tf);
 
@@ -284,7 +290,7 @@ PC_NORETURN void pc_panic_from_trap(struct pc_trapframe *tf);
 extern char pc_ap_tramp_start[], pc_ap_tramp_end[];
 extern char pc_ap_tramp_cr3[], pc_ap_tramp_stack[], pc_ap_tramp_cpu[];
 extern char pc_ap_tramp_entry[], pc_ap_tramp_efer[];
-extern char pc_ap_entry64[];
+extern char pc_ap_entry[];
 extern char pc_ustub_start[], pc_ustub_end[];
 extern char pc_ustub_read1[], pc_ustub_read2[], pc_ustub_read4[];
 extern char pc_ustub_read8[];
@@ -293,14 +299,15 @@ extern char pc_ustub_write8[], pc_ustub_exec[], pc_ustub_return[];
 extern char pc_probe_stubs_start[], pc_probe_stubs_end[];
 extern char pc_probe_recover[];
 extern char pc_trap_stubs[];            /* 256 stubs, 16 bytes apart */
-extern uint64_t pc_boot_pml4[512];
-extern uint64_t pc_boot_pdpt_low[512];
 extern char pc_boot_stack_top[];
-int pc_probe_read_asm(uint64_t va, int size, uint64_t *out);
-int pc_probe_write_asm(uint64_t va, int size, uint64_t val);
-int pc_probe_exec_asm(uint64_t va);
-int pc_probe_fetch_asm(uint64_t va);
-PC_NORETURN void pc_user_iret(uint64_t rip, uint64_t rdi, uint64_t rsi,
-    uint64_t usp, void *tss_rsp0, uint64_t rflags);
+int pc_probe_read_asm(uintptr_t va, int size, uint64_t *out);
+int pc_probe_write_asm(uintptr_t va, int size, uint64_t val);
+int pc_probe_exec_asm(uintptr_t va);
+int pc_probe_fetch_asm(uintptr_t va);
+/* Enter ring 3 at pc with the stub's two arguments (a0: the address, a1:
+ * the value to store), the given stack and flags; TSS's ring-0 stack
+ * pointer (at tss_sp0) is pointed just below this frame. */
+PC_NORETURN void pc_user_iret(uintptr_t pc, uintptr_t a0, uint64_t a1,
+    uintptr_t usp, void *tss_sp0, uintptr_t flags);
 
 #endif /* PC_INTERNAL_H */

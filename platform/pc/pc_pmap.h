@@ -3,8 +3,8 @@
  * and struct lwp, how it boots the library, and what host.c offers the
  * test glue (ptest_pc.c) and the MMU-probe mode (mmuprobe.c).
  *
- * host.c implements every hook of <pmap/pmap_host.h> and
- * <pmap/amd64_host.h> on top of pc.h; README.md ("Embedding libpmap in a
+ * host.c implements every hook of <pmap/pmap_host.h>, and <arch>/host_md.c
+ * those of the arch's own hook header, on top of pc.h; README.md ("Embedding libpmap in a
  * kernel") walks through it.
  */
 #ifndef PC_PMAP_H
@@ -57,7 +57,23 @@ uint64_t pc_pmap_alloc_count(void);
 /* Signals for sleeps that asked for them (SFB_CATCH). */
 void pc_pmap_signal(int cpu);
 
-/* The MMU-probe mode (mmuprobe.c); runs on the boot page tables. */
+/* The arch's part of the host (<arch>/host_md.c): read the CPU features
+ * the library is told about; fill in the boot information (bi is zeroed)
+ * with pc_add_krange() for what the kernel needs mapped after the switch. */
+void pc_md_read_cpu_features(void);
+void pc_md_build_bootinfo(struct pmap_bootinfo *bi, enum pmap_sfbuf_mode mode);
+void pc_add_krange(struct pmap_bootinfo *bi, vaddr_t va, paddr_t pa,
+    vsize_t size, vm_prot_t prot, u_int flags);
+
+/* What the library can use on this CPU: NX, and PAT for cache modes. */
+bool pc_md_have_nx(void);
+bool pc_md_have_pat(void);
+
+/* Where va leads in the page tables this CPU runs on (a software walk of
+ * the current CR3): true and *pa, or false if it is not mapped. */
+bool pc_md_translate(uint64_t va, uint64_t *pa);
+
+/* The MMU-probe mode (<arch>/mmuprobe.c); runs on the boot page tables. */
 int pc_mmuprobe_main(void);
 
 /* Command-line helpers: is the bare word present; the value of key=. */

@@ -6,8 +6,8 @@
  * and calls a stub from probe_stubs.S.  If an exception arrives while armed
  * and its %rip is inside the stubs (or equals the exec target), the trap
  * handler records vector, error code and CR2 in c_fault, disarms, and
- * rewrites the frame to resume at pc_probe_recover with the stub's entry
- * %rsp and %rax = PC_PROBE_FAULT(vector).  Any other exception while armed
+ * rewrites the frame to resume at pc_probe_recover on the stub's entry
+ * stack with the result PC_PROBE_FAULT(vector) (pc_md_probe_resume).  Any other exception while armed
  * (a bug elsewhere) is not claimed and panics as usual; NMI and #MC are
  * never claimed.  Interrupts are off during the window so no handler can
  * run, and fault, in between.
@@ -78,7 +78,7 @@ pc_probe_read(uint64_t va, int size, uint64_t *val)
 	s = pc_intr_disable();
 	c = pc_cpu_self();
 	probe_arm(c, false, 0);
-	r = pc_probe_read_asm(va, size, &v);
+	r = pc_probe_read_asm((uintptr_t)va, size, &v);
 	probe_disarm(c);
 	pc_intr_restore(s);
 	if (r == PC_PROBE_OK && val != NULL)
@@ -97,7 +97,7 @@ pc_probe_write(uint64_t va, int size, uint64_t val)
 	s = pc_intr_disable();
 	c = pc_cpu_self();
 	probe_arm(c, false, 0);
-	r = pc_probe_write_asm(va, size, val);
+	r = pc_probe_write_asm((uintptr_t)va, size, val);
 	probe_disarm(c);
 	pc_intr_restore(s);
 	return r;
@@ -113,7 +113,7 @@ pc_probe_exec(uint64_t va)
 	s = pc_intr_disable();
 	c = pc_cpu_self();
 	probe_arm(c, true, va);
-	r = pc_probe_exec_asm(va);
+	r = pc_probe_exec_asm((uintptr_t)va);
 	probe_disarm(c);
 	pc_intr_restore(s);
 	return r;
@@ -133,7 +133,7 @@ pc_probe_fetch(uint64_t va, uint64_t *rdx)
 	c->c_probe_stepped = false;
 	c->c_probe_value = 0;
 	probe_arm(c, true, va);
-	r = pc_probe_fetch_asm(va);
+	r = pc_probe_fetch_asm((uintptr_t)va);
 	v = c->c_probe_value;
 	probe_disarm(c);
 	pc_intr_restore(s);
@@ -154,21 +154,20 @@ record_fault(struct pc_cpu *c, const struct pc_trapframe *tf)
 	c->c_fault.vector = (int)tf->tf_vector;
 	c->c_fault.error_code = (uint32_t)tf->tf_err;
 	c->c_fault.cr2 = tf->tf_vector == 14 ? pc_read_cr2() : 0;
-	c->c_fault.rip = tf->tf_rip;
+	c->c_fault.rip = PC_TF_PC(tf);
 }
 
 /* Was this #PF, with %rip at the fetch target, the fetch itself? */
 static bool
 fetch_fault_p(const struct pc_trapframe *tf, uint64_t target)
 {
-	if (tf->tf_vector != 14 || tf->tf_rip != target)
+	if (tf->tf_vector != 14 || PC_TF_PC(tf) != target)
 		return false;
 	if (tf->tf_err & PC_PF_I)
 		return true;
-	/* The CPU reports I/D only when NXE or SMEP is on; then a #PF
-	 * without it was a data access of the instruction. */
-	if ((pc_rdmsr(PC_MSR_EFER) & PC_EFER_NXE) ||
-	    (pc_read_cr4() & PC_CR4_SMEP))
+	/* The CPU reports I/D only when NXE (amd64) or SMEP is on; then a
+	 * #PF without it was a data access of the instruction. */
+	if (pc_md_fetch_reports_id())
 		return false;
 	return pc_read_cr2() - target < 16;
 }
@@ -186,7 +185,7 @@ fetch_outcome(struct pc_cpu *c, const struct pc_trapframe *tf, bool stepped,
 		record_fault(c, tf);
 		return PC_PROBE_FAULT((int)tf->tf_vector);
 	}
-	*value = tf->tf_rdx;
+	*value = PC_TF_VALUE(tf);
 	return PC_PROBE_OK;
 }
 
@@ -194,7 +193,7 @@ bool
 pc_probe_trap(struct pc_trapframe *tf)
 {
 	struct pc_cpu *c = pc_cpu_self();
-	uint64_t rip = tf->tf_rip;
+	uint64_t rip = PC_TF_PC(tf);
 	bool in_stub, at_target;
 
 	if (!c->c_probe_armed || tf->tf_vector == 2 || tf->tf_vector == 18)
@@ -204,11 +203,11 @@ pc_probe_trap(struct pc_trapframe *tf)
 			c->c_probe_stepped = true;      /* at the target: go on */
 			return true;
 		}
-		tf->tf_rax = (uint64_t)fetch_outcome(c, tf, c->c_probe_stepped,
+		int r = fetch_outcome(c, tf, c->c_probe_stepped,
 		    c->c_probe_exec_target, &c->c_probe_value);
-		tf->tf_rflags &= ~PC_RFLAGS_TF;
-		tf->tf_rip = (uint64_t)(uintptr_t)pc_probe_recover;
-		tf->tf_rsp = c->c_pub.pcpu_md_private[0];
+
+		PC_TF_FLAGS(tf) &= ~PC_RFLAGS_TF;
+		pc_md_probe_resume(tf, r);
 		c->c_probe_armed = 0;
 		return true;
 	}
@@ -218,9 +217,7 @@ pc_probe_trap(struct pc_trapframe *tf)
 	if (!in_stub && !at_target)
 		return false;
 	record_fault(c, tf);
-	tf->tf_rip = (uint64_t)(uintptr_t)pc_probe_recover;
-	tf->tf_rsp = c->c_pub.pcpu_md_private[0];       /* PC_PCPU_PROBE_RSP */
-	tf->tf_rax = (uint64_t)PC_PROBE_FAULT(tf->tf_vector);
+	pc_md_probe_resume(tf, PC_PROBE_FAULT((int)tf->tf_vector));
 	c->c_probe_armed = 0;
 	return true;
 }
@@ -247,11 +244,11 @@ static int
 pc_user_call(const char *stub, uint64_t a0, uint64_t a1, uint64_t *out,
     bool fetch)
 {
-	uint64_t rip = PC_USER_CODE_VA +
-	    (uint64_t)(stub - pc_ustub_start);
+	uintptr_t pc = (uintptr_t)PC_USER_CODE_VA +
+	    (uintptr_t)(stub - pc_ustub_start);
 	pc_intr_state_t s;
 	struct pc_cpu *c;
-	uint64_t usp;
+	uintptr_t usp;
 	int r;
 
 	if (!pc_user_ready)
@@ -263,18 +260,15 @@ pc_user_call(const char *stub, uint64_t a0, uint64_t a1, uint64_t *out,
 	c->c_user_fetch = fetch;
 	c->c_user_stepped = false;
 	c->c_user_target = a0;
-	usp = pc_uregion.ur_stack_va +
-	    (uint64_t)(c->c_pub.pcpu_id + 1) * PC_PAGE_SIZE;
+	usp = (uintptr_t)pc_uregion.ur_stack_va +
+	    (uintptr_t)(c->c_pub.pcpu_id + 1) * PC_PAGE_SIZE;
 	if (pc_setjmp(c->c_user_jb) == 0) {
-		/* TSS.RSP0 is not 8-byte aligned (offset 4); the stub
-		 * stores it with a plain movq, which x86 allows. */
-		pc_user_iret(rip, a0, a1, usp,
-		    (char *)&c->c_tss + __builtin_offsetof(struct pc_tss,
-		    tss_rsp), 0x2 | (fetch ? PC_RFLAGS_TF : 0));
+		pc_user_iret(pc, (uintptr_t)a0, a1, usp, PC_TSS_SP0_PTR(c),
+		    0x2 | (fetch ? PC_RFLAGS_TF : 0));
 	}
 	/* Back from ring 3 through pc_user_trap(). */
 	c = pc_cpu_self();
-	c->c_tss.tss_rsp[0] = c->c_kstack_top;
+	PC_TSS_SET_SP0(c, c->c_kstack_top);
 	r = c->c_user_result;
 	if (r == PC_PROBE_OK && out != NULL)
 		*out = c->c_user_value;
@@ -300,10 +294,10 @@ pc_user_trap(struct pc_trapframe *tf)
 		pc_longjmp(c->c_user_jb, 1);
 	}
 	c->c_user_active = 0;
-	if (tf->tf_vector == 6 && tf->tf_rip == PC_USER_CODE_VA +
+	if (tf->tf_vector == 6 && PC_TF_PC(tf) == PC_USER_CODE_VA +
 	    (uint64_t)(pc_ustub_return - pc_ustub_start)) {
 		c->c_user_result = PC_PROBE_OK;
-		c->c_user_value = tf->tf_rdx;
+		c->c_user_value = PC_TF_VALUE(tf);
 	} else {
 		record_fault(c, tf);
 		c->c_user_result = PC_PROBE_FAULT(tf->tf_vector);

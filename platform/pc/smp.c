@@ -41,8 +41,8 @@ pc_ncpus_found(void)
 static void
 tramp_put(const char *sym, uint64_t v, size_t size)
 {
-	uint8_t *dst = (uint8_t *)pc_phys_to_dmap(PC_AP_TRAMP_PA) +
-	    (sym - pc_ap_tramp_start);
+	uint8_t *dst = (uint8_t *)pc_phys_permanent(PC_AP_TRAMP_PA,
+	    PC_PAGE_SIZE) + (sym - pc_ap_tramp_start);
 
 	memcpy(dst, &v, size);
 }
@@ -90,11 +90,12 @@ pc_smp_start_aps(void)
 			tramp_in_ram = true;
 	}
 	PC_ASSERT(tramp_in_ram && tramp_len <= PC_PAGE_SIZE);
-	memcpy(pc_phys_to_dmap(PC_AP_TRAMP_PA), pc_ap_tramp_start, tramp_len);
+	memcpy(pc_phys_permanent(PC_AP_TRAMP_PA, PC_PAGE_SIZE), pc_ap_tramp_start,
+	    tramp_len);
 	tramp_put(pc_ap_tramp_cr3, pc_boot_cr3(), 4);
-	tramp_put(pc_ap_tramp_efer,
-	    pc_rdmsr(PC_MSR_EFER) & (PC_EFER_LME | PC_EFER_NXE), 4);
-	tramp_put(pc_ap_tramp_entry, (uint64_t)(uintptr_t)pc_ap_entry64, 8);
+	tramp_put(pc_ap_tramp_efer, PC_AP_EFER_BITS == 0 ? 0 :
+	    pc_rdmsr(PC_MSR_EFER) & PC_AP_EFER_BITS, 4);
+	tramp_put(pc_ap_tramp_entry, (uint64_t)(uintptr_t)pc_ap_entry, 8);
 
 	for (int i = 0; i < n; i++) {
 		struct pc_cpu *c;

@@ -14,15 +14,16 @@ memset(void *d, int c, size_t n)
 {
 	void *ret = d;
 
-	/* Whole quadwords first: under an emulating hypervisor every
-	 * iteration of a string instruction costs, so do 8 bytes at a time. */
-	if (((uintptr_t)d & 7) == 0 && n >= 64) {
-		size_t q = n / 8;
-		uint64_t v = 0x0101010101010101ULL * (uint8_t)c;
+	/* Whole words first (8 bytes on amd64, 4 on i386): under an
+	 * emulating hypervisor every iteration of a string instruction
+	 * costs, so do a word at a time. */
+	if (((uintptr_t)d & (sizeof(long) - 1)) == 0 && n >= 64) {
+		size_t q = n / sizeof(long);
+		unsigned long v = (unsigned long)0x0101010101010101ULL * (uint8_t)c;
 
-		__asm__ __volatile__("rep stosq"
+		__asm__ __volatile__(PC_REP_STOS_LONG
 		    : "+D"(d), "+c"(q) : "a"(v) : "memory");
-		n &= 7;
+		n &= sizeof(long) - 1;
 	}
 	__asm__ __volatile__("rep stosb"
 	    : "+D"(d), "+c"(n) : "a"(c) : "memory");

@@ -6,7 +6,7 @@
  * AP starts here in real mode with CS = 0x0800, IP = 0, and walks up to long
  * mode: load the blob's own GDT, protected mode, PAE + the boot CR3,
  * EFER.LME (and whatever EFER bits the BSP asks for), paging, 64-bit code
- * segment, and finally an absolute jump to pc_ap_entry64 in the kernel with
+ * segment, and finally an absolute jump to pc_ap_entry in the kernel with
  * the stack and struct pc_cpu pointer the BSP wrote into the blob.
  *
  * Invariants:

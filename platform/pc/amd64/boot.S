@@ -186,8 +186,8 @@ pc_entry64:
  * boot tables, with %rsp = their kernel stack and %rdi = their struct
  * pc_cpu.
  */
-	.globl pc_ap_entry64
-pc_ap_entry64:
+	.globl pc_ap_entry
+pc_ap_entry:
 	.cfi_startproc
 	.cfi_undefined rip
 	xorl %ebp, %ebp
