@@ -436,6 +436,53 @@ pc_mem_init(uint32_t mbi_pa)
 	pc_md_mem_init();
 }
 
+/* ---------------------------------------------------------------------
+ * Boot page-table editors: the locking and the entry; the walk is the
+ * arch's (pc_md_bootpt_walk).
+ * --------------------------------------------------------------------- */
+static pc_spinlock_t pc_bootpt_lock = PC_SPINLOCK_INIT;
+
+int
+pc_bootpt_enter(uint64_t va, uint64_t pa, uint64_t bits)
+{
+	pc_intr_state_t s;
+	pc_pte_t *pte;
+
+	if ((pa & ~PC_PTE_FRAME) != 0)
+		return -1;
+	s = pc_intr_disable();
+	pc_spin_lock(&pc_bootpt_lock);
+	pte = pc_md_bootpt_walk(va, true, bits);
+	if (pte != NULL) {
+		*(volatile pc_pte_t *)pte = (pc_pte_t)((pa & PC_PTE_FRAME) |
+		    (bits & ~PC_PTE_FRAME) | PC_PTE_P);
+		pc_invlpg(va);
+	}
+	pc_spin_unlock(&pc_bootpt_lock);
+	pc_intr_restore(s);
+	return pte != NULL ? 0 : -1;
+}
+
+uint64_t
+pc_bootpt_remove(uint64_t va)
+{
+	pc_intr_state_t s;
+	pc_pte_t *pte;
+	uint64_t old = 0;
+
+	s = pc_intr_disable();
+	pc_spin_lock(&pc_bootpt_lock);
+	pte = pc_md_bootpt_walk(va, false, 0);
+	if (pte != NULL) {
+		old = *(volatile pc_pte_t *)pte;
+		*(volatile pc_pte_t *)pte = 0;
+		pc_invlpg(va);
+	}
+	pc_spin_unlock(&pc_bootpt_lock);
+	pc_intr_restore(s);
+	return old;
+}
+
 void
 pc_image_layout(struct pc_image_layout *il)
 {

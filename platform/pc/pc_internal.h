@@ -235,6 +235,10 @@ uint64_t pc_mem_highest_ram(void);
 /* Does [start, end) hold memory with RAM-like contents (map types 1, 3
  * and 4)?  Everything else below 4 GiB is mapped uncached. */
 bool pc_mem_has_ram(uint64_t start, uint64_t end);
+/* md: the boot-table entry for va (level 1), creating the tables above it
+ * if create is set (see pc_bootpt_enter for U/S); NULL for a va the boot
+ * tables cannot map, a large page in the way, or no frame left. */
+pc_pte_t *pc_md_bootpt_walk(uint64_t va, bool create, uint64_t leaf_bits);
 /* A zeroed frame for a page table, or 0. */
 uint64_t pc_mem_alloc_table(void);
 

@@ -7,8 +7,8 @@
  * contains no RAM-like memory (types 1, 3, 4) is mapped PCD|PWT (uncached):
  * that is where the LAPIC and IOAPIC registers live.
  *
- * Boot page-table editors (pc_bootpt_*): serialised by their own lock; see
- * pc.h for the contract.  The identity map (pml4[0]) is removed once all
+ * Boot page tables: the walk behind mem.c's pc_bootpt_enter/remove, and
+ * pc_bootpt_lookup; see pc.h for the contract.  The identity map (pml4[0]) is removed once all
  * APs are up (pc_mem_drop_identity); pml4[0] is then rebuilt from scratch,
  * user-accessible, for the user region.
  */
@@ -17,7 +17,6 @@
 #define FOUR_GIB            0x100000000ULL
 
 static uint64_t pc_dmap_top;            /* direct map covers [0, top) */
-static pc_spinlock_t pc_bootpt_lock = PC_SPINLOCK_INIT;
 
 extern char pc_image_end[];
 
@@ -145,13 +144,15 @@ canonical_p(uint64_t va)
  * half on the way to a leaf that has it (leaf_bits & PC_PTE_US): the user
  * stub region.  Returns the PTE pointer, or NULL (large page in the way,
  * no memory, or not mapped when !create). */
-static uint64_t *
-bootpt_walk(uint64_t va, bool create, uint64_t leaf_bits)
+pc_pte_t *
+pc_md_bootpt_walk(uint64_t va, bool create, uint64_t leaf_bits)
 {
 	uint64_t *table = pc_boot_pml4;
 	uint64_t us = (va < 0x0000800000000000ULL || (leaf_bits & PC_PTE_US)) ?
 	    PC_PTE_US : 0;
 
+	if (!canonical_p(va))
+		return NULL;
 	for (int level = 4; level > 1; level--) {
 		uint64_t *e = &table[(va >> (12 + 9 * (level - 1))) & 511];
 
@@ -173,48 +174,7 @@ bootpt_walk(uint64_t va, bool create, uint64_t leaf_bits)
 	return &table[(va >> 12) & 511];
 }
 
-int
-pc_bootpt_enter(uint64_t va, uint64_t pa, uint64_t bits)
-{
-	pc_intr_state_t s;
-	uint64_t *pte;
-
-	if (!canonical_p(va))
-		return -1;
-	s = pc_intr_disable();
-	pc_spin_lock(&pc_bootpt_lock);
-	pte = bootpt_walk(va, true, bits);
-	if (pte != NULL) {
-		*pte = (pa & PC_PTE_FRAME) | (bits & ~PC_PTE_FRAME) | PC_PTE_P;
-		pc_invlpg(va);
-	}
-	pc_spin_unlock(&pc_bootpt_lock);
-	pc_intr_restore(s);
-	return pte != NULL ? 0 : -1;
-}
-
-uint64_t
-pc_bootpt_remove(uint64_t va)
-{
-	pc_intr_state_t s;
-	uint64_t *pte, old = 0;
-
-	if (!canonical_p(va))
-		return 0;
-	s = pc_intr_disable();
-	pc_spin_lock(&pc_bootpt_lock);
-	pte = bootpt_walk(va, false, 0);
-	if (pte != NULL) {
-		old = *pte;
-		*pte = 0;
-		pc_invlpg(va);
-	}
-	pc_spin_unlock(&pc_bootpt_lock);
-	pc_intr_restore(s);
-	return old;
-}
-
-uint64_t *
+pc_pte_t *
 pc_bootpt_lookup(uint64_t va, int *level)
 {
 	uint64_t *table = pc_boot_pml4;

@@ -91,21 +91,6 @@
 #define PC_IST_PF           2       /* #PF page fault */
 #define PC_IST_NMI          3       /* NMI and #MC */
 
-/* --- interrupt vectors owned by the platform ---------------------------- */
-#define PC_VEC_FIRST_FREE   0x30    /* pc_intr_register() range ... */
-#define PC_VEC_LAST_FREE    0xef    /* ... inclusive */
-#define PC_VEC_WAKE         0xf0    /* wakes an idle CPU (pc_run_*) */
-#define PC_VEC_SPURIOUS     0xff    /* LAPIC spurious vector */
-
-/* --- per-CPU area offsets reached through %gs --------------------------- */
-#define PC_PCPU_SELF        0       /* struct pc_percpu *   */
-#define PC_PCPU_ID          8       /* uint32_t logical id  */
-#define PC_PCPU_APIC_ID     12      /* uint32_t APIC id     */
-#define PC_PCPU_PROBE_RSP   16      /* probe recovery %rsp (private) */
-#define PC_PCPU_SCRATCH     64      /* start of the scratch area */
-#define PC_PCPU_SCRATCH_SIZE 512
-
-/* --- isa-debug-exit ----------------------------------------------------- */
-#define PC_DEBUG_EXIT_PORT  0xf4
+#include "pc_layout_common.h"
 
 #endif /* PC_LAYOUT_H */

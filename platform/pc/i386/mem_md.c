@@ -15,8 +15,8 @@
  * the library's (a kernel range): only the frame is rewritten, every
  * other bit (G, the library's wired bit) is kept.
  *
- * Boot page-table editors (pc_bootpt_*): through the recursive slot too,
- * serialised by their own lock.  The identity map (pd[0..2]) is removed
+ * Boot page tables: the walk behind mem.c's pc_bootpt_enter/remove goes
+ * through the recursive slot too.  The identity map (pd[0..2]) is removed
  * once all APs are up (pc_mem_drop_identity).
  */
 #include "pc_internal.h"
@@ -24,7 +24,6 @@
 #define PDE_PS          PC_PTE_PS
 #define NPDE            1024
 
-static pc_spinlock_t pc_bootpt_lock = PC_SPINLOCK_INIT;
 /* Windows in use, a bit each, per CPU (only the owner touches its word;
  * pc_phys_map is not for interrupt handlers). */
 static uint32_t physwin_used[PC_MAX_CPUS];
@@ -159,13 +158,16 @@ pc_boot_cr3(void)
 /* The PTE for va in the current tables, creating the page table if create
  * is set (U/S on the PDE below the kernel half, and on the way to a leaf
  * that has it); NULL if a 4 MiB page is in the way or no frame is left. */
-static volatile pc_pte_t *
-bootpt_walk(uint32_t va, bool create, uint64_t leaf_bits)
+pc_pte_t *
+pc_md_bootpt_walk(uint64_t va64, bool create, uint64_t leaf_bits)
 {
+	uint32_t va = (uint32_t)va64;
 	volatile pc_pte_t *pde = ptmap_pde(va);
 	pc_pte_t us = (va < PC_KERNEL_VMA || (leaf_bits & PC_PTE_US)) ?
 	    PC_PTE_US : 0;
 
+	if (va64 >= PC_PTMAP_VA)        /* beyond 4 GiB, or the PTmap itself */
+		return NULL;
 	if (!(*pde & PC_PTE_P)) {
 		uint64_t pa;
 
@@ -178,49 +180,7 @@ bootpt_walk(uint32_t va, bool create, uint64_t leaf_bits)
 	} else if (create && us != 0 && !(*pde & PC_PTE_US)) {
 		*pde |= PC_PTE_US;      /* only widens */
 	}
-	return ptmap_pte(va);
-}
-
-int
-pc_bootpt_enter(uint64_t va, uint64_t pa, uint64_t bits)
-{
-	pc_intr_state_t s;
-	volatile pc_pte_t *pte;
-
-	if (va >= PC_PTMAP_VA || pa >= 0x100000000ULL)
-		return -1;
-	s = pc_intr_disable();
-	pc_spin_lock(&pc_bootpt_lock);
-	pte = bootpt_walk((uint32_t)va, true, bits);
-	if (pte != NULL) {
-		*pte = (pc_pte_t)((pa & PC_PTE_FRAME) | (bits & 0xfff) | PC_PTE_P);
-		pc_invlpg(va);
-	}
-	pc_spin_unlock(&pc_bootpt_lock);
-	pc_intr_restore(s);
-	return pte != NULL ? 0 : -1;
-}
-
-uint64_t
-pc_bootpt_remove(uint64_t va)
-{
-	pc_intr_state_t s;
-	volatile pc_pte_t *pte;
-	uint64_t old = 0;
-
-	if (va >= PC_PTMAP_VA)
-		return 0;
-	s = pc_intr_disable();
-	pc_spin_lock(&pc_bootpt_lock);
-	pte = bootpt_walk((uint32_t)va, false, 0);
-	if (pte != NULL) {
-		old = *pte;
-		*pte = 0;
-		pc_invlpg(va);
-	}
-	pc_spin_unlock(&pc_bootpt_lock);
-	pc_intr_restore(s);
-	return old;
+	return (pc_pte_t *)ptmap_pte(va);
 }
 
 pc_pte_t *

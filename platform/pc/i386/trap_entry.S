@@ -25,9 +25,7 @@ pc_trap_stubs:
 	.set vec, 0
 	.rept 256
 	.balign 16
-	/* Vectors with a CPU-pushed error code: #DF #TS #NP #SS #GP #PF #AC
-	 * #CP #VC #SX. */
-	.if (vec == 8) || ((vec >= 10) && (vec <= 14)) || (vec == 17) || (vec == 21) || (vec == 29) || (vec == 30)
+	.if PC_VEC_HAS_ERROR(vec)
 	.else
 	pushl $0
 	.endif

@@ -3,7 +3,9 @@
 #
 #	prove -v platform/pc/t/portable.t
 #
-# Builds build/pc/kernel.elf (quietly, on stderr) and runs it with
+# Builds the kernel of PC_ARCH (amd64, the default: build/pc/kernel.elf;
+# i386: build/pc-i386/kernel.elf, booted with 1088 MiB of RAM, more than its
+# 1 GiB of kernel address space) quietly, on stderr, and runs it with
 # run-qemu.sh, whose stdout is the TAP stream of every suite in
 # tests/portable.  PC_APPEND is the kernel command line (see ptest_pc.c:
 # sfbuf=mapped, suite=NAME,..., seed=N, scale=N); PC_RUN_ARGS passes runner
@@ -15,8 +17,14 @@
 set -o pipefail
 root=$(cd "$(dirname "$0")/../../.." && pwd) || exit 1
 cd "$root" || exit 1
-if ! make -s -f platform/pc/pc.mk build/pc/kernel.elf >&2; then
-	echo "Bail out! cannot build the libpmap kernel"
+arch=${PC_ARCH:-amd64}
+case $arch in
+amd64) kernel=build/pc/kernel.elf ;;
+i386) kernel=build/pc-i386/kernel.elf; export PC_MEM=${PC_MEM:-1088M} ;;
+*) echo "Bail out! PC_ARCH=$arch: amd64 or i386"; exit 1 ;;
+esac
+if ! make -s -f platform/pc/pc.mk PC_ARCH="$arch" "$kernel" >&2; then
+	echo "Bail out! cannot build the libpmap kernel ($arch)"
 	exit 1
 fi
 args=(--timeout "${PC_TIMEOUT:-900}")
@@ -24,7 +32,7 @@ args=(--timeout "${PC_TIMEOUT:-900}")
 # shellcheck disable=SC2206
 args+=(${PC_RUN_ARGS-})
 if [ -n "${PC_TAP_LOG-}" ]; then
-	platform/pc/run-qemu.sh build/pc/kernel.elf "${args[@]}" | tee "$PC_TAP_LOG"
+	platform/pc/run-qemu.sh "$kernel" "${args[@]}" | tee "$PC_TAP_LOG"
 else
-	exec platform/pc/run-qemu.sh build/pc/kernel.elf "${args[@]}"
+	exec platform/pc/run-qemu.sh "$kernel" "${args[@]}"
 fi
