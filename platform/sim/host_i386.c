@@ -16,6 +16,13 @@
  *    hardware would use them: a stale entry the library forgot to
  *    invalidate hands it the wrong page.  A kernel-mode fault there is a
  *    library bug: it panics with the fault.
+ *  - A CPU's private windows (its table window and page windows) are
+ *    handed out as host aliases of the page (sim_phys_alias), one alias
+ *    page per window.  When the library invalidates the window on its
+ *    CPU and the PTE no longer maps that page, the alias is revoked: a
+ *    pointer the library keeps past the end of its window then faults
+ *    (SIGSEGV), as it does on the hardware, instead of still reaching the
+ *    page through the host's memory.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +31,13 @@
 #include <pmap/i386_host.h>
 
 static uint32_t host_features;
+
+/* Aliases of the private windows: page i of the area stands for window
+ * page i (PMAP_KVA_BASE + i * PAGE_SIZE); only its owner CPU touches it. */
+#define NWINDOWS	(PMAP_CPU_WINDOWS_SIZE / PAGE_SIZE)
+static uint8_t *alias_area;
+static uint64_t alias_pa[NWINDOWS];
+static bool alias_mapped[NWINDOWS];
 
 /* The "kernel image": text at pa 1-4 MiB in 4 KiB pages, data at 4-12 MiB
  * in two 4 MiB pages (PMAP_KIMAGE_BASE + pa, as i386 kernels link). */
@@ -51,6 +65,7 @@ sim_host_arch_config(struct sim_pmap_config *c)
 	 * it handed out first: nothing may lean on a direct map. */
 	c->machine.mem_size = 1536ULL << 20;
 	c->machine.alloc_top_down = true;
+	c->machine.phys_aliases = true;
 }
 
 void
@@ -85,6 +100,35 @@ sim_host_arch_booted(void)
 	/* Other CPUs' speculative copies of a CPU's own windows are never
 	 * used (pmap_md.h): the auditor leaves them alone. */
 	sim_audit_private_windows(window_owner);
+	if (alias_area == NULL)
+		alias_area = sim_phys_alias_area(NWINDOWS);
+	for (unsigned i = 0; i < NWINDOWS; i++) {
+		if (alias_mapped[i])
+			sim_phys_unalias(alias_area + (size_t)i * PAGE_SIZE);
+		alias_mapped[i] = false;
+	}
+}
+
+/* The calling CPU's private window that va lies in, or -1. */
+static int
+own_window(uint32_t va)
+{
+	if (alias_area == NULL || window_owner(va) != pmap_host_cpu_id())
+		return -1;
+	return (int)((va - PMAP_KVA_BASE) >> 12);
+}
+
+/* What the current page tables map window page va to: the frame, or ~0
+ * (a walk in software, touching no TLB). */
+static uint64_t
+window_frame(uint32_t va)
+{
+	uint64_t cr3 = sim_read_cr3() & ~(uint64_t)0xfff;
+	uint32_t pde = *(uint32_t *)sim_phys_ptr(cr3 + 4 * (va >> 22));
+	if (!(pde & 1) || (pde & 0x80))
+		return ~0ULL;
+	uint32_t pte = *(uint32_t *)sim_phys_ptr((pde & ~0xfffu) + 4 * ((va >> 12) & 1023));
+	return (pte & 1) ? (pte & ~0xfffu) : ~0ULL;
 }
 
 bool sim_pmap_have_nx(void) { return false; }
@@ -119,8 +163,20 @@ pmap_host_i386_kptr(uint32_t va)
 	if (x.result != SIM_OK)
 		pmap_host_panic("library access to kernel va %#x faulted (error code %#x)",
 		    va, x.fault.error_code);
-	void *p = (char *)sim_phys_ptr(x.pa & ~(uint64_t)(SIM_PAGE_SIZE - 1)) +
-	    (va & (SIM_PAGE_SIZE - 1));
+	uint64_t frame = x.pa & ~(uint64_t)(SIM_PAGE_SIZE - 1);
+	int w = own_window(va);
+	void *p;
+	if (w >= 0) {
+		uint8_t *at = alias_area + (size_t)w * PAGE_SIZE;
+		if (!alias_mapped[w] || alias_pa[w] != frame) {
+			sim_phys_alias(at, frame);
+			alias_pa[w] = frame;
+			alias_mapped[w] = true;
+		}
+		p = at + (va & (SIM_PAGE_SIZE - 1));
+	} else {
+		p = (char *)sim_phys_ptr(frame) + (va & (SIM_PAGE_SIZE - 1));
+	}
 	LOOKUP_OUT(SIM_HK_PHYS_MAP);
 	return p;
 }
@@ -136,6 +192,11 @@ pmap_host_i386_invlpg(uint32_t va)
 {
 	HOOK_IN(SIM_HK_INVLPG);
 	sim_invlpg(va);
+	int w = own_window(va);
+	if (w >= 0 && alias_mapped[w] && window_frame(va) != alias_pa[w]) {
+		sim_phys_unalias(alias_area + (size_t)w * PAGE_SIZE);
+		alias_mapped[w] = false;
+	}
 	HOOK_OUT(SIM_HK_INVLPG);
 }
 

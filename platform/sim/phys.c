@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "sim_internal.h"
 
@@ -105,6 +106,14 @@ sim_phys_init(const struct sim_config *c)
 	sim_m.m_phys = NULL;
 	sim_m.m_chunks = NULL;
 	sim_m.m_nchunks = 0;
+	sim_m.m_phys_fd = -1;
+	if (m->phys_aliases) {
+		/* Sparse: pages nobody touches take no memory. */
+		sim_m.m_phys_fd = memfd_create("sim-phys", MFD_CLOEXEC);
+		if (sim_m.m_phys_fd < 0 || ftruncate64(sim_m.m_phys_fd, (off64_t)end) != 0)
+			sim_fatal("cannot create the %llu-byte file behind simulated "
+			    "memory", (unsigned long long)end);
+	}
 	if (m->phys_sparse) {
 		uint64_t n = (end + SIM_CHUNK_SIZE - 1) >> SIM_CHUNK_SHIFT;
 		if (n > SIZE_MAX / sizeof(uint8_t *))
@@ -118,7 +127,10 @@ sim_phys_init(const struct sim_config *c)
 		if (end > SIZE_MAX)
 			sim_fatal("%llu bytes of simulated memory do not fit this host's "
 			    "address space", (unsigned long long)end);
-		void *p = mmap(NULL, (size_t)end, PROT_READ | PROT_WRITE,
+		void *p = sim_m.m_phys_fd >= 0 ?
+		    mmap64(NULL, (size_t)end, PROT_READ | PROT_WRITE, MAP_SHARED,
+		    sim_m.m_phys_fd, 0) :
+		    mmap(NULL, (size_t)end, PROT_READ | PROT_WRITE,
 		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 		if (p == MAP_FAILED)
 			sim_fatal("cannot map %llu bytes of simulated memory (try phys_sparse)",
@@ -160,7 +172,10 @@ sim_phys_chunk(size_t i)
 {
 	if (i >= sim_m.m_nchunks)
 		sim_fatal("sim_phys_chunk: chunk %zu beyond the end of memory", i);
-	void *p = mmap(NULL, (size_t)SIM_CHUNK_SIZE, PROT_READ | PROT_WRITE,
+	void *p = sim_m.m_phys_fd >= 0 ?
+	    mmap64(NULL, (size_t)SIM_CHUNK_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
+	    sim_m.m_phys_fd, (off64_t)i << SIM_CHUNK_SHIFT) :
+	    mmap(NULL, (size_t)SIM_CHUNK_SIZE, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p == MAP_FAILED)
 		sim_fatal("cannot map a chunk of simulated memory at %#llx",
@@ -184,11 +199,47 @@ sim_phys_fini(void)
 			munmap(sim_m.m_chunks[i], (size_t)SIM_CHUNK_SIZE);
 	free(sim_m.m_chunks);
 	sim_m.m_chunks = NULL;
+	if (sim_m.m_phys_fd >= 0)
+		close(sim_m.m_phys_fd);
+	sim_m.m_phys_fd = -1;
 	sim_m.m_nchunks = 0;
 	free(sim_m.m_free_map);
 	free(sim_m.m_free_stack);
 	pthread_mutex_destroy(&sim_m.m_alloc_lock);
 	sim_m.m_phys = NULL;
+}
+
+void *
+sim_phys_alias_area(size_t npages)
+{
+	void *p = mmap(NULL, npages * SIM_PAGE_SIZE, PROT_NONE,
+	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		sim_fatal("cannot reserve %zu pages for aliases", npages);
+	return p;
+}
+
+void *
+sim_phys_alias(void *at, uint64_t pa)
+{
+	if (sim_m.m_phys_fd < 0)
+		sim_fatal("sim_phys_alias: the machine has no phys_aliases");
+	if (pa >= sim_m.m_phys_end)
+		sim_fatal("sim_phys_alias: pa %#llx beyond the end of memory",
+		    (unsigned long long)pa);
+	void *p = mmap64(at, SIM_PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
+	    sim_m.m_phys_fd, (off64_t)(pa & ~(uint64_t)(SIM_PAGE_SIZE - 1)));
+	if (p == MAP_FAILED)
+		sim_fatal("cannot alias pa %#llx", (unsigned long long)pa);
+	return p;
+}
+
+void
+sim_phys_unalias(void *at)
+{
+	if (mmap(at, SIM_PAGE_SIZE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED |
+	    MAP_NORESERVE, -1, 0) == MAP_FAILED)
+		sim_fatal("cannot revoke the alias at %p", at);
 }
 
 int

@@ -92,6 +92,14 @@ struct sim_config {
 	 * a machine with more RAM than its kernel can map uses the pages it
 	 * cannot map first. */
 	bool alloc_top_down;
+	/*
+	 * Back physical memory with a shared-memory file, so that a page can
+	 * also be mapped at a second host address of our choosing
+	 * (sim_phys_alias), and that alias revoked: a host that gives its
+	 * library pointers through windows can make a pointer that outlives
+	 * its window fault, as it would on the hardware.
+	 */
+	bool phys_aliases;
 	enum sim_ad_on_fault ad_on_fault;
 	bool audit_on_free;		/* scan every TLB when a page is freed */
 	bool no_psc;			/* do not model paging-structure caches */
@@ -141,6 +149,17 @@ bool sim_pa_is_ram(uint64_t pa);	/* inside a segment */
 /* Host pointer to physical address pa (the "direct map" of the host).  Valid
  * for the rest of pa's 4 KiB page (not beyond it: memory may be sparse). */
 void *sim_phys_ptr(uint64_t pa);
+
+/*
+ * Aliases (config phys_aliases): sim_phys_alias_area(n) reserves n pages
+ * of host address space, inaccessible; sim_phys_alias(at, pa) maps the
+ * page holding pa at the page at (inside such an area) and returns at;
+ * sim_phys_unalias(at) makes it inaccessible again, so that a use of a
+ * pointer into it is a segmentation fault.
+ */
+void *sim_phys_alias_area(size_t npages);
+void *sim_phys_alias(void *at, uint64_t pa);
+void sim_phys_unalias(void *at);
 
 /* Page allocator over the segments.  0 on success, -1 when out of pages
  * or when fault injection says so. */

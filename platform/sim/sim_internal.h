@@ -176,6 +176,7 @@ struct sim_machine {
 	 * NULL) SIM_CHUNK_SIZE chunks mapped on first touch (sim_phys_at). */
 	uint8_t *m_phys;
 	uint8_t **m_chunks;		/* sparse: chunk i backs [i, i+1) << SHIFT */
+	int m_phys_fd;			/* phys_aliases: the backing file, else -1 */
 	size_t m_nchunks;
 	uint64_t m_phys_end;
 	uint64_t m_maxpa_mask;		/* bits 51:MAXPHYADDR */
