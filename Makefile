@@ -295,7 +295,7 @@ include platform/pc/pc.mk
 ifeq ($(ARCH),amd64)
 check: check-freestanding check-mi check-man check-asan check-explore check-diag check-tsan \
 		check-clang check-fuzz check-i386 \
-		pc-portable-all pc-mmu-diff-check
+		pc-portable-all pc-mmu-diff-check-all
 	@echo "make check: all suites passed"
 else
 # make check covers every port whatever ARCH says.
@@ -306,7 +306,7 @@ endif
 # The i386 port on the simulated machine, 32-bit: the same targets but
 # ThreadSanitizer (it has no 32-bit runtime: the multi-CPU suites run
 # under TSan on amd64 only).  Its real-machine runs are pc-portable-all's
-# second half and pc-mmu-diff-check's.
+# second half and pc-mmu-diff-check-all's.
 .PHONY: check-i386
 check-i386:
 	$(MAKE) ARCH=i386 check-freestanding check-asan check-explore check-diag check-clang \

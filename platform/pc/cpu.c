@@ -15,7 +15,6 @@ struct pc_cpu pc_cpus[PC_MAX_CPUS];
 int pc_ncpus_online = 1;
 
 uint8_t pc_kstacks[PC_MAX_CPUS][PC_KSTACK_SIZE] PC_ALIGNED(4096);
-uint8_t pc_istacks[PC_MAX_CPUS][3][PC_ISTACK_SIZE] PC_ALIGNED(4096);
 
 static struct pc_cpu_features pc_features;
 

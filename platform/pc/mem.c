@@ -366,10 +366,11 @@ allocator_init(uint64_t floor)
 
 	for (i = 0; i < pc_ram_n; i++) {
 		uint64_t s = PC_MAX(pc_ram[i].mr_start, floor);
+		uint64_t e = PC_MIN(pc_ram[i].mr_end, PC_PHYS_LIMIT);
 
-		if (s < pc_ram[i].mr_end) {
+		if (s < e) {
 			pc_managed[pc_managed_n].mr_start = s;
-			pc_managed[pc_managed_n].mr_end = pc_ram[i].mr_end;
+			pc_managed[pc_managed_n].mr_end = e;
 			pc_managed_n++;
 		}
 	}

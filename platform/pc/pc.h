@@ -351,15 +351,18 @@ uint64_t pc_kvtophys(const void *va);
 /* ======================================================================
  * The boot page tables.
  *
- * All CPUs share one PML4 (pc_boot_cr3()).  These helpers edit it at 4 KiB
- * granularity for code that runs before (or instead of) a pmap: they
- * allocate missing intermediate tables from the page allocator (present,
- * writable, and user-accessible below 0x0000800000000000 so the leaf alone
- * decides U/S; in the kernel half they get U/S, added to existing ones too,
- * only on the way to a leaf entered with PC_PTE_US), refuse to split a
- * large page, and invalidate the calling
+ * All CPUs share one root table (pc_boot_cr3(): a PML4 on amd64, a page
+ * directory on i386).  These helpers edit it at 4 KiB granularity for code
+ * that runs before (or instead of) a pmap: they allocate missing
+ * intermediate tables from the page allocator (present, writable, and
+ * user-accessible in the user half - below 0x0000800000000000, below
+ * 0xc0000000 - so the leaf alone decides U/S; in the kernel half they get
+ * U/S, added to existing ones too, only on the way to a leaf entered with
+ * PC_PTE_US), refuse to split a large page, and invalidate the calling
  * CPU's TLB for va only.  Other CPUs must be flushed by the caller
- * (pc_tlb_flush_all_cpus) if they may hold the old translation.
+ * (pc_tlb_flush_all_cpus) if they may hold the old translation.  On i386
+ * they reach the tables through the recursive slot, so they edit whatever
+ * tables the CPU runs on: after the switch to a pmap's, do not use them.
  * ====================================================================== */
 
 /* PTE bits as the SDM names them; the low twelve are the same in both

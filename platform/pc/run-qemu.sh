@@ -3,7 +3,8 @@
 # output into a clean TAP stream on stdout.
 #
 # usage: run-qemu.sh KERNEL [options] [-- extra qemu arguments]
-#   --gdb             start paused with a gdb stub on :1234 (-s -S); no
+#   --gdb             start paused with a gdb stub on :1234 (-s -S), with
+#                     qemu-system-i386 for a 32-bit kernel; no
 #                     timeout unless --timeout is given
 #   --timeout SECS    kill QEMU after SECS seconds (default 120, 0 = never)
 #   --append STRING   kernel command line (multiboot), e.g. selftest.crash=panic
@@ -83,6 +84,13 @@ bail() {
 
 [ -n "$kernel" ] || usage
 [ -f "$kernel" ] || bail "kernel image not found: $kernel"
+# A 32-bit kernel (ELF class 1) under gdb: QEMU's x86_64 gdb stub talks
+# 64-bit registers, which a gdb debugging a 32-bit image rejects, so use
+# qemu-system-i386 then (same package) unless $QEMU says otherwise.
+elf_class=$(od -An -tu1 -j4 -N1 "$kernel" 2>/dev/null | tr -d ' ')
+if [ "$gdb" = 1 ] && [ "$elf_class" = 1 ] && [ -z "${QEMU-}" ]; then
+	qemu=qemu-system-i386
+fi
 command -v "$qemu" >/dev/null 2>&1 || bail "$qemu not installed (apt-get install qemu-system-x86)"
 if [ -z "$timeout_s" ]; then
 	if [ "$gdb" = 1 ]; then timeout_s=0; else timeout_s=${PC_TIMEOUT:-120}; fi

@@ -4,11 +4,20 @@
  *
  *   mmuprobe [--arch=amd64|i386] --seed N --count N [--maxphyaddr N]
  *            [--no-smep] [--no-smap] [--no-vary-nxe] [--no-user] [--no-1g]
- *            [--no-pse] [--no-pge] [--ad-none]
+ *            [--no-pse] [--no-pge] [--ad-none] [--pse36[=M]]
  *
  * --arch=i386 runs the machine in legacy 32-bit paging mode (4-byte
  * entries, 4 MiB pages with CR4.PSE; --maxphyaddr and --no-1g do not
  * apply there).
+ *
+ * --pse36[=M] (i386): model a CPU with PSE-36 and M = min(MAXPHYADDR, 40)
+ * (default 40), as every CPU QEMU offers is (its TCG whatever CPUID says):
+ * bits (M-20):13 of a 4 MiB PDE are physical-address bits (M-1):32, only
+ * bits 21:(M-19) are reserved.  The simulated MMU itself has no PSE-36
+ * (MAXPHYADDR 32, bits 21:13 reserved), so the tool hands it the PDE
+ * without those address bits - same rights, same A/D updates - and puts
+ * them back into the address reached (above 4 GiB, where neither machine
+ * has RAM: the line says raw:0x...) and into the entry read back.
  *
  * The real machine prints the same lines for the same seed and options;
  * `make mmu-diff` compares them.
@@ -27,6 +36,17 @@ static struct probe_config cfg = {
 };
 static uint64_t seed = 1;
 static unsigned count = 100;
+static int pse36_m;		/* --pse36=M; 0: no PSE-36 (the simulated MMU's own) */
+
+/* The PSE-36 address bits of a 4 MiB PDE (--pse36), or 0. */
+static uint64_t
+pse36_bits(const struct probe *p, const struct probe_entry *e)
+{
+	if (pse36_m <= 32 || p->p_arch != PROBE_ARCH_I386 || !p->p_pse ||
+	    e->pe_level != 2 || !(e->pe_value & PG_PS))
+		return 0;
+	return e->pe_value & (((1ULL << (pse36_m - 32)) - 1) << 13);
+}
 
 static uint64_t
 page(void)
@@ -93,7 +113,8 @@ run(void *arg)
 		sim_write_efer(p.p_nxe ? EFER_NXE : 0);
 		sim_write_cr3(a.pa_root);
 		for (int i = 0; i < p.p_nent; i++)
-			put_entry(p.p_ent[i].pe_slot, p.p_ent[i].pe_value);
+			put_entry(p.p_ent[i].pe_slot,
+			    p.p_ent[i].pe_value & ~pse36_bits(&p, &p.p_ent[i]));
 		/* Toggling PGE flushes everything (PSE changes flush nothing). */
 		if (sim_write_cr4(cr4 ^ CR4_PGE) != SIM_OK || sim_write_cr4(cr4) != SIM_OK) {
 			fprintf(stderr, "mmuprobe: MOV to CR4 %#llx refused\n",
@@ -105,9 +126,10 @@ run(void *arg)
 		res.pr_vector = x.result == SIM_OK ? 0 : x.fault.vector;
 		res.pr_ec = x.fault.error_code;
 		res.pr_cr2 = x.fault.cr2;
-		res.pr_pa = x.pa;
+		res.pr_pa = x.pa | ((pse36_bits(&p, &p.p_ent[0]) >> 13) << 32);
 		for (int i = 0; i < p.p_nent; i++) {
-			res.pr_after[i] = get_entry(p.p_ent[i].pe_slot);
+			res.pr_after[i] = get_entry(p.p_ent[i].pe_slot) |
+			    pse36_bits(&p, &p.p_ent[i]);
 			put_entry(p.p_ent[i].pe_slot, 0);
 		}
 		probe_format(line, sizeof(line), &a, &p, &res);
@@ -120,7 +142,7 @@ usage(void)
 {
 	fprintf(stderr, "usage: mmuprobe [--arch=amd64|i386] --seed N --count N "
 	    "[--maxphyaddr N] [--no-smep] [--no-smap] [--no-vary-nxe] [--no-user] "
-	    "[--no-1g] [--no-pse] [--no-pge] [--ad-none]\n");
+	    "[--no-1g] [--no-pse] [--no-pge] [--ad-none] [--pse36[=M]]\n");
 	exit(2);
 }
 
@@ -159,6 +181,13 @@ main(int argc, char **argv)
 			cfg.arch = PROBE_ARCH_I386;
 		else if (strcmp(a, "--ad-none") == 0)
 			sc.ad_on_fault = SIM_AD_NONE;
+		else if (strcmp(a, "--pse36") == 0)
+			pse36_m = 40;
+		else if (strncmp(a, "--pse36=", 8) == 0) {
+			pse36_m = atoi(a + 8);
+			if (pse36_m < 32 || pse36_m > 40)
+				usage();
+		}
 		else
 			usage();
 	}

@@ -9,7 +9,7 @@
  */
 #include "pc_internal.h"
 
-extern uint8_t pc_istacks[PC_MAX_CPUS][3][PC_ISTACK_SIZE];
+static uint8_t pc_istacks[PC_MAX_CPUS][3][PC_ISTACK_SIZE] PC_ALIGNED(4096);
 
 /* GDT descriptors (SDM vol. 3, 3.4.5); base and limit are ignored in
  * 64-bit mode except for the TSS. */

@@ -62,6 +62,9 @@ uint64_t pc_dmap_end(void);
  * map has no limit). */
 #define PC_PHYS_MAP_MAX  (~(size_t)0)
 
+/* RAM at or above this is left alone: the allocator takes all RAM the map reports. */
+#define PC_PHYS_LIMIT (~0ULL)
+
 #ifdef PC_INTERNAL_H
 /* ---- private to platform/pc ---- */
 /* Store %%eax/%%rax (a long) %%ecx/%%rcx times (memset). */

@@ -18,7 +18,7 @@
  *   pd[771]      the platform region's page table (LAPIC, physical
  *                windows, user region), empty at first
  *   pd[1023]     the directory itself: the recursive slot (PTmap)
- * Entries are P|RW(|PS) only: no G, no U.
+ * Entries are P|RW only: no G, no U, no PS.
  *
  * Invariant on exit to C: CR0 = PG|WP|NE|ET|PE (caches on), CR4 = 0,
  * flat segments from the boot GDT, running at the linked addresses on

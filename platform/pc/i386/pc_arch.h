@@ -57,6 +57,9 @@ typedef uint32_t pc_pte_t;
 /* pc_phys_map: PC_PHYSWIN_PER_CPU pages at a time per CPU. */
 #define PC_PHYS_MAP_MAX  ((PC_PHYSWIN_PER_CPU - 1) * PC_PAGE_SIZE)
 
+/* RAM at or above this is left alone: 32-bit paging without PAE reaches 4 GiB. */
+#define PC_PHYS_LIMIT 0x100000000ULL
+
 #ifdef PC_INTERNAL_H
 /* ---- private to platform/pc ---- */
 /* Store %%eax/%%rax (a long) %%ecx/%%rcx times (memset). */

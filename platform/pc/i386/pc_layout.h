@@ -72,7 +72,6 @@
 /* --- limits ------------------------------------------------------------- */
 #define PC_MAX_CPUS         16
 #define PC_KSTACK_SIZE      16384   /* per-CPU kernel stack */
-#define PC_ISTACK_SIZE      8192    /* (amd64's IST stacks; unused here) */
 
 /* --- GDT selectors (same on every CPU) ---------------------------------- */
 #define PC_SEL_KCODE        0x08

@@ -92,17 +92,18 @@ pc_probe_exec_asm:
  * int pc_probe_fetch_asm(uintptr_t va): single-step into va (see
  * ../amd64/probe_stubs.S).  Only the caller-saved registers are touched,
  * since the fault path returns through pc_probe_recover without restoring
- * anything: the instruction at va starts with %eax = va and %ecx = %edx = 0.
+ * anything: the instruction at va starts with %eax = %ecx = %edx = 0, as on
+ * amd64 (so zero bytes there - "add %al,(%eax)" - touch address 0, not va).
  */
 pc_probe_fetch_asm:
 	movl %esp, %gs:PC_PCPU_PROBE_RSP
-	movl 4(%esp), %eax
+	xorl %eax, %eax
 	xorl %ecx, %ecx
 	xorl %edx, %edx
 	pushfl
 	orl $0x100, (%esp)
 	popfl
-	call *%eax
+	call *4(%esp)
 	pushfl
 	andl $~0x100, (%esp)
 	popfl
