@@ -484,6 +484,36 @@ pc_bootpt_remove(uint64_t va)
 	return old;
 }
 
+/* The user region (pc_layout.h): the stub page and one ring-3 stack page
+ * per CPU, in .bss (so reachable at their image addresses too, and the
+ * stacks physically contiguous), mapped at their user VAs with U/S. */
+static uint8_t pc_user_code[PC_PAGE_SIZE] PC_ALIGNED(4096);
+static uint8_t pc_user_stacks[PC_MAX_CPUS][PC_PAGE_SIZE] PC_ALIGNED(4096);
+
+void
+pc_mem_setup_user_region(void)
+{
+	struct pc_user_region ur;
+	size_t len = (size_t)(pc_ustub_end - pc_ustub_start);
+
+	PC_ASSERT(len <= PC_PAGE_SIZE);
+	memset(pc_user_code, 0xcc, PC_PAGE_SIZE);       /* int3 */
+	memcpy(pc_user_code, pc_ustub_start, len);
+	ur.ur_code_va = PC_USER_CODE_VA;
+	ur.ur_code_pa = image_pa(pc_user_code);
+	ur.ur_stack_va = PC_USER_STACK_VA;
+	ur.ur_stack_pa = image_pa(pc_user_stacks);
+	ur.ur_stack_size = sizeof(pc_user_stacks);
+	if (pc_bootpt_enter(ur.ur_code_va, ur.ur_code_pa, PC_PTE_US) != 0)
+		pc_panic("cannot map the user region");
+	for (uint64_t off = 0; off < ur.ur_stack_size; off += PC_PAGE_SIZE) {
+		if (pc_bootpt_enter(ur.ur_stack_va + off, ur.ur_stack_pa + off,
+		    PC_PTE_US | PC_PTE_RW) != 0)
+			pc_panic("cannot map the user stacks");
+	}
+	pc_probe_user_init(&ur);
+}
+
 void
 pc_image_layout(struct pc_image_layout *il)
 {

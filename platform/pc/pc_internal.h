@@ -230,7 +230,7 @@ void pc_mem_init(uint32_t mbi_pa);          /* map, allocator, md part */
 void pc_md_mem_init(void);                  /* md: after the allocator */
 void pc_md_mem_summary(void);               /* md: a "# pc:" line */
 void pc_mem_drop_identity(void);            /* md: after SMP bring-up */
-void pc_mem_setup_user_region(void);        /* md */
+void pc_mem_setup_user_region(void);
 uint64_t pc_mem_highest_ram(void);
 /* Does [start, end) hold memory with RAM-like contents (map types 1, 3
  * and 4)?  Everything else below 4 GiB is mapped uncached. */

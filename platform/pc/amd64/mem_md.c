@@ -1,6 +1,5 @@
 /*
- * mem_md.c - amd64: the direct map, the boot page tables and the user
- * region.
+ * mem_md.c - amd64: the direct map and the boot page tables.
  *
  * The final direct map (see pc_layout.h) is built in fresh tables from the
  * allocator and switched into pml4[256]; a 2 MiB chunk below 4 GiB that
@@ -8,9 +7,8 @@
  * that is where the LAPIC and IOAPIC registers live.
  *
  * Boot page tables: the walk behind mem.c's pc_bootpt_enter/remove, and
- * pc_bootpt_lookup; see pc.h for the contract.  The identity map (pml4[0]) is removed once all
- * APs are up (pc_mem_drop_identity); pml4[0] is then rebuilt from scratch,
- * user-accessible, for the user region.
+ * pc_bootpt_lookup; see pc.h for the contract.  The identity map
+ * (pml4[0]) is removed once all APs are up (pc_mem_drop_identity).
  */
 #include "pc_internal.h"
 
@@ -199,33 +197,4 @@ pc_mem_drop_identity(void)
 	 * all TLBs before anything is mapped at pml4[0] again. */
 	pc_boot_pml4[0] = 0;
 	pc_tlb_flush_local();
-}
-
-/* One ring-3 stack page per CPU, physically contiguous (one range for a
- * pmap to map), in .bss so they exist before the allocator. */
-static uint8_t pc_user_stacks[PC_MAX_CPUS][PC_PAGE_SIZE] PC_ALIGNED(4096);
-
-void
-pc_mem_setup_user_region(void)
-{
-	struct pc_user_region ur;
-	size_t len = (size_t)(pc_ustub_end - pc_ustub_start);
-
-	PC_ASSERT(len <= PC_PAGE_SIZE);
-	if (pc_page_alloc(&ur.ur_code_pa) != 0)
-		pc_panic("no memory for the user region");
-	memset(pc_phys_to_dmap(ur.ur_code_pa), 0xcc, PC_PAGE_SIZE); /* int3 */
-	memcpy(pc_phys_to_dmap(ur.ur_code_pa), pc_ustub_start, len);
-	ur.ur_code_va = PC_USER_CODE_VA;
-	ur.ur_stack_va = PC_USER_STACK_VA;
-	ur.ur_stack_pa = image_pa(pc_user_stacks);
-	ur.ur_stack_size = sizeof(pc_user_stacks);
-	if (pc_bootpt_enter(ur.ur_code_va, ur.ur_code_pa, PC_PTE_US) != 0)
-		pc_panic("cannot map the user region");
-	for (uint64_t off = 0; off < ur.ur_stack_size; off += PC_PAGE_SIZE) {
-		if (pc_bootpt_enter(ur.ur_stack_va + off, ur.ur_stack_pa + off,
-		    PC_PTE_US | PC_PTE_RW) != 0)
-			pc_panic("cannot map the user stacks");
-	}
-	pc_probe_user_init(&ur);
 }
