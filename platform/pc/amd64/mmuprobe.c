@@ -43,33 +43,14 @@
  *     leaves the address in %edx;
  *   - a write stores a marker that no slot holds; the data pages are then
  *     scanned for it and the slot is restored.
+ * (That part, and the access itself, is ../mmuprobe_common.c.)
  * probe_format() prints addresses relative to the arena, so only the
  * identity of the slot matters.
  */
-#include "pc_pmap.h"
-#include "probe_gen.h"
+#include "pc_mmuprobe.h"
 
 #include <pmap/amd64_pte.h>
 
-#define SLOT_MOV_EDX	0xbaULL		/* mov $imm32, %edx */
-#define SLOT_RET	0xc3ULL
-#define SLOT_TAG	0x5aa5ULL
-#define WRITE_MARK	0x1badc0de00000000ULL
-
-static uint64_t
-slot_pattern(uint64_t pa)
-{
-	return SLOT_MOV_EDX | ((pa & 0xffffffffULL) << 8) | (SLOT_RET << 40) |
-	    (SLOT_TAG << 48);
-}
-
-static uint64_t
-pattern_pa(uint64_t v)
-{
-	if ((v & 0xff) != SLOT_MOV_EDX || ((v >> 40) & 0xff) != SLOT_RET)
-		return ~0ULL;
-	return (v >> 8) & 0xffffffffULL;
-}
 
 static volatile uint64_t *
 phys64(uint64_t pa)
@@ -115,23 +96,6 @@ arena_page(void)
 	return pa;
 }
 
-/* Find the slot a write reached, and put its pattern back. */
-static uint64_t
-find_written(const struct probe_arena *a, uint64_t mark)
-{
-	for (int i = 0; i < PROBE_NDATA; i++) {
-		for (uint64_t off = 0; off < PAGE_SIZE; off += 8) {
-			uint64_t pa = a->pa_data[i] + off;
-
-			if (*phys64(pa) == mark) {
-				*phys64(pa) = slot_pattern(pa);
-				return pa;
-			}
-		}
-	}
-	return ~0ULL;
-}
-
 static uint64_t
 read_cr0(void)
 {
@@ -145,9 +109,7 @@ static void
 run_probe(const struct probe_arena *a, const struct probe *p, unsigned n,
     uint64_t cr0, uint64_t cr4, uint64_t efer, struct probe_result *res)
 {
-	bool user = (p->p_access & PROBE_USER) != 0;
-	uint64_t v = 0, c4;
-	int r;
+	uint64_t c4;
 
 	pc_write_cr0((cr0 & ~CR0_WP) | (p->p_wp ? CR0_WP : 0));
 	pc_wrmsr(MSR_EFER, (efer & ~EFER_NXE) | (p->p_nxe ? EFER_NXE : 0));
@@ -158,45 +120,7 @@ run_probe(const struct probe_arena *a, const struct probe *p, unsigned n,
 	pc_write_cr4(c4 | CR4_PGE);	/* toggling PGE flushes everything */
 	pc_write_cr4(c4);
 
-	pc_set_rflags_ac((p->p_access & PROBE_AC) != 0);
-	switch (p->p_access & PROBE_TYPE) {
-	case PROBE_READ:
-		r = user ? pc_probe_user_read(p->p_va, 8, &v) :
-		    pc_probe_read(p->p_va, 8, &v);
-		break;
-	case PROBE_WRITE:
-		v = WRITE_MARK | n;
-		r = user ? pc_probe_user_write(p->p_va, 8, v) :
-		    pc_probe_write(p->p_va, 8, v);
-		break;
-	default:
-		r = user ? pc_probe_user_fetch(p->p_va, &v) :
-		    pc_probe_fetch(p->p_va, &v);
-		break;
-	}
-	pc_set_rflags_ac(false);
-
-	if (r == PC_PROBE_OK) {
-		res->pr_vector = 0;
-		switch (p->p_access & PROBE_TYPE) {
-		case PROBE_READ:
-			res->pr_pa = pattern_pa(v);
-			break;
-		case PROBE_WRITE:
-			res->pr_pa = find_written(a, v);
-			break;
-		default:
-			res->pr_pa = v & 0xffffffffULL;
-			break;
-		}
-	} else {
-		struct pc_fault f;
-
-		pc_probe_last_fault(&f);
-		res->pr_vector = f.vector;
-		res->pr_ec = f.error_code;
-		res->pr_cr2 = f.cr2;
-	}
+	pc_mmuprobe_access(a, p, n, res);
 	for (int i = 0; i < p->p_nent; i++) {
 		res->pr_after[i] = *phys64(p->p_ent[i].pe_slot);
 		*phys64(p->p_ent[i].pe_slot) = 0;
@@ -240,11 +164,9 @@ pc_mmuprobe_main(void)
 		pc_printf("# mmuprobe: arena=%#lx is not free RAM below 4 GiB\n", data);
 		return 1;
 	}
-	for (int i = 0; i < PROBE_NDATA; i++) {
+	for (int i = 0; i < PROBE_NDATA; i++)
 		a.pa_data[i] = data + (uint64_t)i * PAGE_SIZE;
-		for (uint64_t off = 0; off < PAGE_SIZE; off += 8)
-			*phys64(a.pa_data[i] + off) = slot_pattern(a.pa_data[i] + off);
-	}
+	pc_mmuprobe_fill(&a);
 	root = pc_phys_to_dmap(a.pa_root);
 	root[0] = boot_pml4[0];
 	for (int i = 256; i < 512; i++)

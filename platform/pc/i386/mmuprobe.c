@@ -51,6 +51,7 @@
  *     leaves the address in %edx;
  *   - a write (two 4-byte stores) stores a marker that no slot holds; the
  *     data pages are then scanned for it and the slot is restored.
+ * (That part, and the access itself, is ../mmuprobe_common.c.)
  * probe_format() prints addresses relative to the arena, so only the
  * identity of the slot matters.
  *
@@ -64,15 +65,10 @@
  * reaches no slot (the line says raw:...), and a fetch executes whatever
  * the bus returns there.
  */
-#include "pc_pmap.h"
-#include "probe_gen.h"
+#include "pc_mmuprobe.h"
 
 #include <pmap/amd64_pte.h>
 
-#define SLOT_MOV_EDX	0xbaULL		/* mov $imm32, %edx */
-#define SLOT_RET	0xc3ULL
-#define SLOT_TAG	0x5aa5ULL
-#define WRITE_MARK	0x1badc0de00000000ULL
 
 #define FOUR_MIB	0x400000ULL
 #define ARENA_D0	0x104000ULL	/* tools/mmuprobe's D0 (modulo 4 MiB) */
@@ -81,28 +77,7 @@
 #define PD_RECURSIVE	1023
 #define NPDE		1024
 
-static uint64_t
-slot_pattern(uint64_t pa)
-{
-	return SLOT_MOV_EDX | ((pa & 0xffffffffULL) << 8) | (SLOT_RET << 40) |
-	    (SLOT_TAG << 48);
-}
-
-static uint64_t
-pattern_pa(uint64_t v)
-{
-	if ((v & 0xff) != SLOT_MOV_EDX || ((v >> 40) & 0xff) != SLOT_RET)
-		return ~0ULL;
-	return (v >> 8) & 0xffffffffULL;
-}
-
 /* pa is in the kernel window: checked for the whole arena up front. */
-static volatile uint64_t *
-phys64(uint64_t pa)
-{
-	return (volatile uint64_t *)(uintptr_t)(PC_KERNEL_VMA + pa);
-}
-
 static volatile uint32_t *
 phys32(uint64_t pa)
 {
@@ -145,23 +120,6 @@ arena_alloc(struct probe_arena *a)
 	return pc_phys_permanent(run, RUN_PAGES * PC_PAGE_SIZE) != NULL;
 }
 
-/* Find the slot a write reached, and put its pattern back. */
-static uint64_t
-find_written(const struct probe_arena *a, uint64_t mark)
-{
-	for (int i = 0; i < PROBE_NDATA; i++) {
-		for (uint64_t off = 0; off < PC_PAGE_SIZE; off += 8) {
-			uint64_t pa = a->pa_data[i] + off;
-
-			if (*phys64(pa) == mark) {
-				*phys64(pa) = slot_pattern(pa);
-				return pa;
-			}
-		}
-	}
-	return ~0ULL;
-}
-
 static bool
 cpu_has_pse36(void)
 {
@@ -176,9 +134,7 @@ run_probe(const struct probe_arena *a, const struct probe *p, unsigned n,
     uint64_t cr0, uint64_t cr4, uint64_t efer, bool have_efer, bool have_pge,
     struct probe_result *res)
 {
-	bool user = (p->p_access & PROBE_USER) != 0;
-	uint64_t v = 0, c4;
-	int r;
+	uint64_t c4;
 
 	pc_write_cr0((cr0 & ~CR0_WP) | (p->p_wp ? CR0_WP : 0));
 	if (have_efer)
@@ -196,45 +152,7 @@ run_probe(const struct probe_arena *a, const struct probe *p, unsigned n,
 		pc_write_cr3(a->pa_root);	/* no global entries without PGE */
 	}
 
-	pc_set_rflags_ac((p->p_access & PROBE_AC) != 0);
-	switch (p->p_access & PROBE_TYPE) {
-	case PROBE_READ:
-		r = user ? pc_probe_user_read(p->p_va, 8, &v) :
-		    pc_probe_read(p->p_va, 8, &v);
-		break;
-	case PROBE_WRITE:
-		v = WRITE_MARK | n;
-		r = user ? pc_probe_user_write(p->p_va, 8, v) :
-		    pc_probe_write(p->p_va, 8, v);
-		break;
-	default:
-		r = user ? pc_probe_user_fetch(p->p_va, &v) :
-		    pc_probe_fetch(p->p_va, &v);
-		break;
-	}
-	pc_set_rflags_ac(false);
-
-	if (r == PC_PROBE_OK) {
-		res->pr_vector = 0;
-		switch (p->p_access & PROBE_TYPE) {
-		case PROBE_READ:
-			res->pr_pa = pattern_pa(v);
-			break;
-		case PROBE_WRITE:
-			res->pr_pa = find_written(a, v);
-			break;
-		default:
-			res->pr_pa = v & 0xffffffffULL;
-			break;
-		}
-	} else {
-		struct pc_fault f;
-
-		pc_probe_last_fault(&f);
-		res->pr_vector = f.vector;
-		res->pr_ec = f.error_code;
-		res->pr_cr2 = f.cr2;
-	}
+	pc_mmuprobe_access(a, p, n, res);
 	for (int i = 0; i < p->p_nent; i++) {
 		res->pr_after[i] = *phys32(p->p_ent[i].pe_slot);
 		*phys32(p->p_ent[i].pe_slot) = 0;
@@ -272,10 +190,7 @@ pc_mmuprobe_main(void)
 		    "kernel window for the arena\n", (unsigned long long)RUN_PAGES);
 		return 1;
 	}
-	for (int i = 0; i < PROBE_NDATA; i++) {
-		for (uint64_t off = 0; off < PC_PAGE_SIZE; off += 8)
-			*phys64(a.pa_data[i] + off) = slot_pattern(a.pa_data[i] + off);
-	}
+	pc_mmuprobe_fill(&a);
 	pd = phys32(a.pa_root);
 	for (int i = 0; i < NPDE; i++) {
 		pd[i] = i >= PD_FIRST_PROBE && i < PD_END_PROBE ? 0 : boot_pd[i];
