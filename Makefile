@@ -61,7 +61,7 @@ LDFLAGS_ALL = $(ARCH_FLAGS) $(VFLAGS) -pthread $(LDFLAGS)
 CORE_INCLUDES := -Iinclude -Iarch/$(ARCH)/include -Iarch/$(ARCH) -Ipmap
 # The simulated machine is an x86 whatever the library's ARCH: it names
 # paging-structure bits with <pmap/amd64_pte.h>.
-INCLUDES := $(CORE_INCLUDES) -Iarch/amd64/include -Iplatform/sim -Itests/lib -Itools/mmuprobe
+INCLUDES := $(CORE_INCLUDES) -Iarch/amd64/include -Iplatform/sim -Itests/lib -Itools/mmuprobe -Ivm
 
 Q ?= @
 
@@ -80,6 +80,10 @@ SIMHOST_SRCS := platform/sim/host.c platform/sim/host_$(ARCH).c
 SIMHOST_OBJS := $(SIMHOST_SRCS:%.c=$(B)/%.o)
 PTEST_SIM_OBJS := $(B)/platform/sim/ptest_sim.o
 
+# ---- the VM layer (vm/: pmap.h + the portable test API only) and its
+# host on the simulated machine ----
+VM_OBJS := $(B)/vm/vm.o $(B)/platform/sim/vm_host_sim.o
+
 # ---- test support ----
 TAP_OBJS := $(B)/tests/lib/tap.o $(B)/tests/lib/tap_stdio.o
 
@@ -90,14 +94,17 @@ SIM_TESTS := $(SIM_TEST_NAMES:%=$(B)/tests/sim/%)
 # tests/portable: pmap.h + ptest.h only; run here and on the real machine.
 PORTABLE_NAMES := $(patsubst tests/portable/%.c,%,$(wildcard tests/portable/*_test.c))
 PORTABLE_TESTS := $(PORTABLE_NAMES:%=$(B)/tests/portable/%)
+# tests/vm: the VM layer, checked by the integrity oracle.
+VM_TEST_NAMES := $(patsubst tests/vm/%.c,%,$(wildcard tests/vm/*_test.c))
+VM_TESTS := $(VM_TEST_NAMES:%=$(B)/tests/vm/%)
 # Suites that exercise several CPUs at once: also run under TSan.
 TSAN_TESTS := tests/sim/mmu_test $(filter-out %/caller_errors_test,\
-	$(PORTABLE_NAMES:%=tests/portable/%))
+	$(PORTABLE_NAMES:%=tests/portable/%)) $(VM_TEST_NAMES:%=tests/vm/%)
 
 TOOLS := $(B)/bin/mmuprobe $(B)/bin/pmapsim
 BENCHES := $(B)/bin/bench_mmu $(B)/bin/bench_pmap
 
-all: $(LIBPMAP) $(SIM_LIB) $(SIM_TESTS) $(PORTABLE_TESTS) $(TOOLS) $(BENCHES)
+all: $(LIBPMAP) $(SIM_LIB) $(SIM_TESTS) $(PORTABLE_TESTS) $(VM_TESTS) $(TOOLS) $(BENCHES)
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -105,6 +112,11 @@ $(B)/%.o: %.c
 	$(Q)$(CC) $(CFLAGS_ALL) $(INCLUDES) -MMD -MP -c $< -o $@
 
 $(B)/tests/portable/%.o: tests/portable/%.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(CFLAGS_ALL) $(INCLUDES) -DPTEST_STANDALONE -MMD -MP -c $< -o $@
+
+$(B)/tests/vm/%.o: tests/vm/%.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
 	$(Q)$(CC) $(CFLAGS_ALL) $(INCLUDES) -DPTEST_STANDALONE -MMD -MP -c $< -o $@
@@ -121,6 +133,10 @@ $(B)/tests/sim/%: $(B)/tests/sim/%.o $(SIM_LIB) $(TAP_OBJS)
 	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^
 
 $(B)/tests/portable/%: $(B)/tests/portable/%.o $(PTEST_SIM_OBJS) $(SIMHOST_OBJS) \
+		$(LIBPMAP) $(SIM_LIB) $(TAP_OBJS)
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^
+
+$(B)/tests/vm/%: $(B)/tests/vm/%.o $(VM_OBJS) $(PTEST_SIM_OBJS) $(SIMHOST_OBJS) \
 		$(LIBPMAP) $(SIM_LIB) $(TAP_OBJS)
 	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^
 
@@ -212,26 +228,39 @@ VARIANT_RUNS := sfbuf_test:mapped:--sfbuf=mapped quick_test:mapped:--sfbuf=mappe
 	$(foreach t,concurrency_test smp_stress_test random_test races_test,\
 	  $(t):random:--sched=random,--seed=11 $(t):pct:--sched=pct,--seed=12)
 EXTRA_T := $(foreach r,$(VARIANT_RUNS),$(word 1,$(subst :, ,$(r)))-$(word 2,$(subst :, ,$(r))).t)
-define variant_wrappers
-	@for r in $(VARIANT_RUNS); do \
+# The VM suites again: sf_bufs mapped, a capacity-limited TLB, speculative
+# fills, and the deterministic scheduler (random walk and PCT).
+VM_VARIANT_RUNS := $(foreach t,$(VM_TEST_NAMES),$(t):mapped:--sfbuf=mapped,--seed=2 \
+	$(t):capacity:--tlb=24,--seed=3 $(t):spec:$(SPEC),--seed=4 \
+	$(t):random:--sched=random,--seed=5 $(t):pct:--sched=pct,--seed=6)
+VM_EXTRA_T := $(foreach r,$(VM_VARIANT_RUNS),$(word 1,$(subst :, ,$(r)))-$(word 2,$(subst :, ,$(r))).t)
+define variant_wrappers_in
+	@for r in $(2); do \
 		n=$${r%%:*}; rest=$${r#*:}; v=$${rest%%:*}; args=$$(echo $${rest#*:} | tr , ' '); \
 		printf '#!/bin/sh\nexec "$$(dirname "$$0")/%s" %s "$$@"\n' $$n "$$args" \
-			> $(BA)/$(1)/tests/portable/$$n-$$v.t; \
-		chmod +x $(BA)/$(1)/tests/portable/$$n-$$v.t; \
+			> $(BA)/$(1)/tests/$(3)/$$n-$$v.t; \
+		chmod +x $(BA)/$(1)/tests/$(3)/$$n-$$v.t; \
 	done
+endef
+define variant_wrappers
+	$(call variant_wrappers_in,$(1),$(VARIANT_RUNS),portable)
+	$(call variant_wrappers_in,$(1),$(VM_VARIANT_RUNS),vm)
 endef
 
 # The tests of the current variant.
 test: all
 	$(call variant_wrappers,$(VARIANT))
-	$(PROVE) $(SIM_TESTS) $(PORTABLE_TESTS) $(EXTRA_T:%=$(B)/tests/portable/%)
+	$(PROVE) $(SIM_TESTS) $(PORTABLE_TESTS) $(EXTRA_T:%=$(B)/tests/portable/%) \
+		$(VM_TESTS) $(VM_EXTRA_T:%=$(B)/tests/vm/%)
 
 check-asan:
 	$(MAKE) -j$(NPROC) VARIANT=asan all
 	$(call variant_wrappers,asan)
 	$(PROVE) $(SIM_TEST_NAMES:%=$(BA)/asan/tests/sim/%) \
 		$(PORTABLE_NAMES:%=$(BA)/asan/tests/portable/%) \
-		$(EXTRA_T:%=$(BA)/asan/tests/portable/%)
+		$(EXTRA_T:%=$(BA)/asan/tests/portable/%) \
+		$(VM_TEST_NAMES:%=$(BA)/asan/tests/vm/%) \
+		$(VM_EXTRA_T:%=$(BA)/asan/tests/vm/%)
 
 check-tsan:
 	$(MAKE) -j$(NPROC) VARIANT=tsan $(TSAN_TESTS:%=$(BA)/tsan/%)

@@ -32,6 +32,8 @@
  *   suite=A,B,...       run only the suites whose name contains A or B ...
  *   mmuprobe ...        MMU-probe mode instead of the tests (mmuprobe.c)
  */
+#include <stdarg.h>
+
 #include "pc_pmap.h"
 #include "ptest.h"
 
@@ -184,6 +186,16 @@ uint64_t
 ptest_seed(void)
 {
 	return seed;
+}
+
+int
+ptest_snprintf(char *buf, size_t n, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int r = pc_vsnprintf(buf, n, fmt, ap);
+	va_end(ap);
+	return r;
 }
 
 /* ---- CPUs ---- */

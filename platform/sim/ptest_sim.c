@@ -14,6 +14,7 @@
  */
 #include <setjmp.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,16 @@ uint64_t
 ptest_seed(void)
 {
 	return seed;
+}
+
+int
+ptest_snprintf(char *buf, size_t n, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int r = vsnprintf(buf, n, fmt, ap);
+	va_end(ap);
+	return r;
 }
 
 int ptest_ncpus(void) { return sim_ncpus(); }

@@ -80,6 +80,10 @@ ptest_rand(uint64_t *state)
 	return z ^ (z >> 31);
 }
 
+/* snprintf, on every machine (the real one has no libc). */
+int ptest_snprintf(char *buf, size_t n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* ---- CPUs ---- */
 
 int ptest_ncpus(void);

@@ -1,0 +1,338 @@
+/*
+ * vm_oracle.h - the integrity oracle for the VM layer (vm/vm.h).
+ *
+ * A reference model of every address space - ranges with their
+ * protection, private pages with fork's copy-on-write semantics, shared
+ * objects - that knows what each load must return and whether each access
+ * must be refused.  Every store writes bytes recomputable from (pid,
+ * address, sequence number); a load that returns anything else is a lost
+ * byte.  Swap-out/in, COW breaks and every shootdown are checked by that
+ * one comparison.
+ *
+ * One model process per VM process; a model process is used by one CPU at
+ * a time (its process's), so it needs no lock.  Shared objects must be
+ * accessed under the caller's own lock if two CPUs may touch them at once.
+ */
+#ifndef PMAP_TESTS_VM_ORACLE_H
+#define PMAP_TESTS_VM_ORACLE_H
+
+#include "ptest.h"
+#include "vm.h"
+
+struct vo_page {
+	int vg_ref;			/* model processes sharing it (COW) */
+	uint8_t vg_b[PAGE_SIZE];
+};
+
+struct vo_shared {
+	int vs_ref;
+	uint64_t vs_npages;
+	struct vo_page **vs_pg;		/* owned; NULL: zeros */
+};
+
+#define VO_MAXRANGES 64
+struct vo_range {
+	vaddr_t r_start, r_end;
+	vm_prot_t r_prot;
+	struct vo_shared *r_sh;		/* NULL: private */
+	uint64_t r_off;			/* page index into r_sh */
+};
+
+struct vo_proc {
+	struct vm_proc *o_vm;
+	int o_pid;
+	int o_nr;
+	struct vo_range o_r[VO_MAXRANGES];
+	uint64_t o_cap, o_n;		/* private pages: open addressing */
+	uint64_t *o_key;		/* vpn + 1; 0 empty; ~0 deleted */
+	struct vo_page **o_val;
+	uint64_t o_seq;
+	uint64_t o_checked, o_lost, o_wrong_signal, o_signals;
+};
+
+static inline void *
+vo_zalloc(size_t n)
+{
+	void *p = vm_host_zalloc(n);
+	if (p == NULL)
+		__builtin_trap();
+	return p;
+}
+
+static inline uint64_t
+vo_hash(uint64_t k)
+{
+	k ^= k >> 33;
+	k *= 0xff51afd7ed558ccdULL;
+	return k ^ (k >> 29);
+}
+
+static inline struct vo_page **
+vo_slot(struct vo_proc *o, uint64_t vpn, bool add)
+{
+	if (add && 2 * (o->o_n + 1) > o->o_cap) {
+		uint64_t oc = o->o_cap, *ok = o->o_key;
+		struct vo_page **ov = o->o_val;
+		o->o_cap = oc ? 2 * oc : 64;
+		o->o_key = vo_zalloc(o->o_cap * sizeof(*o->o_key));
+		o->o_val = vo_zalloc(o->o_cap * sizeof(*o->o_val));
+		o->o_n = 0;
+		for (uint64_t i = 0; i < oc; i++)
+			if (ok[i] != 0 && ok[i] != ~0ULL) {
+				*vo_slot(o, ok[i] - 1, true) = ov[i];
+			}
+		vm_host_free(ok);
+		vm_host_free(ov);
+	}
+	if (o->o_cap == 0)
+		return NULL;
+	uint64_t m = o->o_cap - 1, i = vo_hash(vpn) & m, tomb = ~0ULL;
+	for (;; i = (i + 1) & m) {
+		if (o->o_key[i] == vpn + 1)
+			return &o->o_val[i];
+		if (o->o_key[i] == ~0ULL && tomb == ~0ULL)
+			tomb = i;
+		if (o->o_key[i] == 0) {
+			if (!add)
+				return NULL;
+			if (tomb != ~0ULL)
+				i = tomb;
+			o->o_key[i] = vpn + 1;
+			o->o_val[i] = NULL;
+			o->o_n++;
+			return &o->o_val[i];
+		}
+	}
+}
+
+static inline void
+vo_page_unref(struct vo_page *g)
+{
+	if (g != NULL && --g->vg_ref == 0)
+		vm_host_free(g);
+}
+
+static inline void
+vo_drop(struct vo_proc *o, uint64_t vpn)
+{
+	struct vo_page **s = vo_slot(o, vpn, false);
+	if (s == NULL)
+		return;
+	vo_page_unref(*s);
+	o->o_key[s - o->o_val] = ~0ULL;
+}
+
+static inline struct vo_proc *
+vo_new(struct vm_proc *p)
+{
+	struct vo_proc *o = vo_zalloc(sizeof(*o));
+	o->o_vm = p;
+	o->o_pid = vm_proc_pid(p);
+	return o;
+}
+
+static inline struct vo_range *
+vo_find(struct vo_proc *o, vaddr_t va)
+{
+	for (int i = 0; i < o->o_nr; i++)
+		if (va >= o->o_r[i].r_start && va < o->o_r[i].r_end)
+			return &o->o_r[i];
+	return NULL;
+}
+
+static inline void
+vo_mmap(struct vo_proc *o, vaddr_t va, vsize_t len, vm_prot_t prot, bool shared)
+{
+	struct vo_range *r = &o->o_r[o->o_nr++];
+	*r = (struct vo_range){ va, va + len, prot, NULL, 0 };
+	if (shared) {
+		r->r_sh = vo_zalloc(sizeof(*r->r_sh));
+		r->r_sh->vs_ref = 1;
+		r->r_sh->vs_npages = len / PAGE_SIZE;
+		r->r_sh->vs_pg = vo_zalloc(sizeof(struct vo_page *) * (len / PAGE_SIZE));
+	}
+}
+
+static inline void
+vo_shared_unref(struct vo_shared *sh)
+{
+	if (sh == NULL || --sh->vs_ref > 0)
+		return;
+	for (uint64_t i = 0; i < sh->vs_npages; i++)
+		vo_page_unref(sh->vs_pg[i]);
+	vm_host_free(sh->vs_pg);
+	vm_host_free(sh);
+}
+
+/* Cut [va, end) out of every range (splitting), running fn on the cut
+ * parts; mode 0: unmap, 1: set prot. */
+static inline void
+vo_cut(struct vo_proc *o, vaddr_t va, vaddr_t end, int mode, vm_prot_t prot)
+{
+	for (int i = 0; i < o->o_nr; i++) {
+		struct vo_range r = o->o_r[i];
+		if (r.r_end <= va || r.r_start >= end)
+			continue;
+		vaddr_t s = r.r_start > va ? r.r_start : va, e = r.r_end < end ? r.r_end : end;
+		/* The pieces outside stay as they were. */
+		int n = 0;
+		struct vo_range piece[3];
+		if (r.r_start < s)
+			piece[n++] = (struct vo_range){ r.r_start, s, r.r_prot, r.r_sh, r.r_off };
+		if (mode == 1)
+			piece[n++] = (struct vo_range){ s, e, prot, r.r_sh,
+				r.r_off + (s - r.r_start) / PAGE_SIZE };
+		if (e < r.r_end)
+			piece[n++] = (struct vo_range){ e, r.r_end, r.r_prot, r.r_sh,
+				r.r_off + (e - r.r_start) / PAGE_SIZE };
+		if (mode == 0)
+			for (vaddr_t v = s; v < e; v += PAGE_SIZE)
+				vo_drop(o, v / PAGE_SIZE);
+		if (r.r_sh != NULL) {
+			r.r_sh->vs_ref += n;
+			vo_shared_unref(r.r_sh);
+		}
+		if (n == 0) {
+			o->o_r[i] = o->o_r[--o->o_nr];
+			i--;
+			continue;
+		}
+		o->o_r[i] = piece[0];
+		for (int k = 1; k < n; k++)
+			o->o_r[o->o_nr++] = piece[k];
+	}
+}
+
+static inline void
+vo_munmap(struct vo_proc *o, vaddr_t va, vsize_t len)
+{
+	vo_cut(o, va, va + len, 0, 0);
+}
+
+static inline void
+vo_mprotect(struct vo_proc *o, vaddr_t va, vsize_t len, vm_prot_t prot)
+{
+	vo_cut(o, va, va + len, 1, prot);
+}
+
+static inline struct vo_proc *
+vo_fork(struct vo_proc *o, struct vm_proc *child)
+{
+	struct vo_proc *c = vo_new(child);
+	c->o_nr = o->o_nr;
+	for (int i = 0; i < o->o_nr; i++) {
+		c->o_r[i] = o->o_r[i];
+		if (o->o_r[i].r_sh != NULL)
+			o->o_r[i].r_sh->vs_ref++;
+	}
+	for (uint64_t i = 0; i < o->o_cap; i++)
+		if (o->o_key[i] != 0 && o->o_key[i] != ~0ULL && o->o_val[i] != NULL) {
+			o->o_val[i]->vg_ref++;
+			*vo_slot(c, o->o_key[i] - 1, true) = o->o_val[i];
+		}
+	return c;
+}
+
+static inline void
+vo_free(struct vo_proc *o)
+{
+	for (uint64_t i = 0; i < o->o_cap; i++)
+		if (o->o_key[i] != 0 && o->o_key[i] != ~0ULL)
+			vo_page_unref(o->o_val[i]);
+	for (int i = 0; i < o->o_nr; i++)
+		vo_shared_unref(o->o_r[i].r_sh);
+	vm_host_free(o->o_key);
+	vm_host_free(o->o_val);
+	vm_host_free(o);
+}
+
+/* The model page holding va (r its range): NULL reads as zeros. */
+static inline struct vo_page **
+vo_page_of(struct vo_proc *o, struct vo_range *r, vaddr_t va, bool add)
+{
+	if (r->r_sh != NULL)
+		return &r->r_sh->vs_pg[r->r_off + (va - r->r_start) / PAGE_SIZE];
+	return vo_slot(o, va / PAGE_SIZE, add);
+}
+
+/* The byte a store of sequence seq by pid writes at va. */
+static inline uint8_t
+vo_value(int pid, vaddr_t va, uint64_t seq)
+{
+	return (uint8_t)(vo_hash(((uint64_t)pid << 48) ^ (uint64_t)va ^ (seq << 20)) >> 24);
+}
+
+/* What the VM must answer for an access of kind (0 load, 1 store, 2
+ * fetch) at va: 0 allowed, else the signal kind. */
+static inline int
+vo_expect(struct vo_proc *o, int kind, vaddr_t va)
+{
+	static const vm_prot_t need[3] = { VM_PROT_READ, VM_PROT_WRITE, VM_PROT_EXECUTE };
+	struct vo_range *r = vo_find(o, va);
+	if (r == NULL)
+		return VM_FK_NOMAP;
+	return (r->r_prot & need[kind]) == need[kind] ? 0 : VM_FK_PROT;
+}
+
+/*
+ * One access of the running process (o's, on this CPU): size 1..8,
+ * naturally aligned.  Checks the outcome against the model (a signal
+ * where none is due, or none where one is, counts as wrong) and a load's
+ * bytes against the model (each differing byte is lost; the first few are
+ * reported).  Returns 0 or the signal kind the VM gave.
+ */
+static inline int
+vo_access(struct vo_proc *o, int kind, vaddr_t va, int size)
+{
+	int want = vo_expect(o, kind, va);
+	uint64_t v = 0;
+	int got;
+	uint64_t seq = ++o->o_seq;
+	if (kind == 1)
+		for (int i = 0; i < size; i++)
+			v |= (uint64_t)vo_value(o->o_pid, va + i, seq) << (8 * i);
+	got = kind == 0 ? vm_uload(va, size, &v) : kind == 1 ? vm_ustore(va, size, v) :
+	    vm_ufetch(va);
+	o->o_checked++;
+	if (got != want) {
+		if (o->o_wrong_signal++ < 5)
+			tap_diag("pid %d: %s at %#llx: the VM said %d, the model %d", o->o_pid,
+			    kind == 0 ? "load" : kind == 1 ? "store" : "fetch",
+			    (unsigned long long)va, got, want);
+		return got;
+	}
+	if (got != 0) {
+		o->o_signals++;
+		return got;
+	}
+	if (kind == 2)
+		return 0;
+	struct vo_range *r = vo_find(o, va);
+	struct vo_page **pp = vo_page_of(o, r, va, kind == 1);
+	unsigned off = (unsigned)(va & PAGE_MASK);
+	if (kind == 1) {
+		if (*pp == NULL || (*pp)->vg_ref > 1) {
+			struct vo_page *n = vo_zalloc(sizeof(*n));
+			n->vg_ref = 1;
+			if (*pp != NULL) {
+				for (unsigned i = 0; i < PAGE_SIZE; i++)
+					n->vg_b[i] = (*pp)->vg_b[i];
+				(*pp)->vg_ref--;
+			}
+			*pp = n;
+		}
+		for (int i = 0; i < size; i++)
+			(*pp)->vg_b[off + i] = (uint8_t)(v >> (8 * i));
+		return 0;
+	}
+	for (int i = 0; i < size; i++) {
+		uint8_t want_b = pp != NULL && *pp != NULL ? (*pp)->vg_b[off + i] : 0;
+		uint8_t got_b = (uint8_t)(v >> (8 * i));
+		if (got_b != want_b && o->o_lost++ < 10)
+			tap_diag("LOST: pid %d va %#llx: read %#x, the model says %#x", o->o_pid,
+			    (unsigned long long)(va + i), got_b, want_b);
+	}
+	return 0;
+}
+
+#endif

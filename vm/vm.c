@@ -1,0 +1,904 @@
+/*
+ * vm.c - the VM system on libpmap (see vm.h for what it offers).
+ *
+ * OBJECTS.  Anonymous memory is a UVM-style two-level scheme.  A map entry
+ * points at an amap (an array of anon pointers, one per page of the
+ * entry) and an offset into it.  A private entry owns its amap; a shared
+ * one shares it with every process it was forked into.  An anon is one
+ * page of data with a reference count: resident (an_pg), in swap
+ * (an_slot), or both (a clean page whose swap copy is current).  fork
+ * gives a private entry's child a new amap pointing at the same anons
+ * (references up), so a page shared that way is copy-on-write: it is
+ * never mapped writable while an_ref > 1, and a write fault copies it.
+ *
+ * PAGES.  The VM takes pages from the machine (ptest_page_alloc) up to its
+ * budget vc_pages and gives them back when done (ptest_page_free, which
+ * checks that no mapping is left - and, on the simulated machine, that no
+ * TLB still holds the page).  Each page in use has a vm_pg record in a
+ * fixed array the pagedaemon's clock hand sweeps.
+ *
+ * THE PAGEDAEMON is a clock: a page referenced since the last pass
+ * (pmap_is_referenced) gets its bit cleared (pmap_clear_reference) and a
+ * second chance, and with laundering on it is cleaned now if dirty; one
+ * not referenced is evicted: pmap_page_protect(NONE) takes every mapping
+ * (and every TLB entry) away first, then the page is dirty if the VM never
+ * saved it (VP_CLEAN unset) or pmap_is_modified says a write came since:
+ * only then is it written to its swap slot.  Cleaning a page that stays
+ * mapped clears the modified bit *before* copying, so a store that lands
+ * during the copy sets it again and is written next time: no store is
+ * ever lost between the copy and the bit.
+ *
+ * LOCKING.  One spin lock, vm_mtx, covers everything here; its waiters
+ * spin with ptest_relax(), taking interrupts, so the holder's shootdowns
+ * are answered.  User accesses run without it.
+ */
+#include "vm.h"
+
+#include "ptest.h"
+
+#define VM_MAXCPUS	64
+
+#define VP_CLEAN	0x1	/* the swap copy is current (as of the last clear_modify) */
+#define VP_BUSY		0x2	/* in use by a fault or the daemon: not to be evicted */
+
+struct vm_anon;
+
+struct vm_pg {
+	struct vm_page *vp_page;	/* the machine's page; NULL: record unused */
+	paddr_t vp_pa;
+	struct vm_anon *vp_anon;	/* owner */
+	uint32_t vp_flags;
+	uint32_t vp_next;		/* free-record list */
+};
+
+struct vm_anon {
+	int an_ref;			/* amap slots pointing here */
+	struct vm_pg *an_pg;		/* resident page or NULL */
+	uint32_t an_slot;		/* swap slot + 1; 0: none */
+};
+
+struct vm_amap {
+	int am_ref;			/* entries pointing here */
+	uint64_t am_npages;
+	struct vm_anon **am_anon;
+};
+
+struct vm_entry {
+	struct vm_entry *e_next;	/* address order */
+	vaddr_t e_start, e_end;
+	vm_prot_t e_prot;
+	int e_flags;			/* VM_MAP_PRIVATE / VM_MAP_SHARED */
+	struct vm_amap *e_amap;
+	uint64_t e_off;			/* first page's index in e_amap */
+};
+
+struct vm_proc {
+	int p_pid;
+	pmap_t p_pmap;
+	struct lwp *p_lwp;
+	struct vm_entry *p_map;
+	struct vm_entry *p_hint;
+	struct vm_proc *p_next;		/* all processes */
+};
+
+static struct {
+	volatile int mtx;
+	struct vm_config cfg;
+	struct vm_pg *pgs;		/* cfg.vc_pages records */
+	uint32_t free_rec;		/* index + 1 of the first free record */
+	uint64_t hand;
+	uint8_t **swap;			/* slot buffers (allocated on first use) */
+	uint32_t *swap_free;		/* stack of free slots + 1 */
+	uint64_t swap_nfree, swap_next;
+	struct vm_proc *procs;
+	int next_pid;
+	struct vm_proc *cur[VM_MAXCPUS];
+	struct vm_stats st;
+	bool in_daemon;
+} vm;
+
+/* ---- small things ---- */
+
+static void
+vm_panic(const char *what)
+{
+	/* A VM bug, not a caller error: stop where it happened. */
+	tap_diag("vm: %s", what);
+	__builtin_trap();
+}
+
+static void
+vm_lock(void)
+{
+	while (__atomic_exchange_n(&vm.mtx, 1, __ATOMIC_ACQUIRE) != 0)
+		while (__atomic_load_n(&vm.mtx, __ATOMIC_RELAXED) != 0)
+			ptest_relax();
+}
+
+static void
+vm_unlock(void)
+{
+	__atomic_store_n(&vm.mtx, 0, __ATOMIC_RELEASE);
+}
+
+static void *
+zalloc(size_t n)
+{
+	void *p = vm_host_zalloc(n);
+	if (p == NULL)
+		vm_panic("out of kernel memory");
+	return p;
+}
+
+static void
+mcopy(void *d, const void *s, size_t n)
+{
+	uint8_t *dd = d;
+	const uint8_t *ss = s;
+	while (n-- > 0)
+		*dd++ = *ss++;
+}
+
+/* ---- pages ---- */
+
+static uint64_t vm_daemon_locked(uint64_t target);
+
+static uint64_t
+pages_free(void)
+{
+	return vm.cfg.vc_pages - vm.st.vs_pages_used;
+}
+
+/* A page for owner an (lock held); NULL when none can be found even after
+ * the pagedaemon ran. */
+static struct vm_pg *
+pg_alloc(struct vm_anon *an)
+{
+	if (pages_free() < vm.cfg.vc_low && !vm.in_daemon)
+		vm_daemon_locked(vm.cfg.vc_high);
+	if (vm.free_rec == 0)
+		return NULL;
+	struct vm_page *m = ptest_page_alloc();
+	if (m == NULL)
+		return NULL;
+	struct vm_pg *vp = &vm.pgs[vm.free_rec - 1];
+	vm.free_rec = vp->vp_next;
+	vp->vp_page = m;
+	vp->vp_pa = ptest_page_pa(m);
+	vp->vp_anon = an;
+	vp->vp_flags = 0;
+	vp->vp_next = 0;
+	if (++vm.st.vs_pages_used > vm.st.vs_pages_peak)
+		vm.st.vs_pages_peak = vm.st.vs_pages_used;
+	return vp;
+}
+
+static void
+pg_free(struct vm_pg *vp)
+{
+	ptest_page_free(vp->vp_page);	/* panics if a mapping is left */
+	vp->vp_page = NULL;
+	vp->vp_anon = NULL;
+	vp->vp_next = vm.free_rec;
+	vm.free_rec = (uint32_t)(vp - vm.pgs) + 1;
+	vm.st.vs_pages_used--;
+}
+
+/* Copy a page to or from a buffer through a temporary kernel mapping,
+ * with kernel-mode accesses on the MMU. */
+static void
+pg_io(struct vm_pg *vp, uint8_t *buf, bool to_page)
+{
+	struct sf_buf *sf = NULL;
+	vaddr_t kva;
+	if (vm.cfg.vc_swap_sfbuf) {
+		sf = sf_buf_alloc(vp->vp_page, 0);
+		kva = sf_buf_kva(sf);
+		vm.st.vs_sfbuf_copies++;
+	} else {
+		kva = pmap_quick_enter_page(vp->vp_page);
+		vm.st.vs_quick_copies++;
+	}
+	for (unsigned i = 0; i < PAGE_SIZE; i += 8) {
+		uint64_t w;
+		if (to_page) {
+			mcopy(&w, buf + i, 8);
+			if (ptest_store(kva + i, 8, w, 0) != PTEST_OK)
+				vm_panic("kernel store through a temporary mapping faulted");
+		} else {
+			if (ptest_load(kva + i, 8, &w, 0) != PTEST_OK)
+				vm_panic("kernel load through a temporary mapping faulted");
+			mcopy(buf + i, &w, 8);
+		}
+	}
+	if (sf != NULL)
+		sf_buf_free(sf);
+	else
+		pmap_quick_remove_page(kva);
+}
+
+/* ---- swap ---- */
+
+static uint32_t
+swap_alloc(void)
+{
+	uint32_t s;
+	if (vm.swap_nfree > 0)
+		s = vm.swap_free[--vm.swap_nfree];
+	else if (vm.swap_next < vm.cfg.vc_swap_pages)
+		s = (uint32_t)++vm.swap_next;
+	else
+		return 0;
+	if (vm.swap[s - 1] == NULL)
+		vm.swap[s - 1] = zalloc(PAGE_SIZE);
+	if (++vm.st.vs_swap_used > vm.st.vs_swap_peak)
+		vm.st.vs_swap_peak = vm.st.vs_swap_used;
+	return s;
+}
+
+static void
+swap_release(uint32_t s)
+{
+	vm.swap_free[vm.swap_nfree++] = s;
+	vm.st.vs_swap_used--;
+}
+
+/* ---- anons ---- */
+
+static struct vm_anon *
+anon_new(void)
+{
+	struct vm_anon *an = zalloc(sizeof(*an));
+	an->an_ref = 1;
+	return an;
+}
+
+/* Drop a reference; the last one frees the page (no mapping may be left:
+ * the caller removed them and ran pmap_update) and the swap slot. */
+static void
+anon_unref(struct vm_anon *an)
+{
+	if (--an->an_ref > 0)
+		return;
+	if (an->an_pg != NULL)
+		pg_free(an->an_pg);
+	if (an->an_slot != 0)
+		swap_release(an->an_slot);
+	vm_host_free(an);
+}
+
+/* Make an's page resident (lock held); NULL when out of memory. */
+static struct vm_pg *
+anon_page_in(struct vm_anon *an, enum vm_fault_kind *kind)
+{
+	if (an->an_pg != NULL)
+		return an->an_pg;
+	struct vm_pg *vp = pg_alloc(an);
+	if (vp == NULL)
+		return NULL;
+	pg_io(vp, vm.swap[an->an_slot - 1], true);
+	vp->vp_flags |= VP_CLEAN;	/* the swap copy stays and is current */
+	an->an_pg = vp;
+	*kind = VM_FK_SWAPIN;
+	return vp;
+}
+
+/* ---- the pagedaemon ---- */
+
+/* Write vp to its anon's swap slot (lock held); false when swap is full. */
+static bool
+pg_clean(struct vm_pg *vp)
+{
+	struct vm_anon *an = vp->vp_anon;
+	if (an->an_slot == 0 && (an->an_slot = swap_alloc()) == 0)
+		return false;
+	/* The bit first, then the copy: a store after the clear sets it again. */
+	pmap_clear_modify(vp->vp_page);
+	pg_io(vp, vm.swap[an->an_slot - 1], false);
+	vp->vp_flags |= VP_CLEAN;
+	return true;
+}
+
+static bool
+pg_dirty_p(struct vm_pg *vp)
+{
+	return (vp->vp_flags & VP_CLEAN) == 0 || pmap_is_modified(vp->vp_page);
+}
+
+static bool
+pg_evict(struct vm_pg *vp)
+{
+	pmap_page_protect(vp->vp_page, VM_PROT_NONE);
+	if (pg_dirty_p(vp)) {
+		if (!pg_clean(vp))
+			return false;	/* swap full: it stays, to be faulted back */
+		vm.st.vs_pageouts_swap++;
+	} else {
+		vm.st.vs_reclaims_clean++;
+	}
+	vp->vp_anon->an_pg = NULL;
+	pg_free(vp);
+	return true;
+}
+
+static uint64_t
+vm_daemon_locked(uint64_t target)
+{
+	uint64_t freed = 0, n = vm.cfg.vc_pages;
+	vm.in_daemon = true;
+	vm.st.vs_daemon_runs++;
+	/* Two sweeps: the first may only clear reference bits. */
+	for (uint64_t i = 0; i < 2 * n && pages_free() < target; i++) {
+		struct vm_pg *vp = &vm.pgs[vm.hand];
+		vm.hand = (vm.hand + 1) % n;
+		if (vp->vp_page == NULL || (vp->vp_flags & VP_BUSY) != 0)
+			continue;
+		vm.st.vs_daemon_scanned++;
+		if (pmap_is_referenced(vp->vp_page)) {
+			pmap_clear_reference(vp->vp_page);
+			vm.st.vs_daemon_referenced++;
+			if (vm.cfg.vc_launder && pg_dirty_p(vp) && pg_clean(vp))
+				vm.st.vs_laundered++;
+			continue;
+		}
+		if (pg_evict(vp))
+			freed++;
+	}
+	vm.in_daemon = false;
+	return freed;
+}
+
+uint64_t
+vm_pagedaemon(uint64_t target)
+{
+	vm_lock();
+	uint64_t r = vm_daemon_locked(target);
+	vm_unlock();
+	return r;
+}
+
+/* ---- boot ---- */
+
+int
+vm_boot(const struct vm_config *c)
+{
+	if (c->vc_pages < 8 || c->vc_pages > 0xffffffffULL - 1)
+		return VM_EINVAL;
+	vm.cfg = *c;
+	if (vm.cfg.vc_swap_pages == 0)
+		vm.cfg.vc_swap_pages = 1u << 20;
+	if (vm.cfg.vc_low == 0)
+		vm.cfg.vc_low = c->vc_pages / 32 > 2 ? c->vc_pages / 32 : 2;
+	if (vm.cfg.vc_high == 0)
+		vm.cfg.vc_high = c->vc_pages / 16 > 4 ? c->vc_pages / 16 : 4;
+	if (vm.cfg.vc_high < vm.cfg.vc_low || vm.cfg.vc_high >= c->vc_pages)
+		return VM_EINVAL;
+	vm.pgs = zalloc(sizeof(*vm.pgs) * c->vc_pages);
+	for (uint64_t i = 0; i < c->vc_pages; i++)
+		vm.pgs[i].vp_next = i + 1 < c->vc_pages ? (uint32_t)(i + 2) : 0;
+	vm.free_rec = 1;
+	vm.swap = zalloc(sizeof(*vm.swap) * vm.cfg.vc_swap_pages);
+	vm.swap_free = zalloc(sizeof(*vm.swap_free) * vm.cfg.vc_swap_pages);
+	vm.st.vs_pages = c->vc_pages;
+	vm.next_pid = 1;
+	return 0;
+}
+
+bool
+vm_shutdown(char *text, size_t len)
+{
+	bool good = vm.procs == NULL && vm.st.vs_pages_used == 0 && vm.st.vs_swap_used == 0;
+	if (!good && len > 0)
+		ptest_snprintf(text, len, "vm_shutdown: %s, %llu pages and %llu swap slots "
+		    "still held", vm.procs != NULL ? "processes remain" : "no process left",
+		    (unsigned long long)vm.st.vs_pages_used,
+		    (unsigned long long)vm.st.vs_swap_used);
+	for (uint64_t s = 0; s < vm.swap_next; s++)
+		vm_host_free(vm.swap[s]);
+	vm_host_free(vm.swap);
+	vm_host_free(vm.swap_free);
+	vm_host_free(vm.pgs);
+	struct vm_stats keep = vm.st;
+	(void)keep;
+	vm.pgs = NULL;
+	vm.swap = NULL;
+	vm.swap_free = NULL;
+	vm.swap_nfree = vm.swap_next = 0;
+	vm.free_rec = 0;
+	return good;
+}
+
+/* ---- amaps and entries ---- */
+
+static struct vm_amap *
+amap_new(uint64_t npages)
+{
+	struct vm_amap *am = zalloc(sizeof(*am));
+	am->am_ref = 1;
+	am->am_npages = npages;
+	am->am_anon = zalloc(sizeof(*am->am_anon) * npages);
+	return am;
+}
+
+/* Drop an entry's hold on its pages, then on the amap (the mappings are
+ * already removed). */
+static void
+entry_release(struct vm_entry *e)
+{
+	struct vm_amap *am = e->e_amap;
+	bool private = (e->e_flags & VM_MAP_PRIVATE) != 0;
+	/* A private amap's split halves cover disjoint pages: each entry drops
+	 * its own.  A shared amap's pages go with its last entry. */
+	uint64_t from = private ? e->e_off : 0;
+	uint64_t to = private ? e->e_off + (e->e_end - e->e_start) / PAGE_SIZE : am->am_npages;
+	if (private || am->am_ref == 1) {
+		for (uint64_t i = from; i < to; i++) {
+			struct vm_anon **ap = &am->am_anon[i];
+			if (*ap != NULL) {
+				anon_unref(*ap);
+				*ap = NULL;
+			}
+		}
+	}
+	if (--am->am_ref == 0) {
+		vm_host_free(am->am_anon);
+		vm_host_free(am);
+	}
+	vm_host_free(e);
+}
+
+static struct vm_entry *
+lookup(struct vm_proc *p, vaddr_t va)
+{
+	struct vm_entry *e = p->p_hint;
+	if (e != NULL && va >= e->e_start && va < e->e_end)
+		return e;
+	for (e = p->p_map; e != NULL && e->e_start <= va; e = e->e_next)
+		if (va < e->e_end)
+			return p->p_hint = e;
+	return NULL;
+}
+
+/* Split e at va (inside it): e keeps [start, va), a new entry takes the
+ * rest, sharing the amap (a private amap split stays private: its halves
+ * cover disjoint pages). */
+static void
+entry_split(struct vm_entry *e, vaddr_t va)
+{
+	struct vm_entry *n = zalloc(sizeof(*n));
+	*n = *e;
+	n->e_start = va;
+	n->e_off = e->e_off + (va - e->e_start) / PAGE_SIZE;
+	e->e_end = va;
+	e->e_next = n;
+	e->e_amap->am_ref++;
+}
+
+static bool
+range_ok(vaddr_t va, vsize_t len)
+{
+	return len > 0 && (va & PAGE_MASK) == 0 && (len & PAGE_MASK) == 0 &&
+	    va + len > va && va + len <= PMAP_USER_MAX;
+}
+
+/* Clip the entries of p so that va and end are entry boundaries. */
+static void
+clip(struct vm_proc *p, vaddr_t va, vaddr_t end)
+{
+	for (struct vm_entry *e = p->p_map; e != NULL; e = e->e_next) {
+		if (va > e->e_start && va < e->e_end)
+			entry_split(e, va);
+		else if (end > e->e_start && end < e->e_end)
+			entry_split(e, end);
+	}
+	p->p_hint = NULL;
+}
+
+/* ---- processes ---- */
+
+static struct vm_proc *
+proc_new(void)
+{
+	struct vm_proc *p = zalloc(sizeof(*p));
+	p->p_pmap = pmap_create();
+	p->p_lwp = ptest_lwp_create(p->p_pmap);
+	p->p_pid = vm.next_pid++;
+	p->p_next = vm.procs;
+	vm.procs = p;
+	return p;
+}
+
+struct vm_proc *
+vm_proc_create(void)
+{
+	vm_lock();
+	struct vm_proc *p = proc_new();
+	vm_unlock();
+	return p;
+}
+
+int vm_proc_pid(const struct vm_proc *p) { return p->p_pid; }
+pmap_t vm_proc_pmap(const struct vm_proc *p) { return p->p_pmap; }
+
+struct vm_proc *
+vm_curproc(void)
+{
+	return vm.cur[ptest_cpu()];
+}
+
+void
+vm_switch(struct vm_proc *p)
+{
+	int cpu = ptest_cpu();
+	struct vm_proc *old = vm.cur[cpu];
+	if (old == p)
+		return;
+	if (old != NULL)
+		pmap_deactivate(old->p_lwp);
+	vm.cur[cpu] = p;
+	ptest_switch(p != NULL ? p->p_lwp : NULL);
+}
+
+struct vm_proc *
+vm_fork(struct vm_proc *p)
+{
+	vm_lock();
+	struct vm_proc *c = proc_new();
+	struct vm_entry **tail = &c->p_map;
+	for (struct vm_entry *e = p->p_map; e != NULL; e = e->e_next) {
+		struct vm_entry *ce = zalloc(sizeof(*ce));
+		*ce = *e;
+		ce->e_next = NULL;
+		if ((e->e_flags & VM_MAP_SHARED) != 0) {
+			e->e_amap->am_ref++;
+		} else {
+			uint64_t n = (e->e_end - e->e_start) / PAGE_SIZE;
+			ce->e_amap = amap_new(n);
+			ce->e_off = 0;
+			for (uint64_t i = 0; i < n; i++) {
+				struct vm_anon *an = e->e_amap->am_anon[e->e_off + i];
+				if (an != NULL)
+					an->an_ref++;
+				ce->e_amap->am_anon[i] = an;
+			}
+			/* The parent's copies are now shared: none may stay writable. */
+			if ((e->e_prot & VM_PROT_WRITE) != 0)
+				pmap_protect(p->p_pmap, e->e_start, e->e_end,
+				    e->e_prot & ~VM_PROT_WRITE);
+		}
+		*tail = ce;
+		tail = &ce->e_next;
+	}
+	pmap_update(p->p_pmap);
+	/* Advisory: the pmap may pre-fault the child from the parent's tables. */
+	for (struct vm_entry *e = c->p_map; e != NULL; e = e->e_next)
+		pmap_copy(c->p_pmap, p->p_pmap, e->e_start, e->e_end - e->e_start, e->e_start);
+	pmap_update(c->p_pmap);
+	vm.st.vs_forks++;
+	vm_unlock();
+	return c;
+}
+
+void
+vm_exit(struct vm_proc *p)
+{
+	vm_lock();
+	for (int i = 0; i < VM_MAXCPUS; i++)
+		if (vm.cur[i] == p)
+			vm_panic("vm_exit: the process is running");
+	pmap_remove_all(p->p_pmap);
+	for (struct vm_entry *e = p->p_map; e != NULL; e = e->e_next)
+		pmap_remove(p->p_pmap, e->e_start, e->e_end);
+	pmap_update(p->p_pmap);
+	struct vm_entry *e = p->p_map;
+	while (e != NULL) {
+		struct vm_entry *n = e->e_next;
+		entry_release(e);
+		e = n;
+	}
+	for (struct vm_proc **pp = &vm.procs; *pp != NULL; pp = &(*pp)->p_next)
+		if (*pp == p) {
+			*pp = p->p_next;
+			break;
+		}
+	ptest_lwp_destroy(p->p_lwp);
+	pmap_destroy(p->p_pmap);
+	vm_host_free(p);
+	vm.st.vs_exits++;
+	vm_unlock();
+}
+
+/* ---- the address space ---- */
+
+int
+vm_mmap(struct vm_proc *p, vaddr_t va, vsize_t len, vm_prot_t prot, int flags)
+{
+	if (!range_ok(va, len) || (prot & ~VM_PROT_ALL) != 0 ||
+	    (flags != VM_MAP_PRIVATE && flags != VM_MAP_SHARED))
+		return VM_EINVAL;
+	vm_lock();
+	struct vm_entry **pp = &p->p_map;
+	while (*pp != NULL && (*pp)->e_end <= va)
+		pp = &(*pp)->e_next;
+	if (*pp != NULL && (*pp)->e_start < va + len) {
+		vm_unlock();
+		return VM_EINVAL;
+	}
+	struct vm_entry *e = zalloc(sizeof(*e));
+	e->e_start = va;
+	e->e_end = va + len;
+	e->e_prot = prot;
+	e->e_flags = flags;
+	e->e_amap = amap_new(len / PAGE_SIZE);
+	e->e_next = *pp;
+	*pp = e;
+	vm_unlock();
+	return 0;
+}
+
+int
+vm_munmap(struct vm_proc *p, vaddr_t va, vsize_t len)
+{
+	if (!range_ok(va, len))
+		return VM_EINVAL;
+	vaddr_t end = va + len;
+	vm_lock();
+	clip(p, va, end);
+	pmap_remove(p->p_pmap, va, end);
+	pmap_update(p->p_pmap);
+	struct vm_entry **pp = &p->p_map;
+	while (*pp != NULL) {
+		struct vm_entry *e = *pp;
+		if (e->e_start >= va && e->e_end <= end) {
+			*pp = e->e_next;
+			entry_release(e);
+		} else {
+			pp = &e->e_next;
+		}
+	}
+	p->p_hint = NULL;
+	vm_unlock();
+	return 0;
+}
+
+int
+vm_mprotect(struct vm_proc *p, vaddr_t va, vsize_t len, vm_prot_t prot)
+{
+	if (!range_ok(va, len) || (prot & ~VM_PROT_ALL) != 0)
+		return VM_EINVAL;
+	vaddr_t end = va + len;
+	vm_lock();
+	/* All of it mapped, or nothing changes. */
+	vaddr_t at = va;
+	for (struct vm_entry *e = p->p_map; e != NULL && at < end; e = e->e_next)
+		if (e->e_start <= at && e->e_end > at)
+			at = e->e_end;
+	if (at < end) {
+		vm_unlock();
+		return VM_ENOMEM;
+	}
+	clip(p, va, end);
+	for (struct vm_entry *e = p->p_map; e != NULL; e = e->e_next)
+		if (e->e_start >= va && e->e_end <= end)
+			e->e_prot = prot;
+	/* Lowering takes effect now; raising waits for the faults. */
+	pmap_protect(p->p_pmap, va, end, prot);
+	pmap_update(p->p_pmap);
+	vm_unlock();
+	return 0;
+}
+
+/* ---- faults ---- */
+
+static enum vm_fault_kind
+fault_locked(struct vm_proc *p, vaddr_t va, vm_prot_t access)
+{
+	va &= ~(vaddr_t)PAGE_MASK;
+	struct vm_entry *e = lookup(p, va);
+	if (e == NULL)
+		return VM_FK_NOMAP;
+	if ((access & ~e->e_prot) != 0)
+		return VM_FK_PROT;
+	struct vm_anon **ap = &e->e_amap->am_anon[e->e_off + (va - e->e_start) / PAGE_SIZE];
+	struct vm_anon *an = *ap;
+	enum vm_fault_kind kind = VM_FK_SOFT;
+	struct vm_pg *vp;
+	if (an == NULL) {
+		an = anon_new();
+		if ((vp = pg_alloc(an)) == NULL) {
+			vm_host_free(an);
+			return VM_FK_OOM;
+		}
+		pmap_zero_page(vp->vp_pa);
+		an->an_pg = vp;
+		*ap = an;
+		kind = VM_FK_ZERO;
+	} else if ((vp = anon_page_in(an, &kind)) == NULL) {
+		return VM_FK_OOM;
+	}
+	if ((access & VM_PROT_WRITE) != 0 && an->an_ref > 1) {
+		/* Copy-on-write: this process gets its own copy. */
+		struct vm_anon *na = anon_new();
+		vp->vp_flags |= VP_BUSY;	/* the daemon must not take the source */
+		struct vm_pg *np = pg_alloc(na);
+		vp->vp_flags &= ~VP_BUSY;
+		if (np == NULL) {
+			vm_host_free(na);
+			return VM_FK_OOM;
+		}
+		pmap_copy_page(vp->vp_pa, np->vp_pa);
+		na->an_pg = np;
+		an->an_ref--;
+		*ap = an = na;
+		vp = np;
+		kind = VM_FK_COW;
+	} else if ((access & VM_PROT_WRITE) != 0 && kind == VM_FK_SOFT) {
+		paddr_t pa;
+		if (pmap_extract(p->p_pmap, va, &pa) && pa == vp->vp_pa)
+			kind = VM_FK_COW_REUSE;	/* mapped read-only while it was shared */
+	}
+	vm_prot_t prot = e->e_prot;
+	if (an->an_ref > 1)
+		prot &= ~VM_PROT_WRITE;
+	vp->vp_flags |= VP_BUSY;
+	int r;
+	for (int tries = 0; (r = pmap_enter(p->p_pmap, va, vp->vp_pa, prot,
+	    access | PMAP_CANFAIL)) != 0 && tries < 4; tries++) {
+		vm.st.vs_enter_retries++;
+		vm_daemon_locked(vm.cfg.vc_high);	/* fewer mappings: pv memory back */
+	}
+	vp->vp_flags &= ~VP_BUSY;
+	if (r != 0)
+		return VM_FK_OOM;
+	pmap_update(p->p_pmap);
+	return kind;
+}
+
+enum vm_fault_kind
+vm_fault(struct vm_proc *p, vaddr_t va, vm_prot_t access)
+{
+	vm_lock();
+	enum vm_fault_kind k = fault_locked(p, va, access);
+	vm.st.vs_faults[k]++;
+	vm_unlock();
+	return k;
+}
+
+static bool
+fault_fatal(enum vm_fault_kind k)
+{
+	return k == VM_FK_PROT || k == VM_FK_NOMAP || k == VM_FK_OOM;
+}
+
+/* The trap loop: retry the access after each fault the VM resolves. */
+static int
+uaccess(int op, vaddr_t va, int size, uint64_t *val)
+{
+	static const vm_prot_t acc[3] = { VM_PROT_READ, VM_PROT_WRITE, VM_PROT_EXECUTE };
+	struct vm_proc *p = vm_curproc();
+	if (p == NULL)
+		vm_panic("user access without a process");
+	for (int tries = 0; tries < 10000; tries++) {
+		int r = op == 0 ? ptest_load(va, size, val, PTEST_USER) :
+		    op == 1 ? ptest_store(va, size, *val, PTEST_USER) :
+		    ptest_fetch(va, PTEST_USER);
+		if (r == PTEST_OK)
+			return 0;
+		if (r != PTEST_PF)
+			vm_panic("user access took a fault that is not a page fault");
+		enum vm_fault_kind k = vm_fault(p, (vaddr_t)ptest_last_fault().pf_addr, acc[op]);
+		if (fault_fatal(k))
+			return (int)k;
+	}
+	vm_panic("an access kept faulting after its fault was resolved");
+	return -1;
+}
+
+int vm_uload(vaddr_t va, int size, uint64_t *val) { return uaccess(0, va, size, val); }
+int vm_ustore(vaddr_t va, int size, uint64_t val) { return uaccess(1, va, size, &val); }
+int vm_ufetch(vaddr_t va) { return uaccess(2, va, 1, NULL); }
+
+/* ---- observing ---- */
+
+void
+vm_get_stats(struct vm_stats *s)
+{
+	vm_lock();
+	*s = vm.st;
+	vm_unlock();
+}
+
+enum vm_residency
+vm_residency(struct vm_proc *p, vaddr_t va)
+{
+	vm_lock();
+	struct vm_entry *e = lookup(p, va & ~(vaddr_t)PAGE_MASK);
+	enum vm_residency r = VM_RES_NONE;
+	struct vm_anon *an = e == NULL ? NULL :
+	    e->e_amap->am_anon[e->e_off + ((va & ~(vaddr_t)PAGE_MASK) - e->e_start) / PAGE_SIZE];
+	if (an != NULL) {
+		if (an->an_pg == NULL)
+			r = VM_RES_SWAPPED;
+		else if ((e->e_flags & VM_MAP_SHARED) != 0)
+			r = VM_RES_SHARED;
+		else
+			r = an->an_ref > 1 ? VM_RES_COW : VM_RES_PRIVATE;
+	}
+	vm_unlock();
+	return r;
+}
+
+bool
+vm_map_entry(struct vm_proc *p, int i, vaddr_t *start, vaddr_t *end, vm_prot_t *prot,
+    int *flags)
+{
+	vm_lock();
+	struct vm_entry *e = p->p_map;
+	while (e != NULL && i-- > 0)
+		e = e->e_next;
+	if (e != NULL) {
+		*start = e->e_start;
+		*end = e->e_end;
+		*prot = e->e_prot;
+		*flags = e->e_flags;
+	}
+	vm_unlock();
+	return e != NULL;
+}
+
+bool
+vm_check(char *text, size_t len)
+{
+	bool good = true;
+	vm_lock();
+	uint64_t used = 0;
+	for (uint64_t i = 0; i < vm.cfg.vc_pages; i++)
+		if (vm.pgs[i].vp_page != NULL) {
+			used++;
+			if (vm.pgs[i].vp_anon == NULL || vm.pgs[i].vp_anon->an_pg != &vm.pgs[i]) {
+				ptest_snprintf(text, len, "page %#llx: its anon does not point back",
+				    (unsigned long long)vm.pgs[i].vp_pa);
+				good = false;
+			}
+		}
+	if (good && used != vm.st.vs_pages_used) {
+		ptest_snprintf(text, len, "%llu pages in use, the count says %llu",
+		    (unsigned long long)used, (unsigned long long)vm.st.vs_pages_used);
+		good = false;
+	}
+	/* Every mapping a pmap holds is one the map allows: the right page,
+	 * and writable only where the process alone holds it. */
+	for (struct vm_proc *p = vm.procs; p != NULL && good; p = p->p_next) {
+		pmap_check_pmap(p->p_pmap);
+		long mapped = 0;
+		for (struct vm_entry *e = p->p_map; e != NULL && good; e = e->e_next)
+			for (vaddr_t va = e->e_start; va < e->e_end && good; va += PAGE_SIZE) {
+				struct pmap_mapping_info mi;
+				if (!pmap_mapping_info(p->p_pmap, va, &mi))
+					continue;
+				mapped++;
+				struct vm_anon *an = e->e_amap->am_anon[e->e_off +
+				    (va - e->e_start) / PAGE_SIZE];
+				if (an == NULL || an->an_pg == NULL || an->an_pg->vp_pa != mi.mi_pa) {
+					ptest_snprintf(text, len, "pid %d va %#llx maps pa %#llx, not "
+					    "its page", p->p_pid, (unsigned long long)va,
+					    (unsigned long long)mi.mi_pa);
+					good = false;
+				} else if ((mi.mi_prot & VM_PROT_WRITE) != 0 &&
+				    (an->an_ref > 1 || (e->e_prot & VM_PROT_WRITE) == 0)) {
+					ptest_snprintf(text, len, "pid %d va %#llx is writable but %s",
+					    p->p_pid, (unsigned long long)va, an->an_ref > 1 ?
+					    "copy-on-write" : "the map says read-only");
+					good = false;
+				}
+			}
+		if (good && mapped != pmap_resident_count(p->p_pmap)) {
+			ptest_snprintf(text, len, "pid %d: %ld pages mapped in its map's ranges, "
+			    "resident count %ld", p->p_pid, mapped,
+			    pmap_resident_count(p->p_pmap));
+			good = false;
+		}
+	}
+	vm_unlock();
+	return good;
+}
