@@ -144,7 +144,8 @@ $(B)/bin/mmuprobe: $(B)/tools/mmuprobe/main.o $(B)/tools/mmuprobe/probe_gen.o $(
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^
 
-$(B)/bin/pmapsim: $(B)/tools/pmapsim/main.o $(SIMHOST_OBJS) $(LIBPMAP) $(SIM_LIB)
+$(B)/bin/pmapsim: $(B)/tools/pmapsim/main.o $(VM_OBJS) $(PTEST_SIM_OBJS) $(SIMHOST_OBJS) \
+		$(LIBPMAP) $(SIM_LIB) $(TAP_OBJS)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^
 
@@ -322,8 +323,8 @@ check-fuzz: $(FUZZ_DIR)/pmap_fuzz
 include platform/pc/pc.mk
 
 ifeq ($(ARCH),amd64)
-check: check-freestanding check-mi check-man check-asan check-explore check-diag check-tsan \
-		check-clang check-fuzz check-i386 \
+check: check-freestanding check-mi check-man check-asan check-run check-explore check-diag \
+		check-tsan check-clang check-fuzz check-i386 \
 		pc-portable-all pc-mmu-diff-check-all
 	@echo "make check: all suites passed"
 else
@@ -369,14 +370,28 @@ bench: all
 bench-ir: $(B)/bin/bench_pmap
 	bench/ir.sh $(B)
 
-run: $(B)/bin/pmapsim
-	$(B)/bin/pmapsim
+# The main job: a real program's trace (gzip) and a forking server on 4
+# CPUs, with less memory than their footprint.
+TRACE_NAMES := $(patsubst traces/%.trace.gz,%,$(wildcard traces/*.trace.gz))
+TRACES := $(TRACE_NAMES:%=build/traces/%.trace)
+build/traces/%.trace: traces/%.trace.gz
+	@mkdir -p $(dir $@)
+	$(Q)gzip -dc $< > $@.tmp && mv $@.tmp $@
+RUN_ARGS := --cpus=4 --mem=256 --trace=build/traces/gzip.trace --fork
+
+run: $(B)/bin/pmapsim $(TRACES)
+	$(B)/bin/pmapsim $(RUN_ARGS)
 
 # The demonstration must end with a clean audit.
+# make run's workload under ASan+UBSan: nothing lost, a clean audit.
+.PHONY: check-run
+check-run:
+	$(MAKE) VARIANT=asan run-check
+
 .PHONY: run-check
-run-check: $(B)/bin/pmapsim
-	@$(B)/bin/pmapsim > $(B)/run.log 2>&1 || { tail -20 $(B)/run.log; exit 1; }
-	@tail -1 $(B)/run.log | grep -q '^audit: OK' || { tail -5 $(B)/run.log; exit 1; }
+run-check: $(B)/bin/pmapsim $(TRACES)
+	@$(B)/bin/pmapsim $(RUN_ARGS) > $(B)/run.log 2>&1 || { tail -20 $(B)/run.log; exit 1; }
+	@tail -1 $(B)/run.log | grep -q ' 0 lost, audit OK$$' || { tail -5 $(B)/run.log; exit 1; }
 	@echo "run ($(ARCH)): $$(tail -1 $(B)/run.log)"
 
 clean:

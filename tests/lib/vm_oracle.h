@@ -20,7 +20,8 @@
 #include "vm.h"
 
 struct vo_page {
-	int vg_ref;			/* model processes sharing it (COW) */
+	int vg_ref;			/* model processes sharing it (COW); atomic:
+					 * sharers run on different CPUs */
 	uint8_t vg_b[PAGE_SIZE];
 };
 
@@ -108,7 +109,7 @@ vo_slot(struct vo_proc *o, uint64_t vpn, bool add)
 static inline void
 vo_page_unref(struct vo_page *g)
 {
-	if (g != NULL && --g->vg_ref == 0)
+	if (g != NULL && __atomic_sub_fetch(&g->vg_ref, 1, __ATOMIC_ACQ_REL) == 0)
 		vm_host_free(g);
 }
 
@@ -227,7 +228,7 @@ vo_fork(struct vo_proc *o, struct vm_proc *child)
 	}
 	for (uint64_t i = 0; i < o->o_cap; i++)
 		if (o->o_key[i] != 0 && o->o_key[i] != ~0ULL && o->o_val[i] != NULL) {
-			o->o_val[i]->vg_ref++;
+			__atomic_fetch_add(&o->o_val[i]->vg_ref, 1, __ATOMIC_RELAXED);
 			*vo_slot(c, o->o_key[i] - 1, true) = o->o_val[i];
 		}
 	return c;
@@ -311,13 +312,15 @@ vo_access(struct vo_proc *o, int kind, vaddr_t va, int size)
 	struct vo_page **pp = vo_page_of(o, r, va, kind == 1);
 	unsigned off = (unsigned)(va & PAGE_MASK);
 	if (kind == 1) {
-		if (*pp == NULL || (*pp)->vg_ref > 1) {
+		/* A sharer never writes in place, and the count only falls while
+		 * shared: copying before dropping our reference is safe. */
+		if (*pp == NULL || __atomic_load_n(&(*pp)->vg_ref, __ATOMIC_ACQUIRE) > 1) {
 			struct vo_page *n = vo_zalloc(sizeof(*n));
 			n->vg_ref = 1;
 			if (*pp != NULL) {
 				for (unsigned i = 0; i < PAGE_SIZE; i++)
 					n->vg_b[i] = (*pp)->vg_b[i];
-				(*pp)->vg_ref--;
+				vo_page_unref(*pp);
 			}
 			*pp = n;
 		}

@@ -1,373 +1,627 @@
 /*
- * pmapsim - the demonstration: libpmap running a small "kernel" on the
- * simulated machine.
+ * pmapsim - real programs' memory traces and a forking server run by the
+ * VM layer (vm/) on libpmap, on the simulated machine, every load checked
+ * by the integrity oracle (tests/lib/vm_oracle.h).
  *
- * Three processes share a pool of physical pages (some pages belong to two
- * of them, like a shared library).  CPUs 1..N-1 run the processes' threads:
- * they read and write their pages, and when an access faults, a minimal VM
- * fault handler re-enters the mapping (a soft fault), exactly as a kernel
- * built on pmap(9) would.  Meanwhile CPU 0 plays pagedaemon and
- * munmap/mprotect: it clears referenced bits, cleans modified pages
- * (pmap_clear_modify), write-protects pages for copy-on-write
- * (pmap_page_protect(READ)), evicts pages (pmap_page_protect(NONE)), and
- * removes or protects address ranges (pmap_remove, pmap_protect).  The
- * kernel pmap keeps a few pmap_kenter_pa buffers.
+ *   pmapsim [--trace=FILE]... [--fork] [--mem=PAGES] [--cpus=N] [--seed=N]
+ *           [--quantum=N] [--sfbuf=dmap|mapped] [--no-map]
  *
- * Every word a thread reads carries its page's tag, so a stale translation
- * (a missing TLB invalidation) would show up as a "wrong page" read.  At the
- * end the program prints what happened, a dump of one process's page
- * tables, the consistency walkers' result, and as its last line the TLB
- * auditor's verdict over every CPU.
+ * Each --trace is one process replaying a Valgrind lackey --trace-mem=yes
+ * trace ("I  addr,size", " L addr,size", " S addr,size", " M addr,size";
+ * other lines are ignored): its addresses become private anonymous memory
+ * on first touch, a 256 KiB region at a time, as a real process's heap and
+ * stack would; instruction fetches touch their pages.  --fork adds a
+ * forking server: a process with a private heap and a shared region that
+ * forks children (which fork grandchildren) that read, write and exit.
+ * Processes are scheduled round-robin over the CPUs, --quantum accesses at
+ * a time, moving between CPUs; the VM has --mem pages of memory and pages
+ * out to swap when that is less than the working set.
  *
- *   pmapsim [--cpus=N] [--rounds=N] [--seed=N] [--sfbuf=mapped]
+ * Output: a progress line every two seconds, a summary, a residency map
+ * per process, and last, exactly:
+ *     pmapsim: <N> accesses checked, <K> lost, audit <OK|FAILED>
+ * Exit status 0 only when K is 0 and the audit is OK; 2 for bad arguments
+ * or an unreadable or malformed trace.
  */
+#include <errno.h>
 #include <inttypes.h>
-#include <setjmp.h>
-#include <stdatomic.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "sim_pmap.h"
-#include <pmap/pmap.h>
+#include "ptest.h"
+#include "vm.h"
+#include "vm_oracle.h"
 
-#define NPROC	3
-#define NVA	96		/* pages per process */
-#define NPOOL	160		/* physical pages */
-#define NKBUF	8
+#define MAXTRACES	16
+#define MAXPROCS	256
+#define REGION		(256 * 1024)	/* a lazily created trace region */
 
-struct proc_state {
-	pmap_t pm;
-	struct lwp lwp;
-	int page_of[NVA];	/* the VM's intent: which pool page backs va */
-	bool writable[NVA];
+struct rec {
+	uint64_t r_addr;
+	uint16_t r_size;
+	uint8_t r_kind;		/* 'I', 'L', 'S', 'M' */
 };
 
-static struct proc_state procs[NPROC];
-static struct vm_page *pool[NPOOL];
-static vaddr_t kbuf;
+struct trace {
+	const char *t_name;
+	struct rec *t_rec;
+	uint64_t t_n, t_pages;
+};
+
+enum { P_TRACE, P_SERVER, P_CHILD };
+
+struct sproc {
+	int s_kind;
+	struct vo_proc *s_o;
+	struct trace *s_t;
+	uint64_t s_pos;		/* trace: next record; others: accesses left */
+	uint64_t s_rng;
+	int s_gen;		/* generation (server 0) */
+	int s_state;		/* 0 runnable, 1 running, 2 done */
+};
+
+static struct trace traces[MAXTRACES];
+static int ntraces;
+static bool fork_workload, show_map = true;
+static uint64_t mem_pages = 256, seed = 1, quantum = 2000;
 static int ncpus = 4;
-static long rounds = 1500;
-static uint64_t seed = 1;
 
-static atomic_bool stop;
-static atomic_ulong st_reads, st_writes, st_faults_np, st_faults_prot, st_wrong;
-static atomic_ulong st_enter, st_remove, st_protect, st_page_protect_ro,
-    st_page_protect_none, st_clear_mod, st_clear_ref, st_cleaned, st_kenter;
+static struct sproc procs[MAXPROCS];
+static int nprocs;		/* under rq_mtx */
+static int rq_mtx, shared_mtx;
+static uint64_t regions_made, signals, children_left;
+static uint64_t peak_pv, peak_ptp;
+static struct timespec t_start;
 
-static vaddr_t
-va_of(int i)
+#define HEAP		((vaddr_t)0x20000000)
+#define HEAP_PAGES	96
+#define SHM		((vaddr_t)0x30000000)
+#define SHM_PAGES	16
+#define CHILDREN	48
+
+static void
+die2(const char *fmt, ...)
 {
-	/* Three text/data-like regions per process. */
-	static const vaddr_t base[3] = { 0x400000UL, (vaddr_t)(PMAP_USER_MAX / 8 * 7),
-		(vaddr_t)(PMAP_USER_MAX / 8) };
-	return base[i / 32] + (vaddr_t)(i % 32) * 4096;
+	va_list ap;
+	va_start(ap, fmt);
+	fprintf(stderr, "pmapsim: ");
+	vfprintf(stderr, fmt, ap);
+	fprintf(stderr, "\n");
+	va_end(ap);
+	exit(2);
 }
 
 static uint64_t
-tag_of(int page)
+number(const char *opt, const char *s, uint64_t lo, uint64_t hi)
 {
-	return 0x7a6700000000ULL | (uint64_t)page;
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 0);
+	if (*s == '\0' || *s == '-' || *end != '\0' || errno != 0 || v < lo || v > hi)
+		die2("%s wants a number in %llu..%llu, not \"%s\"", opt,
+		    (unsigned long long)lo, (unsigned long long)hi, s);
+	return v;
 }
+
+static void
+spin_lock(int *m)
+{
+	while (__atomic_exchange_n(m, 1, __ATOMIC_ACQUIRE) != 0)
+		while (__atomic_load_n(m, __ATOMIC_RELAXED) != 0)
+			ptest_relax();
+}
+
+static void
+spin_unlock(int *m)
+{
+	__atomic_store_n(m, 0, __ATOMIC_RELEASE);
+}
+
+/* ---- traces ---- */
+
+/* Where a trace address lives in the replaying process: itself where user
+ * space is large; on a 32-bit machine each 4 MiB chunk of the trace gets
+ * a chunk of its own, in first-touch order. */
+struct reloc {
+	uint64_t chunk[1024];
+	int n;
+};
 
 static uint64_t
-rnd(uint64_t *s)
+relocate(struct reloc *rl, uint64_t a, const char *file, unsigned long line)
 {
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
+	if ((uint64_t)PMAP_USER_MAX > (1ULL << 40)) {
+		if (a < PAGE_SIZE || a >= (uint64_t)PMAP_USER_MAX - PAGE_SIZE)
+			die2("%s:%lu: address %#llx is outside user space", file, line,
+			    (unsigned long long)a);
+		return a;
+	}
+	uint64_t c = a >> 22;
+	int i;
+	for (i = 0; i < rl->n && rl->chunk[i] != c; i++)
+		continue;
+	if (i == rl->n) {
+		if (rl->n == 600)
+			die2("%s:%lu: the trace spans more 4 MiB chunks than a 32-bit user "
+			    "space holds", file, line);
+		rl->chunk[rl->n++] = c;
+	}
+	return 0x08000000ULL + ((uint64_t)i << 22) + (a & ((1u << 22) - 1));
 }
 
-/* The VM fault handler: the access is allowed by the VM's intent, so make
- * the pmap agree (a soft fault). */
+static void
+load_trace(const char *file)
+{
+	if (ntraces == MAXTRACES)
+		die2("at most %d traces", MAXTRACES);
+	FILE *f = fopen(file, "r");
+	if (f == NULL)
+		die2("%s: %s", file, strerror(errno));
+	struct trace *t = &traces[ntraces++];
+	t->t_name = file;
+	uint64_t cap = 1 << 16;
+	t->t_rec = malloc(cap * sizeof(*t->t_rec));
+	static struct reloc rl;
+	memset(&rl, 0, sizeof(rl));
+	char line[512];
+	unsigned long ln = 0;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		ln++;
+		char kind;
+		if (strncmp(line, "I  ", 3) == 0)
+			kind = 'I';
+		else if (line[0] == ' ' && strchr("LSM", line[1]) != NULL && line[1] != '\0' &&
+		    line[2] == ' ')
+			kind = line[1];
+		else
+			continue;	/* not an access record */
+		char *p = line + 3, *end;
+		errno = 0;
+		unsigned long long a = strtoull(p, &end, 16);
+		if (end == p || *end != ',' || errno != 0)
+			die2("%s:%lu: malformed record (want \"addr,size\" in hex,decimal): %.60s",
+			    file, ln, line);
+		p = end + 1;
+		unsigned long sz = strtoul(p, &end, 10);
+		if (end == p || (*end != '\n' && *end != '\0' && *end != '\r') || sz == 0 ||
+		    sz > 256)
+			die2("%s:%lu: malformed size (want 1..256): %.60s", file, ln, line);
+		uint64_t va = relocate(&rl, a, file, ln);
+		if (relocate(&rl, a + sz - 1, file, ln) != va + sz - 1)
+			die2("%s:%lu: an access straddles two relocated chunks", file, ln);
+		if (t->t_n == cap)
+			t->t_rec = realloc(t->t_rec, (cap *= 2) * sizeof(*t->t_rec));
+		t->t_rec[t->t_n++] = (struct rec){ va, (uint16_t)sz, (uint8_t)kind };
+	}
+	if (ferror(f))
+		die2("%s: read error", file);
+	fclose(f);
+	if (t->t_n == 0)
+		die2("%s: no access records (is it lackey --trace-mem=yes output?)", file);
+	/* Footprint: distinct pages. */
+	uint64_t hcap = 1;
+	while (hcap < 4 * t->t_n)
+		hcap <<= 1;
+	uint64_t *h = calloc(hcap, sizeof(*h));
+	for (uint64_t i = 0; i < t->t_n; i++)
+		for (uint64_t pg = t->t_rec[i].r_addr / PAGE_SIZE;
+		    pg <= (t->t_rec[i].r_addr + t->t_rec[i].r_size - 1) / PAGE_SIZE; pg++) {
+			uint64_t j = vo_hash(pg) & (hcap - 1);
+			while (h[j] != 0 && h[j] != pg + 1)
+				j = (j + 1) & (hcap - 1);
+			if (h[j] == 0) {
+				h[j] = pg + 1;
+				t->t_pages++;
+			}
+		}
+	free(h);
+}
+
+/* ---- running processes ---- */
+
 static bool
-vm_fault(struct proc_state *p, int i, bool write)
+shared_va(vaddr_t va)
 {
-	if (write && !p->writable[i])
-		return false;	/* a real protection violation: SIGSEGV */
-	vm_prot_t prot = VM_PROT_READ | (p->writable[i] ? VM_PROT_WRITE : 0);
-	u_int access = write ? VM_PROT_READ | VM_PROT_WRITE : VM_PROT_READ;
-	int r = pmap_enter(p->pm, va_of(i), pool[p->page_of[i]]->phys_addr, prot,
-	    access | PMAP_CANFAIL);
-	pmap_update(p->pm);
-	atomic_fetch_add(&st_enter, 1);
-	return r == 0;
+	return va >= SHM && va < SHM + SHM_PAGES * PAGE_SIZE;
 }
 
-struct thread_arg {
-	int cpu;
-	uint64_t rng;
+/* One checked access; a trace region is created on first touch. */
+static void
+access1(struct sproc *s, int kind, vaddr_t va, int size)
+{
+	struct vo_proc *o = s->s_o;
+	if (s->s_kind == P_TRACE && vo_expect(o, kind, va) == VM_FK_NOMAP) {
+		vaddr_t base = va & ~(vaddr_t)(REGION - 1);
+		vm_prot_t all = VM_PROT_READ | VM_PROT_WRITE | VM_PROT_EXECUTE;
+		if (vm_mmap(o->o_vm, base, REGION, all, VM_MAP_PRIVATE) != 0) {
+			fprintf(stderr, "pmapsim: cannot map %#llx\n", (unsigned long long)base);
+			abort();
+		}
+		vo_mmap(o, base, REGION, all, false);
+		__atomic_fetch_add(&regions_made, 1, __ATOMIC_RELAXED);
+	}
+	bool sh = shared_va(va);
+	if (sh)
+		spin_lock(&shared_mtx);
+	if (vo_access(o, kind, va, size) != 0)
+		__atomic_fetch_add(&signals, 1, __ATOMIC_RELAXED);
+	if (sh)
+		spin_unlock(&shared_mtx);
+}
+
+/* An access of any size and alignment, as naturally aligned pieces. */
+static void
+access_range(struct sproc *s, int kind, uint64_t va, unsigned size)
+{
+	uint64_t end = va + size;
+	if (kind == 2) {
+		for (uint64_t p = va & ~(uint64_t)PAGE_MASK; p < end; p += PAGE_SIZE)
+			access1(s, 2, p < va ? va : p, 1);
+		return;
+	}
+	while (va < end) {
+		int sz = 8;
+		while (sz > 1 && ((va & (uint64_t)(sz - 1)) != 0 || va + (uint64_t)sz > end))
+			sz >>= 1;
+		access1(s, kind, va, sz);
+		va += (uint64_t)sz;
+	}
+}
+
+static void
+new_proc(int kind, struct vo_proc *o, uint64_t work, int gen, uint64_t rng)
+{
+	spin_lock(&rq_mtx);
+	if (nprocs == MAXPROCS) {
+		fprintf(stderr, "pmapsim: too many processes\n");
+		abort();
+	}
+	procs[nprocs] = (struct sproc){ .s_kind = kind, .s_o = o, .s_pos = work,
+		.s_gen = gen, .s_rng = rng };
+	nprocs++;
+	spin_unlock(&rq_mtx);
+}
+
+static struct vo_proc *
+do_fork(struct vo_proc *o)
+{
+	spin_lock(&shared_mtx);	/* the model's shared objects change hands */
+	struct vm_proc *c = vm_fork(o->o_vm);
+	struct vo_proc *oc = vo_fork(o, c);
+	spin_unlock(&shared_mtx);
+	return oc;
+}
+
+/* A quantum of s; true when s is done. */
+static bool
+run_quantum(struct sproc *s)
+{
+	vm_switch(s->s_o->o_vm);
+	if (s->s_kind == P_TRACE) {
+		struct trace *t = s->s_t;
+		uint64_t stop = s->s_pos + quantum < t->t_n ? s->s_pos + quantum : t->t_n;
+		for (; s->s_pos < stop; s->s_pos++) {
+			struct rec *r = &t->t_rec[s->s_pos];
+			switch (r->r_kind) {
+			case 'I': access_range(s, 2, r->r_addr, r->r_size); break;
+			case 'L': access_range(s, 0, r->r_addr, r->r_size); break;
+			case 'S': access_range(s, 1, r->r_addr, r->r_size); break;
+			default:
+				access_range(s, 0, r->r_addr, r->r_size);
+				access_range(s, 1, r->r_addr, r->r_size);
+			}
+		}
+		return s->s_pos == t->t_n;
+	}
+	/* The server and its children: the heap (private, COW after fork)
+	 * and the shared region; the server forks, children sometimes too. */
+	for (uint64_t k = 0; k < quantum / 4 && s->s_pos > 0; k++, s->s_pos--) {
+		uint64_t r = ptest_rand(&s->s_rng);
+		int size = 1 << (r % 4);
+		bool shm = (r >> 8) % 8 == 0;
+		vaddr_t base = shm ? SHM : HEAP;
+		uint64_t span = (shm ? SHM_PAGES : HEAP_PAGES) * (uint64_t)PAGE_SIZE;
+		vaddr_t va = base + ((r >> 16) % span) / (vaddr_t)size * (vaddr_t)size;
+		access1(s, (r >> 40) % 3 == 0 ? 1 : 0, va, size);
+	}
+	bool forks = s->s_kind == P_SERVER || (s->s_gen < 3 && ptest_rand(&s->s_rng) % 4 == 0);
+	if (forks && __atomic_load_n(&children_left, __ATOMIC_RELAXED) > 0) {
+		__atomic_fetch_sub(&children_left, 1, __ATOMIC_RELAXED);
+		new_proc(P_CHILD, do_fork(s->s_o), 3 * quantum, s->s_gen + 1,
+		    ptest_rand(&s->s_rng));
+	}
+	if (s->s_kind == P_SERVER)
+		return __atomic_load_n(&children_left, __ATOMIC_RELAXED) == 0;
+	return s->s_pos == 0;
+}
+
+static double
+elapsed(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)(t.tv_sec - t_start.tv_sec) + (double)(t.tv_nsec - t_start.tv_nsec) / 1e9;
+}
+
+static uint64_t
+checked_total(void)
+{
+	uint64_t n = 0;
+	for (int i = 0; i < nprocs; i++)
+		if (procs[i].s_o != NULL)
+			n += __atomic_load_n(&procs[i].s_o->o_checked, __ATOMIC_RELAXED);
+	return n;
+}
+
+static uint64_t exited_checked, exited_lost;
+
+static void
+cpu_loop(void *arg)
+{
+	int cpu = (int)(uintptr_t)arg, next = cpu;
+	double last = 0;
+	for (;;) {
+		spin_lock(&rq_mtx);
+		int n = nprocs, pick = -1, live = 0;
+		for (int k = 0; k < n; k++) {
+			int i = (next + k) % n;
+			if (procs[i].s_state != 2)
+				live++;
+			if (procs[i].s_state == 0 && pick < 0)
+				pick = i;
+		}
+		if (pick >= 0)
+			procs[pick].s_state = 1;
+		spin_unlock(&rq_mtx);
+		if (live == 0)
+			break;
+		if (pick < 0) {
+			ptest_relax();
+			continue;
+		}
+		next = pick + 1;
+		struct sproc *s = &procs[pick];
+		bool done = run_quantum(s);
+		vm_switch(NULL);
+		if (done && s->s_kind == P_CHILD) {
+			/* Children exit; the traces and the server stay for the map. */
+			struct vo_proc *o = s->s_o;
+			vm_exit(o->o_vm);
+			spin_lock(&shared_mtx);
+			__atomic_fetch_add(&exited_checked, o->o_checked, __ATOMIC_RELAXED);
+			__atomic_fetch_add(&exited_lost, o->o_lost + o->o_wrong_signal,
+			    __ATOMIC_RELAXED);
+			spin_lock(&rq_mtx);
+			s->s_o = NULL;
+			spin_unlock(&rq_mtx);
+			vo_free(o);
+			spin_unlock(&shared_mtx);
+		}
+		__atomic_store_n(&s->s_state, done ? 2 : 0, __ATOMIC_RELEASE);
+		if (cpu == 0) {
+			struct pmap_counters pc;
+			pmap_get_counters(&pc);
+			if (pc.pc_pv_entries > peak_pv)
+				peak_pv = pc.pc_pv_entries;
+			if (pc.pc_ptp_pages > peak_ptp)
+				peak_ptp = pc.pc_ptp_pages;
+			double now = elapsed();
+			if (now - last >= 2.0) {
+				struct vm_stats st;
+				vm_get_stats(&st);
+				spin_lock(&rq_mtx);
+				uint64_t c = checked_total();
+				spin_unlock(&rq_mtx);
+				printf("pmapsim: %5.1fs  %" PRIu64 " accesses, %" PRIu64 " page-outs, "
+				    "%" PRIu64 " page-ins, %" PRIu64 " COW breaks\n", now,
+				    c + exited_checked, st.vs_pageouts_swap + st.vs_laundered,
+				    st.vs_faults[VM_FK_SWAPIN], st.vs_faults[VM_FK_COW]);
+				fflush(stdout);
+				last = now;
+			}
+		}
+	}
+}
+
+static void
+residency_map(struct sproc *s)
+{
+	struct vm_proc *p = s->s_o->o_vm;
+	printf("pid %d (%s):\n", vm_proc_pid(p), s->s_kind == P_TRACE ? s->s_t->t_name :
+	    s->s_kind == P_SERVER ? "forking server" : "child");
+	vaddr_t st, en;
+	vm_prot_t prot;
+	int flags, lines = 0, i;
+	for (i = 0; vm_map_entry(p, i, &st, &en, &prot, &flags); i++) {
+		for (vaddr_t va = st; va < en; va += 64 * PAGE_SIZE) {
+			if (lines++ >= 40)
+				continue;
+			char row[65];
+			int n = 0;
+			for (vaddr_t v = va; v < en && n < 64; v += PAGE_SIZE)
+				row[n++] = (char)vm_residency(p, v);
+			row[n] = '\0';
+			printf("  %#14llx %c%c%c %s  %s\n", (unsigned long long)va,
+			    prot & VM_PROT_READ ? 'r' : '-', prot & VM_PROT_WRITE ? 'w' : '-',
+			    prot & VM_PROT_EXECUTE ? 'x' : '-',
+			    flags & VM_MAP_SHARED ? "shared " : "private", row);
+		}
+	}
+	if (lines > 40)
+		printf("  ... %d more lines\n", lines - 40);
+}
+
+struct result {
+	uint64_t checked, lost;
+	bool audit;
+	char why[600];
 };
 
 static void
-user_thread(void *arg)
+body(void *arg)
 {
-	struct thread_arg *t = arg;
-	int cur = -1;
-	while (!atomic_load(&stop)) {
-		/* A context switch now and then. */
-		if (cur < 0 || rnd(&t->rng) % 512 == 0) {
-			cur = (int)(rnd(&t->rng) % NPROC);
-			sim_set_curlwp(&procs[cur].lwp);
-			pmap_activate(&procs[cur].lwp);
-		}
-		struct proc_state *p = &procs[cur];
-		int i = (int)(rnd(&t->rng) % NVA);
-		bool write = p->writable[i] && rnd(&t->rng) % 3 == 0;
-		vaddr_t va = va_of(i) + 8 * (1 + (vaddr_t)t->cpu);
-		for (int attempt = 0; attempt < 4; attempt++) {
-			uint64_t v;
-			int r = write ? sim_store(va, 8, tag_of(p->page_of[i]), SIM_ACC_USER)
-				      : sim_load(va - 8 * (1 + (vaddr_t)t->cpu), 8, &v, SIM_ACC_USER);
-			if (r == SIM_OK) {
-				if (write) {
-					atomic_fetch_add(&st_writes, 1);
-				} else {
-					atomic_fetch_add(&st_reads, 1);
-					if (v != tag_of(p->page_of[i]))
-						atomic_fetch_add(&st_wrong, 1);
-				}
-				break;
-			}
-			struct sim_fault f = sim_last_fault();
-			atomic_fetch_add(f.error_code & 1 ? &st_faults_prot : &st_faults_np, 1);
-			if (!vm_fault(p, i, write))
-				break;
-		}
-		/* Kernel work: read a kenter'ed buffer. */
-		if (rnd(&t->rng) % 16 == 0) {
-			uint64_t v;
-			sim_load(kbuf + (rnd(&t->rng) % NKBUF) * 4096, 8, &v, 0);
-		}
+	struct result *res = arg;
+	struct vm_config vc = { .vc_pages = mem_pages, .vc_launder = true,
+		.vc_swap_sfbuf = seed % 2 == 0 };
+	if (vm_boot(&vc) != 0) {
+		fprintf(stderr, "pmapsim: --mem=%llu is too small for the VM\n",
+		    (unsigned long long)mem_pages);
+		exit(2);
 	}
-	sim_set_curlwp(NULL);
-	pmap_activate(NULL);
-}
-
-static void
-pagedaemon(uint64_t *rng)
-{
-	for (long r = 0; r < rounds; r++) {
-		int pg = (int)(rnd(rng) % NPOOL);
-		struct vm_page *m = pool[pg];
-		switch (rnd(rng) % 10) {
-		case 0: case 1:
-			pmap_clear_reference(m);
-			atomic_fetch_add(&st_clear_ref, 1);
-			break;
-		case 2: case 3:
-			if (pmap_clear_modify(m))
-				atomic_fetch_add(&st_cleaned, 1);	/* "written back" */
-			atomic_fetch_add(&st_clear_mod, 1);
-			break;
-		case 4:
-			pmap_page_protect(m, VM_PROT_READ);	/* copy-on-write */
-			atomic_fetch_add(&st_page_protect_ro, 1);
-			break;
-		case 5: case 6:
-			pmap_page_protect(m, VM_PROT_NONE);	/* evict */
-			atomic_fetch_add(&st_page_protect_none, 1);
-			break;
-		case 7: {
-			struct proc_state *p = &procs[rnd(rng) % NPROC];
-			int i = (int)(rnd(rng) % (NVA - 4));
-			pmap_remove(p->pm, va_of(i), va_of(i) + 4 * 4096);	/* munmap-ish */
-			pmap_update(p->pm);
-			atomic_fetch_add(&st_remove, 1);
-			break;
-		}
-		case 8: {
-			struct proc_state *p = &procs[rnd(rng) % NPROC];
-			int i = (int)(rnd(rng) % (NVA - 4));
-			pmap_protect(p->pm, va_of(i), va_of(i) + 4 * 4096, VM_PROT_READ);
-			pmap_update(p->pm);
-			atomic_fetch_add(&st_protect, 1);
-			break;
-		}
-		default: {
-			int k = (int)(rnd(rng) % NKBUF);
-			pmap_kremove(kbuf + (vaddr_t)k * 4096, 4096);
-			pmap_kenter_pa(kbuf + (vaddr_t)k * 4096, pool[rnd(rng) % NPOOL]->phys_addr,
-			    VM_PROT_READ | VM_PROT_WRITE, 0);
-			pmap_update(pmap_kernel());
-			atomic_fetch_add(&st_kenter, 1);
-			break;
-		}
-		}
+	for (int i = 0; i < ntraces; i++) {
+		new_proc(P_TRACE, vo_new(vm_proc_create()), 0, 0, seed + (uint64_t)i);
+		procs[nprocs - 1].s_t = &traces[i];
 	}
-}
-
-static void
-setup(void *arg)
-{
-	(void)arg;
-	uint64_t rng = seed;
-	for (int i = 0; i < NPOOL; i++) {
-		uint64_t pa;
-		if (sim_page_alloc(&pa) != 0) {
-			fprintf(stderr, "pmapsim: out of simulated memory\n");
-			exit(1);
-		}
-		pool[i] = sim_pa_to_vm_page(pa);
-		memset(&pool[i]->mdpage, 0, sizeof(pool[i]->mdpage));
-		uint64_t *w = sim_phys_ptr(pa);
-		for (int j = 0; j < 512; j++)
-			w[j] = tag_of(i);
+	if (fork_workload) {
+		struct vo_proc *o = vo_new(vm_proc_create());
+		vm_prot_t rw = VM_PROT_READ | VM_PROT_WRITE;
+		vm_mmap(o->o_vm, HEAP, HEAP_PAGES * PAGE_SIZE, rw, VM_MAP_PRIVATE);
+		vo_mmap(o, HEAP, HEAP_PAGES * PAGE_SIZE, rw, false);
+		vm_mmap(o->o_vm, SHM, SHM_PAGES * PAGE_SIZE, rw, VM_MAP_SHARED);
+		vo_mmap(o, SHM, SHM_PAGES * PAGE_SIZE, rw, true);
+		children_left = CHILDREN;
+		new_proc(P_SERVER, o, 1ULL << 62, 0, seed * 7919);
 	}
-	for (int p = 0; p < NPROC; p++) {
-		procs[p].pm = pmap_create();
-		procs[p].lwp.l_pmap = procs[p].pm;
-		procs[p].lwp.l_id = p + 1;
-		for (int i = 0; i < NVA; i++) {
-			/* Region 0 is shared text (same pages in every process). */
-			procs[p].page_of[i] = i < 32 ? i : 32 + p * 40 + (int)(rnd(&rng) % 40);
-			procs[p].writable[i] = i >= 32;
-			vm_prot_t prot = VM_PROT_READ | (procs[p].writable[i] ? VM_PROT_WRITE : 0);
-			pmap_enter(procs[p].pm, va_of(i), pool[procs[p].page_of[i]]->phys_addr,
-			    prot, 0);
+	clock_gettime(CLOCK_MONOTONIC, &t_start);
+	for (int c = 1; c < ncpus; c++)
+		ptest_run_async(c, cpu_loop, (void *)(uintptr_t)c);
+	cpu_loop((void *)0);
+	for (int c = 1; c < ncpus; c++)
+		ptest_wait(c);
+	double secs = elapsed();
+
+	struct vm_stats st;
+	vm_get_stats(&st);
+	struct pmap_counters pc;
+	pmap_get_counters(&pc);
+	res->checked = exited_checked;
+	res->lost = exited_lost;
+	for (int i = 0; i < nprocs; i++)
+		if (procs[i].s_o != NULL) {
+			res->checked += procs[i].s_o->o_checked;
+			res->lost += procs[i].s_o->o_lost + procs[i].s_o->o_wrong_signal;
 		}
-		pmap_update(procs[p].pm);
+	printf("\n--- what happened (%.1f s) ---\n", secs);
+	printf("processes       %d (%d traces%s), %" PRIu64 " forks, %" PRIu64 " exits, "
+	    "%" PRIu64 " trace regions made on first touch, %" PRIu64 " signals\n", nprocs,
+	    ntraces, fork_workload ? ", a forking server and its children" : "",
+	    st.vs_forks, st.vs_exits, regions_made, signals);
+	printf("faults          %" PRIu64 " zero fill, %" PRIu64 " COW copy, %" PRIu64
+	    " COW reuse, %" PRIu64 " swap-in, %" PRIu64 " soft, %" PRIu64 " SIGSEGV, %" PRIu64
+	    " out of memory\n", st.vs_faults[VM_FK_ZERO], st.vs_faults[VM_FK_COW],
+	    st.vs_faults[VM_FK_COW_REUSE], st.vs_faults[VM_FK_SWAPIN],
+	    st.vs_faults[VM_FK_SOFT], st.vs_faults[VM_FK_PROT] + st.vs_faults[VM_FK_NOMAP],
+	    st.vs_faults[VM_FK_OOM]);
+	printf("memory          %" PRIu64 " pages (peak %" PRIu64 " used); page-outs %" PRIu64
+	    " to swap + %" PRIu64 " laundered, %" PRIu64 " clean reclaims; swap peak %" PRIu64
+	    " slots; pagedaemon %" PRIu64 " runs, %" PRIu64 " pages scanned\n", st.vs_pages,
+	    st.vs_pages_peak, st.vs_pageouts_swap, st.vs_laundered, st.vs_reclaims_clean,
+	    st.vs_swap_peak, st.vs_daemon_runs, st.vs_daemon_scanned);
+	printf("page copies     %" PRIu64 " through sf_bufs, %" PRIu64 " through quick mappings\n",
+	    st.vs_sfbuf_copies, st.vs_quick_copies);
+	printf("pmap            %" PRIu64 " shootdown rounds, %" PRIu64 " IPIs; peak %" PRIu64
+	    " pv entries, %" PRIu64 " page-table pages\n", pc.pc_shootdowns,
+	    pc.pc_shootdown_ipis, peak_pv, peak_ptp);
+	for (int c = 0; c < ncpus; c++) {
+		struct sim_cpu_stats s = sim_cpu_stats(c);
+		printf("cpu %d           %9" PRIu64 " accesses, %9" PRIu64 " TLB hits, %7" PRIu64
+		    " walks, %6" PRIu64 " faults, %6" PRIu64 " INVLPG, %5" PRIu64 " CR3 loads, %6"
+		    PRIu64 " IPIs taken\n", c, s.accesses, s.tlb_hits, s.walks, s.page_faults,
+		    s.invlpg, s.cr3_loads, s.ipis_taken);
 	}
-	vaddr_t vs, ve;
-	pmap_virtual_space(&vs, &ve);
-	kbuf = vs;
-	pmap_growkernel(kbuf + NKBUF * 4096);
-	for (int k = 0; k < NKBUF; k++)
-		pmap_kenter_pa(kbuf + (vaddr_t)k * 4096, pool[k]->phys_addr,
-		    VM_PROT_READ | VM_PROT_WRITE, 0);
-	pmap_update(pmap_kernel());
-}
+	if (show_map) {
+		printf("\n--- residency (R own, C copy-on-write, S shared, s swapped, . untouched;"
+		    " 64 pages a line) ---\n");
+		for (int i = 0; i < nprocs; i++)
+			if (procs[i].s_o != NULL)
+				residency_map(&procs[i]);
+	}
 
-static void
-run_cpu0(void *arg)
-{
-	uint64_t *rng = arg;
-	pagedaemon(rng);
-	atomic_store(&stop, true);
-}
-
-static void
-teardown_check(void *arg)
-{
-	int *bad = arg;
-	for (int p = 0; p < NPROC; p++)
-		pmap_check_pmap(procs[p].pm);	/* panics (aborts) on any inconsistency */
-	pmap_check_pmap(pmap_kernel());
-	for (int i = 0; i < NPOOL; i++)
-		pmap_check_page(pool[i]);
-	*bad = 0;
-}
-
-static void
-dump(void *arg)
-{
-	(void)arg;
-	printf("\n--- page tables of process 1 (pmap_dump), first region and one page of "
-	    "the second ---\n");
-	pmap_dump(procs[0].pm, va_of(0), va_of(32) + 4096);
+	char text[512];
+	res->audit = true;
+	if (!vm_check(text, sizeof(text))) {
+		res->audit = false;
+		snprintf(res->why, sizeof(res->why), "VM: %s", text);
+	} else if (!ptest_audit(text, sizeof(text))) {
+		res->audit = false;
+		snprintf(res->why, sizeof(res->why), "TLB: %s", text);
+	}
+	for (int i = 0; i < nprocs; i++)
+		if (procs[i].s_o != NULL) {
+			vm_exit(procs[i].s_o->o_vm);
+			vo_free(procs[i].s_o);
+			procs[i].s_o = NULL;
+		}
+	if (res->audit && !vm_shutdown(text, sizeof(text))) {
+		res->audit = false;
+		snprintf(res->why, sizeof(res->why), "%s", text);
+	}
+	printf("\naudit: %s%s\n", res->audit ? "OK - every mapping is one the VM's maps "
+	    "allow, the TLBs of all CPUs agree with the page tables, and every page and "
+	    "swap slot came back" : "FAILED - ", res->audit ? "" : res->why);
 }
 
 int
 main(int argc, char **argv)
 {
+	const char *sfbuf = NULL;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (strncmp(a, "--trace=", 8) == 0)
+			load_trace(a + 8);
+		else if (strcmp(a, "--fork") == 0)
+			fork_workload = true;
+		else if (strncmp(a, "--mem=", 6) == 0)
+			mem_pages = number("--mem", a + 6, 16, 1u << 20);
+		else if (strncmp(a, "--cpus=", 7) == 0)
+			ncpus = (int)number("--cpus", a + 7, 1, 16);
+		else if (strncmp(a, "--seed=", 7) == 0)
+			seed = number("--seed", a + 7, 0, UINT64_MAX);
+		else if (strncmp(a, "--quantum=", 10) == 0)
+			quantum = number("--quantum", a + 10, 1, 1u << 24);
+		else if (strncmp(a, "--sfbuf=", 8) == 0 &&
+		    (strcmp(a + 8, "dmap") == 0 || strcmp(a + 8, "mapped") == 0))
+			sfbuf = a + 8;
+		else if (strcmp(a, "--no-map") == 0)
+			show_map = false;
+		else
+			die2("unknown argument \"%s\"\nusage: pmapsim [--trace=FILE]... [--fork] "
+			    "[--mem=PAGES] [--cpus=N] [--seed=N] [--quantum=N] "
+			    "[--sfbuf=dmap|mapped] [--no-map]", a);
+	}
+	if (ntraces == 0 && !fork_workload)
+		die2("nothing to run: give --trace=FILE and/or --fork");
 	struct sim_pmap_config c;
 	sim_pmap_config_default(&c);
-	for (int i = 1; i < argc; i++) {
-		if (strncmp(argv[i], "--cpus=", 7) == 0)
-			ncpus = atoi(argv[i] + 7);
-		else if (strncmp(argv[i], "--rounds=", 9) == 0)
-			rounds = atol(argv[i] + 9);
-		else if (strncmp(argv[i], "--seed=", 7) == 0)
-			seed = strtoull(argv[i] + 7, NULL, 0);
-		else if (strcmp(argv[i], "--sfbuf=mapped") == 0)
-			c.sfbuf_mode = PMAP_SFBUF_MAPPED;
-		else {
-			fprintf(stderr, "usage: pmapsim [--cpus=N] [--rounds=N] [--seed=N] "
-			    "[--sfbuf=mapped]\n");
-			return 2;
-		}
-	}
-	if (ncpus < 2 || ncpus > 16) {
-		fprintf(stderr, "pmapsim: --cpus must be 2..16\n");
-		return 2;
-	}
+	if (sfbuf != NULL)
+		c.sfbuf_mode = strcmp(sfbuf, "mapped") == 0 ? PMAP_SFBUF_MAPPED : PMAP_SFBUF_DMAP;
 	c.machine.ncpus = ncpus;
 	c.machine.seed = seed;
-	printf("pmapsim: libpmap on a simulated %d-CPU " PMAP_MACHINE " machine, %llu MiB, strict TLB "
-	    "(no silent eviction), seed %llu\n", ncpus,
-	    (unsigned long long)(c.machine.mem_size >> 20), (unsigned long long)seed);
-	printf("%d processes x %d pages over %d physical pages; CPUs 1-%d run them, CPU 0 "
-	    "is pagedaemon/munmap/mprotect for %ld rounds\n", NPROC, NVA, NPOOL, ncpus - 1,
-	    rounds);
+	uint64_t footprint = fork_workload ? HEAP_PAGES + SHM_PAGES : 0;
+	printf("pmapsim: the VM layer on libpmap, simulated %d-CPU " PMAP_MACHINE " machine, "
+	    "strict TLB, seed %llu\n", ncpus, (unsigned long long)seed);
+	for (int i = 0; i < ntraces; i++) {
+		printf("  trace %s: %" PRIu64 " records, %" PRIu64 " pages touched\n",
+		    traces[i].t_name, traces[i].t_n, traces[i].t_pages);
+		footprint += traces[i].t_pages;
+	}
+	if (fork_workload)
+		printf("  forking server: %d-page heap (private), %d-page shared region, "
+		    "%d children and grandchildren\n", HEAP_PAGES, SHM_PAGES, CHILDREN);
+	printf("  memory: %llu pages for a footprint of %llu pages%s\n",
+	    (unsigned long long)mem_pages, (unsigned long long)footprint,
+	    mem_pages < footprint ? " (smaller: the pagedaemon will page out)" : "");
+	fflush(stdout);
 	sim_pmap_boot(&c);
-	sim_run_on(0, setup, NULL);
-	sim_stats_reset();
-
-	struct thread_arg ta[16];
-	for (int i = 1; i < ncpus; i++) {
-		ta[i] = (struct thread_arg){ i, seed * 131 + (uint64_t)i };
-		sim_run_async(i, user_thread, &ta[i]);
-	}
-	uint64_t rng0 = seed ^ 0xd1ce;
-	sim_run_on(0, run_cpu0, &rng0);
-	for (int i = 1; i < ncpus; i++)
-		sim_wait(i);
-
-	struct pmap_counters pc;
-	pmap_get_counters(&pc);
-	printf("\n--- what happened ---\n");
-	printf("user accesses     %8lu reads, %lu writes; %lu read the wrong page\n",
-	    atomic_load(&st_reads), atomic_load(&st_writes), atomic_load(&st_wrong));
-	printf("page faults       %8lu not-present, %lu protection (all soft: re-entered "
-	    "with pmap_enter)\n", atomic_load(&st_faults_np), atomic_load(&st_faults_prot));
-	printf("pmap operations   %8lu pmap_enter, %lu pmap_remove, %lu pmap_protect, "
-	    "%lu kenter/kremove\n", atomic_load(&st_enter), atomic_load(&st_remove),
-	    atomic_load(&st_protect), atomic_load(&st_kenter));
-	printf("page operations   %8lu page_protect(READ), %lu page_protect(NONE), "
-	    "%lu clear_modify (%lu pages were dirty), %lu clear_reference\n",
-	    atomic_load(&st_page_protect_ro), atomic_load(&st_page_protect_none),
-	    atomic_load(&st_clear_mod), atomic_load(&st_cleaned), atomic_load(&st_clear_ref));
-	printf("shootdowns        %8llu rounds, %llu IPIs sent; %llu INVLPG, %llu full "
-	    "flushes\n", (unsigned long long)pc.pc_shootdowns,
-	    (unsigned long long)pc.pc_shootdown_ipis, (unsigned long long)pc.pc_page_invalidations,
-	    (unsigned long long)pc.pc_full_flushes);
-	printf("pv entries        %8llu in %llu chunk pages (first mapping of a page is "
-	    "kept in the page itself)\n", (unsigned long long)pc.pc_pv_entries,
-	    (unsigned long long)pc.pc_pv_chunks);
-	printf("page-table pages  %8llu user + %llu kernel\n",
-	    (unsigned long long)pc.pc_ptp_pages, (unsigned long long)pc.pc_kptp_pages);
-	for (int p = 0; p < NPROC; p++)
-		printf("process %d         %8ld resident, %ld page-table pages\n",
-		    p + 1, pmap_resident_count(procs[p].pm), pmap_ptp_count(procs[p].pm));
-	printf("kernel pmap       %8ld resident, %ld wired (pmap_kenter_pa buffers)\n",
-	    pmap_resident_count(pmap_kernel()), pmap_wired_count(pmap_kernel()));
-	printf("\n--- per CPU (simulated MMU) ---\n");
-	for (int i = 0; i < ncpus; i++) {
-		struct sim_cpu_stats s = sim_cpu_stats(i);
-		printf("cpu %d: %9llu accesses, %9llu TLB hits, %7llu walks, %6llu faults, "
-		    "%6llu INVLPG, %5llu CR3 loads, %6llu IPIs taken\n", i,
-		    (unsigned long long)s.accesses, (unsigned long long)s.tlb_hits,
-		    (unsigned long long)s.walks, (unsigned long long)s.page_faults,
-		    (unsigned long long)s.invlpg, (unsigned long long)s.cr3_loads,
-		    (unsigned long long)s.ipis_taken);
-	}
-
-	sim_host_printf_prefix(NULL);
-	sim_run_on(0, dump, NULL);
-	int bad = 1;
-	sim_run_on(0, teardown_check, &bad);
-	printf("\nconsistency: every valid managed PTE has exactly one pv entry, counts "
-	    "exact: %s\n", bad == 0 ? "yes" : "NO");
-
-	struct sim_audit_report r;
-	bool good = sim_audit(&r) && atomic_load(&st_wrong) == 0;
-	if (good)
-		printf("audit: OK - the TLBs and paging-structure caches of all %d CPUs agree "
-		    "with the page tables, none references a free page\n", ncpus);
-	else
-		printf("audit: VIOLATION - %s\n", atomic_load(&st_wrong) ? "a thread read the "
-		    "wrong page" : r.text);
+	struct result res;
+	memset(&res, 0, sizeof(res));
+	sim_run_on(0, body, &res);
 	sim_pmap_shutdown();
-	return good ? 0 : 1;
+	printf("pmapsim: %" PRIu64 " accesses checked, %" PRIu64 " lost, audit %s\n",
+	    res.checked, res.lost, res.audit ? "OK" : "FAILED");
+	return res.lost == 0 && res.audit ? 0 : 1;
 }
