@@ -40,6 +40,10 @@
 
 #define VP_CLEAN	0x1	/* the swap copy is current (as of the last clear_modify) */
 #define VP_BUSY		0x2	/* in use by a fault or the daemon: not to be evicted */
+#define VP_KBUF		0x4	/* a wired kernel buffer page: never evicted, no owner */
+#define VP_TMAPPED	0x8	/* an sf_buf or quick mapping has reached it */
+
+#define KBUF_PAGES	64	/* kernel VA the VM keeps for its wired buffers */
 
 struct vm_anon;
 
@@ -95,6 +99,8 @@ static struct {
 	struct vm_proc *cur[VM_MAXCPUS];
 	struct vm_stats st;
 	bool in_daemon;
+	vaddr_t kbuf_va;		/* KBUF_PAGES of kernel VA */
+	struct vm_pg *kbuf_pg[KBUF_PAGES];	/* NULL: that page of it is free */
 } vm;
 
 /* ---- small things ---- */
@@ -176,6 +182,11 @@ pg_alloc(struct vm_anon *an)
 static void
 pg_free(struct vm_pg *vp)
 {
+	/* An idle sf_buf may still map the page, another CPU may have cached a
+	 * quick or sf_buf window onto it: pmap_page_protect(NONE) is what
+	 * makes the library finish with it before it goes (tmpmap.c). */
+	if ((vp->vp_flags & VP_TMAPPED) != 0)
+		pmap_page_protect(vp->vp_page, VM_PROT_NONE);
 	ptest_page_free(vp->vp_page);	/* panics if a mapping is left */
 	vp->vp_page = NULL;
 	vp->vp_anon = NULL;
@@ -191,6 +202,7 @@ pg_io(struct vm_pg *vp, uint8_t *buf, bool to_page)
 {
 	struct sf_buf *sf = NULL;
 	vaddr_t kva;
+	vp->vp_flags |= VP_TMAPPED;
 	if (vm.cfg.vc_swap_sfbuf) {
 		sf = sf_buf_alloc(vp->vp_page, 0);
 		kva = sf_buf_kva(sf);
@@ -331,7 +343,7 @@ vm_daemon_locked(uint64_t target)
 	for (uint64_t i = 0; i < 2 * n && pages_free() < target; i++) {
 		struct vm_pg *vp = &vm.pgs[vm.hand];
 		vm.hand = (vm.hand + 1) % n;
-		if (vp->vp_page == NULL || (vp->vp_flags & VP_BUSY) != 0)
+		if (vp->vp_page == NULL || (vp->vp_flags & (VP_BUSY | VP_KBUF)) != 0)
 			continue;
 		vm.st.vs_daemon_scanned++;
 		if (pmap_is_referenced(vp->vp_page)) {
@@ -381,6 +393,9 @@ vm_boot(const struct vm_config *c)
 	vm.swap_free = zalloc(sizeof(*vm.swap_free) * vm.cfg.vc_swap_pages);
 	vm.st.vs_pages = c->vc_pages;
 	vm.next_pid = 1;
+	vaddr_t ve;
+	pmap_virtual_space(&vm.kbuf_va, &ve);
+	pmap_growkernel(vm.kbuf_va + KBUF_PAGES * PAGE_SIZE);
 	return 0;
 }
 
@@ -855,7 +870,19 @@ vm_check(char *text, size_t len)
 	for (uint64_t i = 0; i < vm.cfg.vc_pages; i++)
 		if (vm.pgs[i].vp_page != NULL) {
 			used++;
-			if (vm.pgs[i].vp_anon == NULL || vm.pgs[i].vp_anon->an_pg != &vm.pgs[i]) {
+			if ((vm.pgs[i].vp_flags & VP_KBUF) != 0) {
+				paddr_t pa = 0;
+				vaddr_t kva = 0;
+				for (int k = 0; k < KBUF_PAGES; k++)
+					if (vm.kbuf_pg[k] == &vm.pgs[i])
+						kva = vm.kbuf_va + (vaddr_t)k * PAGE_SIZE;
+				if (kva == 0 || !pmap_extract(pmap_kernel(), kva, &pa) ||
+				    pa != vm.pgs[i].vp_pa) {
+					ptest_snprintf(text, len, "wired kernel page %#llx is not "
+					    "mapped where it was put", (unsigned long long)vm.pgs[i].vp_pa);
+					good = false;
+				}
+			} else if (vm.pgs[i].vp_anon == NULL || vm.pgs[i].vp_anon->an_pg != &vm.pgs[i]) {
 				ptest_snprintf(text, len, "page %#llx: its anon does not point back",
 				    (unsigned long long)vm.pgs[i].vp_pa);
 				good = false;
@@ -901,4 +928,112 @@ vm_check(char *text, size_t len)
 	}
 	vm_unlock();
 	return good;
+}
+
+/* ---- the crash-dump walk ---- */
+
+static uint64_t
+sum_step(uint64_t s, uint64_t w)
+{
+	return (s ^ w) * 0x100000001b3ULL;
+}
+
+uint64_t
+vm_checksum(const uint8_t *page)
+{
+	uint64_t s = 0xcbf29ce484222325ULL;
+	for (unsigned i = 0; i < PAGE_SIZE; i += 8) {
+		uint64_t w;
+		mcopy(&w, page + i, 8);
+		s = sum_step(s, w);
+	}
+	return s;
+}
+
+uint64_t
+vm_dump_walk(void (*cb)(paddr_t pa, uint64_t sum, void *arg), void *arg)
+{
+	struct pmap_segment segs[PMAP_MAXSEGS];
+	int n = ptest_phys_segments(segs, PMAP_MAXSEGS);
+	uint64_t pages = 0;
+	for (int i = 0; i < n; i++)
+		for (paddr_t pa = segs[i].ps_start; pa < segs[i].ps_end; pa += PAGE_SIZE) {
+			vaddr_t va = (vaddr_t)(uintptr_t)pmap_kenter_temporary(pa, 0);
+			uint64_t s = 0xcbf29ce484222325ULL;
+			for (unsigned o = 0; o < PAGE_SIZE; o += 8) {
+				uint64_t w;
+				if (ptest_load(va + o, 8, &w, 0) != PTEST_OK)
+					vm_panic("the dump window faulted");
+				s = sum_step(s, w);
+			}
+			cb(pa, s, arg);
+			pages++;
+		}
+	/* The window's leftovers on other CPUs go with the kernel's update. */
+	pmap_update(pmap_kernel());
+	return pages;
+}
+
+bool
+vm_resident_pa(struct vm_proc *p, vaddr_t va, paddr_t *pa)
+{
+	vm_lock();
+	struct vm_entry *e = lookup(p, va & ~(vaddr_t)PAGE_MASK);
+	struct vm_anon *an = e == NULL ? NULL :
+	    e->e_amap->am_anon[e->e_off + ((va & ~(vaddr_t)PAGE_MASK) - e->e_start) / PAGE_SIZE];
+	bool r = an != NULL && an->an_pg != NULL;
+	if (r)
+		*pa = an->an_pg->vp_pa;
+	vm_unlock();
+	return r;
+}
+
+/* ---- wired kernel buffers ---- */
+
+vaddr_t
+vm_kbuf_alloc(unsigned npages)
+{
+	vm_lock();
+	unsigned run = 0, at = 0;
+	for (unsigned k = 0; k < KBUF_PAGES && run < npages; k++) {
+		run = vm.kbuf_pg[k] == NULL ? run + 1 : 0;
+		at = k + 1 - run;
+	}
+	if (npages == 0 || run < npages) {
+		vm_unlock();
+		return 0;
+	}
+	vaddr_t kva = vm.kbuf_va + (vaddr_t)at * PAGE_SIZE;
+	for (unsigned k = 0; k < npages; k++) {
+		struct vm_pg *vp = pg_alloc(NULL);
+		if (vp == NULL) {
+			vm_unlock();
+			vm_kbuf_free(kva, k);
+			return 0;
+		}
+		vp->vp_flags |= VP_KBUF;
+		vm.kbuf_pg[at + k] = vp;
+		pmap_zero_page(vp->vp_pa);
+		pmap_enter(pmap_kernel(), kva + (vaddr_t)k * PAGE_SIZE, vp->vp_pa,
+		    VM_PROT_READ | VM_PROT_WRITE, VM_PROT_READ | VM_PROT_WRITE | PMAP_WIRED);
+		vm.st.vs_pages_wired++;
+	}
+	pmap_update(pmap_kernel());
+	vm_unlock();
+	return kva;
+}
+
+void
+vm_kbuf_free(vaddr_t kva, unsigned npages)
+{
+	vm_lock();
+	unsigned at = (unsigned)((kva - vm.kbuf_va) / PAGE_SIZE);
+	pmap_remove(pmap_kernel(), kva, kva + (vaddr_t)npages * PAGE_SIZE);
+	pmap_update(pmap_kernel());
+	for (unsigned k = at; k < at + npages; k++) {
+		pg_free(vm.kbuf_pg[k]);
+		vm.kbuf_pg[k] = NULL;
+		vm.st.vs_pages_wired--;
+	}
+	vm_unlock();
 }

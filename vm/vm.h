@@ -4,7 +4,9 @@
  * The client a pmap exists for: address spaces of map entries, a fault
  * handler (zero fill, copy-on-write, page-in from swap), fork and exit,
  * and a clock pagedaemon that pages out to a swap area through sf_bufs or
- * quick mappings.  (Files, sendfile and the crash-dump walk are next.)  It uses nothing but
+ * quick mappings, wired kernel buffers the pagedaemon never takes, and a
+ * crash-dump walk of physical memory through
+ * pmap_kenter_temporary.  (Files and sendfile are next.)  It uses nothing but
  * <pmap/pmap.h> and the portable test API (tests/lib/ptest.h), so it runs
  * on every machine and arch the library runs on.
  *
@@ -117,6 +119,14 @@ int vm_uload(vaddr_t va, int size, uint64_t *val);
 int vm_ustore(vaddr_t va, int size, uint64_t val);
 int vm_ufetch(vaddr_t va);
 
+/* ---- the kernel's wired buffers ---- */
+
+/* npages of zeroed kernel memory entered wired in the kernel pmap (at most
+ * 64 pages in all): never paged out.  Its kernel address, 0 when out of
+ * memory or kernel VA. */
+vaddr_t vm_kbuf_alloc(unsigned npages);
+void vm_kbuf_free(vaddr_t kva, unsigned npages);
+
 /* ---- the pagedaemon ---- */
 
 /* Run the clock until at least target pages are free or a full sweep
@@ -153,6 +163,16 @@ enum vm_residency vm_residency(struct vm_proc *p, vaddr_t va);
 /* p's map entries in address order: the ith, false past the last. */
 bool vm_map_entry(struct vm_proc *p, int i, vaddr_t *start, vaddr_t *end,
     vm_prot_t *prot, int *flags);
+
+/* Crash-dump walk: every page of physical memory (ptest_phys_segments)
+ * mapped in turn with pmap_kenter_temporary and checksummed through that
+ * mapping by kernel loads; cb gets each page's address and checksum.
+ * Returns the pages walked.  Run it with the other CPUs quiet. */
+uint64_t vm_dump_walk(void (*cb)(paddr_t pa, uint64_t sum, void *arg), void *arg);
+/* The same checksum of a page-sized buffer, so a caller can compare. */
+uint64_t vm_checksum(const uint8_t *page);
+/* The physical address of the resident page p has at va, if any. */
+bool vm_resident_pa(struct vm_proc *p, vaddr_t va, paddr_t *pa);
 
 /* Check the VM's own invariants (page counts, anon references, every
  * resident private page mapped at most where the map says) and the pmaps'

@@ -385,6 +385,10 @@ cpu_init_here(void *arg)
 	pmap_cpu_init();
 }
 
+/* RAM as the library was told about it (ptest_phys_segments). */
+struct pmap_segment pc_ram_segs[PMAP_MAXSEGS];
+int pc_ram_nsegs;
+
 void
 pc_pmap_boot(enum pmap_sfbuf_mode mode)
 {
@@ -394,6 +398,9 @@ pc_pmap_boot(enum pmap_sfbuf_mode mode)
 	vm_pages_init();
 	memset(&bi, 0, sizeof(bi));
 	pc_md_build_bootinfo(&bi, mode);
+	for (int i = 0; i < bi.pb_nsegs; i++)
+		pc_ram_segs[i] = bi.pb_segs[i];
+	pc_ram_nsegs = bi.pb_nsegs;
 	if (pc_intr_register(PC_VEC_SHOOTDOWN, shootdown_intr, NULL) != 0)
 		pc_panic("cannot register the shootdown vector");
 

@@ -188,6 +188,18 @@ ptest_seed(void)
 	return seed;
 }
 
+extern struct pmap_segment pc_ram_segs[PMAP_MAXSEGS];
+extern int pc_ram_nsegs;
+
+int
+ptest_phys_segments(struct pmap_segment *segs, int max)
+{
+	int n = pc_ram_nsegs < max ? pc_ram_nsegs : max;
+	for (int i = 0; i < n; i++)
+		segs[i] = pc_ram_segs[i];
+	return n;
+}
+
 int
 ptest_snprintf(char *buf, size_t n, const char *fmt, ...)
 {

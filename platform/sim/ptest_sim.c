@@ -160,6 +160,17 @@ ptest_phys_write64(paddr_t pa, uint64_t v)
 	__atomic_store_n((phys_u64 *)sim_phys_ptr(pa), v, __ATOMIC_RELAXED);
 }
 
+int
+ptest_phys_segments(struct pmap_segment *segs, int max)
+{
+	int n = sim_nsegs() < max ? sim_nsegs() : max;
+	for (int i = 0; i < n; i++) {
+		struct sim_segment g = sim_segment(i);
+		segs[i] = (struct pmap_segment){ (paddr_t)g.start, (paddr_t)g.end };
+	}
+	return n;
+}
+
 paddr_t
 ptest_device_pa(void)
 {

@@ -150,6 +150,9 @@ uint64_t ptest_phys_read64(paddr_t pa);
 void ptest_phys_write64(paddr_t pa, uint64_t v);
 /* A page-aligned physical address that is not managed RAM (no vm_page). */
 paddr_t ptest_device_pa(void);
+/* The machine's RAM, as segments [start, end) (page aligned): fills up to
+ * max, returns how many. */
+int ptest_phys_segments(struct pmap_segment *segs, int max);
 uint64_t ptest_pages_free(void);
 
 /* ---- processes ---- */

@@ -455,6 +455,51 @@ residency_map(struct sproc *s)
 		printf("  ... %d more lines\n", lines - 40);
 }
 
+/* ---- the crash-dump walk, checked ---- */
+
+struct dumpck {
+	uint64_t *sum;		/* by page frame number */
+	uint64_t pages, bad, resident, resident_bad;
+};
+
+static void
+dump_cb(paddr_t pa, uint64_t sum, void *arg)
+{
+	struct dumpck *d = arg;
+	static uint8_t buf[PAGE_SIZE];
+	for (unsigned o = 0; o < PAGE_SIZE; o += 8) {
+		uint64_t w = ptest_phys_read64(pa + o);
+		memcpy(buf + o, &w, 8);
+	}
+	if (vm_checksum(buf) != sum && d->bad++ < 5)
+		printf("dump: page %#llx read through pmap_kenter_temporary is not the page\n",
+		    (unsigned long long)pa);
+	d->sum[pa / PAGE_SIZE] = sum;
+	d->pages++;
+}
+
+/* Every resident page of o's must hold what the model says. */
+static void
+dump_compare(struct dumpck *d, struct vo_proc *o)
+{
+	static const uint8_t zero[PAGE_SIZE];
+	for (int i = 0; i < o->o_nr; i++) {
+		struct vo_range *r = &o->o_r[i];
+		for (vaddr_t va = r->r_start; va < r->r_end; va += PAGE_SIZE) {
+			paddr_t pa;
+			if (!vm_resident_pa(o->o_vm, va, &pa))
+				continue;
+			struct vo_page **pp = vo_page_of(o, r, va, false);
+			const uint8_t *want = pp != NULL && *pp != NULL ? (*pp)->vg_b : zero;
+			d->resident++;
+			if (vm_checksum(want) != d->sum[pa / PAGE_SIZE] && d->resident_bad++ < 5)
+				printf("dump: pid %d va %#llx: page %#llx does not hold what the "
+				    "model says\n", o->o_pid, (unsigned long long)va,
+				    (unsigned long long)pa);
+		}
+	}
+}
+
 struct result {
 	uint64_t checked, lost;
 	bool audit;
@@ -541,9 +586,22 @@ body(void *arg)
 				residency_map(&procs[i]);
 	}
 
+	struct dumpck d = { .sum = calloc(sim_phys_end() / PAGE_SIZE, sizeof(uint64_t)) };
+	vm_dump_walk(dump_cb, &d);
+	for (int i = 0; i < nprocs; i++)
+		if (procs[i].s_o != NULL)
+			dump_compare(&d, procs[i].s_o);
+	free(d.sum);
+	printf("\ndump: %" PRIu64 " pages of physical memory checksummed through "
+	    "pmap_kenter_temporary, %" PRIu64 " differ from the memory; %" PRIu64
+	    " resident process pages, %" PRIu64 " differ from the model\n", d.pages, d.bad,
+	    d.resident, d.resident_bad);
+
 	char text[512];
-	res->audit = true;
-	if (!vm_check(text, sizeof(text))) {
+	res->audit = d.bad == 0 && d.resident_bad == 0;
+	if (!res->audit) {
+		snprintf(res->why, sizeof(res->why), "the crash-dump walk disagrees (above)");
+	} else if (!vm_check(text, sizeof(text))) {
 		res->audit = false;
 		snprintf(res->why, sizeof(res->why), "VM: %s", text);
 	} else if (!ptest_audit(text, sizeof(text))) {
@@ -601,6 +659,9 @@ main(int argc, char **argv)
 		c.sfbuf_mode = strcmp(sfbuf, "mapped") == 0 ? PMAP_SFBUF_MAPPED : PMAP_SFBUF_DMAP;
 	c.machine.ncpus = ncpus;
 	c.machine.seed = seed;
+	/* Enough for the VM and the page tables; the dump walks all of it. */
+	if (c.machine.mem_size == 0 || c.machine.mem_size > (128ULL << 20))
+		c.machine.mem_size = 128ULL << 20;
 	uint64_t footprint = fork_workload ? HEAP_PAGES + SHM_PAGES : 0;
 	printf("pmapsim: the VM layer on libpmap, simulated %d-CPU " PMAP_MACHINE " machine, "
 	    "strict TLB, seed %llu\n", ncpus, (unsigned long long)seed);
