@@ -370,14 +370,14 @@ bench: all
 bench-ir: $(B)/bin/bench_pmap
 	bench/ir.sh $(B)
 
-# The main job: a real program's trace (gzip) and a forking server on 4
-# CPUs, with less memory than their footprint.
+# The main job: a real program's trace (gzip), a forking server and
+# allocator churn on 4 CPUs, with less memory than their footprint.
 TRACE_NAMES := $(patsubst traces/%.trace.gz,%,$(wildcard traces/*.trace.gz))
 TRACES := $(TRACE_NAMES:%=build/traces/%.trace)
 build/traces/%.trace: traces/%.trace.gz
 	@mkdir -p $(dir $@)
 	$(Q)gzip -dc $< > $@.tmp && mv $@.tmp $@
-RUN_ARGS := --cpus=4 --mem=256 --trace=build/traces/gzip.trace --fork
+RUN_ARGS := --cpus=4 --mem=256 --trace=build/traces/gzip.trace --fork --churn
 
 run: $(B)/bin/pmapsim $(TRACES)
 	$(B)/bin/pmapsim $(RUN_ARGS)

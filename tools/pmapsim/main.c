@@ -3,7 +3,7 @@
  * VM layer (vm/) on libpmap, on the simulated machine, every load checked
  * by the integrity oracle (tests/lib/vm_oracle.h).
  *
- *   pmapsim [--trace=FILE]... [--fork] [--mem=PAGES] [--cpus=N] [--seed=N]
+ *   pmapsim [--trace=FILE]... [--fork] [--churn] [--mem=PAGES] [--cpus=N] [--seed=N]
  *           [--quantum=N] [--sfbuf=dmap|mapped] [--no-map]
  *
  * Each --trace is one process replaying a Valgrind lackey --trace-mem=yes
@@ -12,7 +12,10 @@
  * on first touch, a 256 KiB region at a time, as a real process's heap and
  * stack would; instruction fetches touch their pages.  --fork adds a
  * forking server: a process with a private heap and a shared region that
- * forks children (which fork grandchildren) that read, write and exit.
+ * forks children (which fork grandchildren) that read, write and exit;
+ * --churn a process that maps, unmaps and reprotects parts of an arena
+ * while it accesses all of it (holes and protections must give exactly
+ * the signals the model predicts).
  * Processes are scheduled round-robin over the CPUs, --quantum accesses at
  * a time, moving between CPUs; the VM has --mem pages of memory and pages
  * out to swap when that is less than the working set.
@@ -52,7 +55,7 @@ struct trace {
 	uint64_t t_n, t_pages;
 };
 
-enum { P_TRACE, P_SERVER, P_CHILD };
+enum { P_TRACE, P_SERVER, P_CHILD, P_CHURN };
 
 struct sproc {
 	int s_kind;
@@ -66,7 +69,7 @@ struct sproc {
 
 static struct trace traces[MAXTRACES];
 static int ntraces;
-static bool fork_workload, show_map = true;
+static bool fork_workload, churn_workload, show_map = true;
 static uint64_t mem_pages = 256, seed = 1, quantum = 2000;
 static int ncpus = 4;
 
@@ -82,6 +85,11 @@ static struct timespec t_start;
 #define SHM		((vaddr_t)0x30000000)
 #define SHM_PAGES	16
 #define CHILDREN	48
+/* Allocator churn: slots of an arena mapped, unmapped and reprotected. */
+#define ARENA		((vaddr_t)0x40000000)
+#define SLOT_PAGES	16
+#define SLOTS		8
+#define CHURN_QUANTA	300
 
 static void
 die2(const char *fmt, ...)
@@ -296,6 +304,67 @@ do_fork(struct vo_proc *o)
 	return oc;
 }
 
+/* Allocator churn: each quantum maps, unmaps or reprotects part of a slot
+ * (the model follows), then makes accesses anywhere in the arena - those
+ * that hit a hole or a protection must get the signal the model predicts. */
+static bool
+churn_quantum(struct sproc *s)
+{
+	struct vo_proc *o = s->s_o;
+	struct vm_proc *p = o->o_vm;
+	uint64_t r = ptest_rand(&s->s_rng);
+	vaddr_t slot = ARENA + (vaddr_t)(r % SLOTS) * SLOT_PAGES * PAGE_SIZE;
+	vsize_t len = (vsize_t)(1 + (r >> 8) % SLOT_PAGES) * PAGE_SIZE;
+	vaddr_t va = slot + (vaddr_t)((r >> 16) % (SLOT_PAGES - len / PAGE_SIZE + 1)) * PAGE_SIZE;
+	static const vm_prot_t prots[4] = { VM_PROT_READ | VM_PROT_WRITE, VM_PROT_READ,
+		VM_PROT_NONE, VM_PROT_READ | VM_PROT_WRITE };
+	switch ((r >> 24) % 4) {
+	case 0:	/* mmap a whole free slot */
+		if (vo_find(o, slot) == NULL && vo_find(o, slot + SLOT_PAGES * PAGE_SIZE - 1) == NULL) {
+			bool sh = (r >> 30) % 4 == 0, any = false;
+			for (vaddr_t v = slot; v < slot + SLOT_PAGES * PAGE_SIZE; v += PAGE_SIZE)
+				any |= vo_find(o, v) != NULL;
+			if (!any) {
+				vm_prot_t rw = VM_PROT_READ | VM_PROT_WRITE;
+				if (vm_mmap(p, slot, SLOT_PAGES * PAGE_SIZE, rw,
+				    sh ? VM_MAP_SHARED : VM_MAP_PRIVATE) != 0)
+					abort();
+				vo_mmap(o, slot, SLOT_PAGES * PAGE_SIZE, rw, sh);
+			}
+		}
+		break;
+	case 1:
+		vm_munmap(p, va, len);
+		vo_munmap(o, va, len);
+		break;
+	default: {
+		bool mapped = true;
+		for (vaddr_t v = va; v < va + len; v += PAGE_SIZE)
+			mapped &= vo_find(o, v) != NULL;
+		int e = vm_mprotect(p, va, len, prots[(r >> 32) % 4]);
+		if (e != (mapped ? 0 : VM_ENOMEM)) {
+			printf("pmapsim: mprotect answered %d, the model expected %d\n", e,
+			    mapped ? 0 : VM_ENOMEM);
+			o->o_wrong_signal++;
+		}
+		if (e == 0)
+			vo_mprotect(o, va, len, prots[(r >> 32) % 4]);
+	}
+	}
+	if (o->o_nr > VO_MAXRANGES - 8) {	/* too fragmented: start the arena over */
+		vm_munmap(p, ARENA, SLOTS * SLOT_PAGES * PAGE_SIZE);
+		vo_munmap(o, ARENA, SLOTS * SLOT_PAGES * PAGE_SIZE);
+	}
+	for (uint64_t k = 0; k < quantum / 4; k++) {
+		uint64_t x = ptest_rand(&s->s_rng);
+		int size = 1 << (x % 4);
+		vaddr_t a = ARENA + ((x >> 8) % (SLOTS * SLOT_PAGES * PAGE_SIZE)) /
+		    (vaddr_t)size * (vaddr_t)size;
+		access1(s, (x >> 40) % 3 == 0 ? 1 : 0, a, size);
+	}
+	return --s->s_pos == 0;
+}
+
 /* A quantum of s; true when s is done. */
 static bool
 run_quantum(struct sproc *s)
@@ -317,6 +386,8 @@ run_quantum(struct sproc *s)
 		}
 		return s->s_pos == t->t_n;
 	}
+	if (s->s_kind == P_CHURN)
+		return churn_quantum(s);
 	/* The server and its children: the heap (private, COW after fork)
 	 * and the shared region; the server forks, children sometimes too. */
 	for (uint64_t k = 0; k < quantum / 4 && s->s_pos > 0; k++, s->s_pos--) {
@@ -432,7 +503,8 @@ residency_map(struct sproc *s)
 {
 	struct vm_proc *p = s->s_o->o_vm;
 	printf("pid %d (%s):\n", vm_proc_pid(p), s->s_kind == P_TRACE ? s->s_t->t_name :
-	    s->s_kind == P_SERVER ? "forking server" : "child");
+	    s->s_kind == P_SERVER ? "forking server" : s->s_kind == P_CHURN ?
+	    "allocator churn" : "child");
 	vaddr_t st, en;
 	vm_prot_t prot;
 	int flags, lines = 0, i;
@@ -531,6 +603,8 @@ body(void *arg)
 		children_left = CHILDREN;
 		new_proc(P_SERVER, o, 1ULL << 62, 0, seed * 7919);
 	}
+	if (churn_workload)
+		new_proc(P_CHURN, vo_new(vm_proc_create()), CHURN_QUANTA, 0, seed * 104729);
 	clock_gettime(CLOCK_MONOTONIC, &t_start);
 	for (int c = 1; c < ncpus; c++)
 		ptest_run_async(c, cpu_loop, (void *)(uintptr_t)c);
@@ -553,7 +627,8 @@ body(void *arg)
 	printf("\n--- what happened (%.1f s) ---\n", secs);
 	printf("processes       %d (%d traces%s), %" PRIu64 " forks, %" PRIu64 " exits, "
 	    "%" PRIu64 " trace regions made on first touch, %" PRIu64 " signals\n", nprocs,
-	    ntraces, fork_workload ? ", a forking server and its children" : "",
+	    ntraces, fork_workload ? ", a forking server and its children" :
+	    churn_workload ? ", allocator churn" : "",
 	    st.vs_forks, st.vs_exits, regions_made, signals);
 	printf("faults          %" PRIu64 " zero fill, %" PRIu64 " COW copy, %" PRIu64
 	    " COW reuse, %" PRIu64 " swap-in, %" PRIu64 " soft, %" PRIu64 " SIGSEGV, %" PRIu64
@@ -633,6 +708,8 @@ main(int argc, char **argv)
 			load_trace(a + 8);
 		else if (strcmp(a, "--fork") == 0)
 			fork_workload = true;
+		else if (strcmp(a, "--churn") == 0)
+			churn_workload = true;
 		else if (strncmp(a, "--mem=", 6) == 0)
 			mem_pages = number("--mem", a + 6, 16, 1u << 20);
 		else if (strncmp(a, "--cpus=", 7) == 0)
@@ -648,11 +725,11 @@ main(int argc, char **argv)
 			show_map = false;
 		else
 			die2("unknown argument \"%s\"\nusage: pmapsim [--trace=FILE]... [--fork] "
-			    "[--mem=PAGES] [--cpus=N] [--seed=N] [--quantum=N] "
+			    "[--churn] [--mem=PAGES] [--cpus=N] [--seed=N] [--quantum=N] "
 			    "[--sfbuf=dmap|mapped] [--no-map]", a);
 	}
-	if (ntraces == 0 && !fork_workload)
-		die2("nothing to run: give --trace=FILE and/or --fork");
+	if (ntraces == 0 && !fork_workload && !churn_workload)
+		die2("nothing to run: give --trace=FILE, --fork and/or --churn");
 	struct sim_pmap_config c;
 	sim_pmap_config_default(&c);
 	if (sfbuf != NULL)
@@ -662,7 +739,8 @@ main(int argc, char **argv)
 	/* Enough for the VM and the page tables; the dump walks all of it. */
 	if (c.machine.mem_size == 0 || c.machine.mem_size > (128ULL << 20))
 		c.machine.mem_size = 128ULL << 20;
-	uint64_t footprint = fork_workload ? HEAP_PAGES + SHM_PAGES : 0;
+	uint64_t footprint = (fork_workload ? HEAP_PAGES + SHM_PAGES : 0) +
+	    (churn_workload ? SLOTS * SLOT_PAGES : 0);
 	printf("pmapsim: the VM layer on libpmap, simulated %d-CPU " PMAP_MACHINE " machine, "
 	    "strict TLB, seed %llu\n", ncpus, (unsigned long long)seed);
 	for (int i = 0; i < ntraces; i++) {
@@ -670,6 +748,9 @@ main(int argc, char **argv)
 		    traces[i].t_name, traces[i].t_n, traces[i].t_pages);
 		footprint += traces[i].t_pages;
 	}
+	if (churn_workload)
+		printf("  allocator churn: mmap/munmap/mprotect over %d slots of %d pages, "
+		    "%d rounds\n", SLOTS, SLOT_PAGES, CHURN_QUANTA);
 	if (fork_workload)
 		printf("  forking server: %d-page heap (private), %d-page shared region, "
 		    "%d children and grandchildren\n", HEAP_PAGES, SHM_PAGES, CHILDREN);
