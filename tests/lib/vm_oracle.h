@@ -48,7 +48,9 @@ struct vo_proc {
 	uint64_t *o_key;		/* vpn + 1; 0 empty; ~0 deleted */
 	struct vo_page **o_val;
 	uint64_t o_seq;
-	uint64_t o_checked, o_lost, o_wrong_signal, o_signals;
+	/* o_checked is read by other CPUs for progress lines: atomic, aligned */
+	uint64_t o_checked __attribute__((aligned(8)));
+	uint64_t o_lost, o_wrong_signal, o_signals;
 };
 
 static inline void *
@@ -294,7 +296,7 @@ vo_access(struct vo_proc *o, int kind, vaddr_t va, int size)
 			v |= (uint64_t)vo_value(o->o_pid, va + i, seq) << (8 * i);
 	got = kind == 0 ? vm_uload(va, size, &v) : kind == 1 ? vm_ustore(va, size, v) :
 	    vm_ufetch(va);
-	o->o_checked++;
+	__atomic_store_n(&o->o_checked, o->o_checked + 1, __ATOMIC_RELAXED);	/* one writer */
 	if (got != want) {
 		if (o->o_wrong_signal++ < 5)
 			tap_diag("pid %d: %s at %#llx: the VM said %d, the model %d", o->o_pid,
