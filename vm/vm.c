@@ -38,20 +38,24 @@
 
 #define VM_MAXCPUS	64
 
-#define VP_CLEAN	0x1	/* the swap copy is current (as of the last clear_modify) */
-#define VP_BUSY		0x2	/* in use by a fault or the daemon: not to be evicted */
+#define VP_CLEAN	0x1	/* the swap/disk copy is current (as of the last clear_modify) */
 #define VP_KBUF		0x4	/* a wired kernel buffer page: never evicted, no owner */
 #define VP_TMAPPED	0x8	/* an sf_buf or quick mapping has reached it */
 
 #define KBUF_PAGES	64	/* kernel VA the VM keeps for its wired buffers */
 
 struct vm_anon;
+struct vm_file;
 
 struct vm_pg {
 	struct vm_page *vp_page;	/* the machine's page; NULL: record unused */
 	paddr_t vp_pa;
-	struct vm_anon *vp_anon;	/* owner */
+	struct vm_anon *vp_anon;	/* owner: an anon, or */
+	struct vm_file *vp_file;	/* a file (page vp_idx of it), or neither (kbuf) */
+	uint64_t vp_idx;
 	uint32_t vp_flags;
+	uint32_t vp_hold;		/* in use outside the lock (a copy, a fault):
+					 * the pagedaemon leaves it alone */
 	uint32_t vp_next;		/* free-record list */
 };
 
@@ -67,6 +71,24 @@ struct vm_amap {
 	struct vm_anon **am_anon;
 };
 
+/*
+ * A file: its pages' disk copies (NULL: zeros) and the resident ones.
+ * References: the creator's handle and one per map entry.
+ */
+struct vm_file {
+	int f_ref;
+	uint64_t f_npages;
+	struct vm_pg **f_pg;		/* the page cache: resident pages */
+	uint8_t **f_disk;		/* the disk */
+	struct vm_file *f_next;		/* all files */
+};
+
+/*
+ * A map entry.  Anonymous: e_amap holds its pages.  Shared file: e_file
+ * does, e_amap is NULL.  Private file: e_amap holds the pages the process
+ * has written (its copies); where it holds none, the file's page shows
+ * through, mapped read-only.
+ */
 struct vm_entry {
 	struct vm_entry *e_next;	/* address order */
 	vaddr_t e_start, e_end;
@@ -74,6 +96,8 @@ struct vm_entry {
 	int e_flags;			/* VM_MAP_PRIVATE / VM_MAP_SHARED */
 	struct vm_amap *e_amap;
 	uint64_t e_off;			/* first page's index in e_amap */
+	struct vm_file *e_file;
+	uint64_t e_foff;		/* first page's index in e_file */
 };
 
 struct vm_proc {
@@ -95,6 +119,7 @@ static struct {
 	uint32_t *swap_free;		/* stack of free slots + 1 */
 	uint64_t swap_nfree, swap_next;
 	struct vm_proc *procs;
+	struct vm_file *files;
 	int next_pid;
 	struct vm_proc *cur[VM_MAXCPUS];
 	struct vm_stats st;
@@ -155,8 +180,8 @@ pages_free(void)
 	return vm.cfg.vc_pages - vm.st.vs_pages_used;
 }
 
-/* A page for owner an (lock held); NULL when none can be found even after
- * the pagedaemon ran. */
+/* A page for owner an (NULL: the caller sets the owner; lock held); NULL
+ * when none can be found even after the pagedaemon ran. */
 static struct vm_pg *
 pg_alloc(struct vm_anon *an)
 {
@@ -172,7 +197,9 @@ pg_alloc(struct vm_anon *an)
 	vp->vp_page = m;
 	vp->vp_pa = ptest_page_pa(m);
 	vp->vp_anon = an;
+	vp->vp_file = NULL;
 	vp->vp_flags = 0;
+	vp->vp_hold = 0;
 	vp->vp_next = 0;
 	if (++vm.st.vs_pages_used > vm.st.vs_pages_peak)
 		vm.st.vs_pages_peak = vm.st.vs_pages_used;
@@ -190,6 +217,7 @@ pg_free(struct vm_pg *vp)
 	ptest_page_free(vp->vp_page);	/* panics if a mapping is left */
 	vp->vp_page = NULL;
 	vp->vp_anon = NULL;
+	vp->vp_file = NULL;
 	vp->vp_next = vm.free_rec;
 	vm.free_rec = (uint32_t)(vp - vm.pgs) + 1;
 	vm.st.vs_pages_used--;
@@ -203,8 +231,9 @@ pg_io(struct vm_pg *vp, uint8_t *buf, bool to_page)
 	struct sf_buf *sf = NULL;
 	vaddr_t kva;
 	vp->vp_flags |= VP_TMAPPED;
-	if (vm.cfg.vc_swap_sfbuf) {
-		sf = sf_buf_alloc(vp->vp_page, 0);
+	/* Under the VM lock: never sleep for an sf_buf (CPUs holding them in
+	 * vm_read may be waiting for this lock); a quick mapping instead. */
+	if (vm.cfg.vc_swap_sfbuf && (sf = sf_buf_alloc(vp->vp_page, SFB_NOWAIT)) != NULL) {
 		kva = sf_buf_kva(sf);
 		vm.st.vs_sfbuf_copies++;
 	} else {
@@ -297,16 +326,33 @@ anon_page_in(struct vm_anon *an, enum vm_fault_kind *kind)
 
 /* ---- the pagedaemon ---- */
 
-/* Write vp to its anon's swap slot (lock held); false when swap is full. */
+/* Where vp's data is kept when it is not resident: its file's disk block
+ * or its anon's swap slot (allocated now); NULL when swap is full. */
+static uint8_t *
+pg_backing(struct vm_pg *vp)
+{
+	if (vp->vp_file != NULL) {
+		uint8_t **d = &vp->vp_file->f_disk[vp->vp_idx];
+		if (*d == NULL)
+			*d = zalloc(PAGE_SIZE);
+		return *d;
+	}
+	struct vm_anon *an = vp->vp_anon;
+	if (an->an_slot == 0 && (an->an_slot = swap_alloc()) == 0)
+		return NULL;
+	return vm.swap[an->an_slot - 1];
+}
+
+/* Write vp to its swap slot or file (lock held); false when swap is full. */
 static bool
 pg_clean(struct vm_pg *vp)
 {
-	struct vm_anon *an = vp->vp_anon;
-	if (an->an_slot == 0 && (an->an_slot = swap_alloc()) == 0)
+	uint8_t *buf = pg_backing(vp);
+	if (buf == NULL)
 		return false;
 	/* The bit first, then the copy: a store after the clear sets it again. */
 	pmap_clear_modify(vp->vp_page);
-	pg_io(vp, vm.swap[an->an_slot - 1], false);
+	pg_io(vp, buf, false);
 	vp->vp_flags |= VP_CLEAN;
 	return true;
 }
@@ -324,11 +370,17 @@ pg_evict(struct vm_pg *vp)
 	if (pg_dirty_p(vp)) {
 		if (!pg_clean(vp))
 			return false;	/* swap full: it stays, to be faulted back */
-		vm.st.vs_pageouts_swap++;
+		if (vp->vp_file != NULL)
+			vm.st.vs_pageouts_file++;
+		else
+			vm.st.vs_pageouts_swap++;
 	} else {
 		vm.st.vs_reclaims_clean++;
 	}
-	vp->vp_anon->an_pg = NULL;
+	if (vp->vp_file != NULL)
+		vp->vp_file->f_pg[vp->vp_idx] = NULL;
+	else
+		vp->vp_anon->an_pg = NULL;
 	pg_free(vp);
 	return true;
 }
@@ -343,14 +395,17 @@ vm_daemon_locked(uint64_t target)
 	for (uint64_t i = 0; i < 2 * n && pages_free() < target; i++) {
 		struct vm_pg *vp = &vm.pgs[vm.hand];
 		vm.hand = (vm.hand + 1) % n;
-		if (vp->vp_page == NULL || (vp->vp_flags & (VP_BUSY | VP_KBUF)) != 0)
+		if (vp->vp_page == NULL || vp->vp_hold != 0 || (vp->vp_flags & VP_KBUF) != 0)
 			continue;
 		vm.st.vs_daemon_scanned++;
 		if (pmap_is_referenced(vp->vp_page)) {
 			pmap_clear_reference(vp->vp_page);
 			vm.st.vs_daemon_referenced++;
-			if (vm.cfg.vc_launder && pg_dirty_p(vp) && pg_clean(vp))
+			if (vm.cfg.vc_launder && pg_dirty_p(vp) && pg_clean(vp)) {
 				vm.st.vs_laundered++;
+				if (vp->vp_file != NULL)
+					vm.st.vs_file_writebacks++;
+			}
 			continue;
 		}
 		if (pg_evict(vp))
@@ -402,10 +457,12 @@ vm_boot(const struct vm_config *c)
 bool
 vm_shutdown(char *text, size_t len)
 {
-	bool good = vm.procs == NULL && vm.st.vs_pages_used == 0 && vm.st.vs_swap_used == 0;
+	bool good = vm.procs == NULL && vm.files == NULL && vm.st.vs_pages_used == 0 &&
+	    vm.st.vs_swap_used == 0;
 	if (!good && len > 0)
 		ptest_snprintf(text, len, "vm_shutdown: %s, %llu pages and %llu swap slots "
-		    "still held", vm.procs != NULL ? "processes remain" : "no process left",
+		    "still held", vm.procs != NULL ? "processes remain" : vm.files != NULL ?
+		    "files remain open or mapped" : "no process or file left",
 		    (unsigned long long)vm.st.vs_pages_used,
 		    (unsigned long long)vm.st.vs_swap_used);
 	for (uint64_t s = 0; s < vm.swap_next; s++)
@@ -435,12 +492,100 @@ amap_new(uint64_t npages)
 	return am;
 }
 
+/* ---- files ---- */
+
+static void
+file_unref(struct vm_file *f)
+{
+	if (--f->f_ref > 0)
+		return;
+	/* No entry maps it any more: its pages have no mapping left. */
+	for (uint64_t i = 0; i < f->f_npages; i++) {
+		if (f->f_pg[i] != NULL)
+			pg_free(f->f_pg[i]);
+		vm_host_free(f->f_disk[i]);
+	}
+	for (struct vm_file **fp = &vm.files; *fp != NULL; fp = &(*fp)->f_next)
+		if (*fp == f) {
+			*fp = f->f_next;
+			break;
+		}
+	vm_host_free(f->f_pg);
+	vm_host_free(f->f_disk);
+	vm_host_free(f);
+	vm.st.vs_files--;
+}
+
+/* Page i of f made resident (lock held): read from its disk block, or
+ * zero-filled where the disk holds none; NULL when out of memory. */
+static struct vm_pg *
+file_page_in(struct vm_file *f, uint64_t i, enum vm_fault_kind *kind)
+{
+	struct vm_pg *vp = f->f_pg[i];
+	if (vp != NULL)
+		return vp;
+	if ((vp = pg_alloc(NULL)) == NULL)
+		return NULL;
+	vp->vp_file = f;
+	vp->vp_idx = i;
+	if (f->f_disk[i] != NULL)
+		pg_io(vp, f->f_disk[i], true);
+	else
+		pmap_zero_page(vp->vp_pa);
+	vp->vp_flags |= VP_CLEAN;	/* the disk copy is current */
+	f->f_pg[i] = vp;
+	*kind = VM_FK_FILEIN;
+	return vp;
+}
+
+struct vm_file *
+vm_file_create(uint64_t npages)
+{
+	if (npages == 0 || npages > (1ULL << 32))
+		return NULL;
+	struct vm_file *f = vm_host_zalloc(sizeof(*f));
+	struct vm_pg **pg = vm_host_zalloc(sizeof(*pg) * npages);
+	uint8_t **disk = vm_host_zalloc(sizeof(*disk) * npages);
+	if (f == NULL || pg == NULL || disk == NULL) {
+		vm_host_free(f);
+		vm_host_free(pg);
+		vm_host_free(disk);
+		return NULL;
+	}
+	f->f_ref = 1;
+	f->f_npages = npages;
+	f->f_pg = pg;
+	f->f_disk = disk;
+	vm_lock();
+	f->f_next = vm.files;
+	vm.files = f;
+	vm.st.vs_files++;
+	vm_unlock();
+	return f;
+}
+
+void
+vm_file_close(struct vm_file *f)
+{
+	vm_lock();
+	file_unref(f);
+	vm_unlock();
+}
+
+uint64_t vm_file_pages(const struct vm_file *f) { return f->f_npages; }
+
 /* Drop an entry's hold on its pages, then on the amap (the mappings are
  * already removed). */
 static void
 entry_release(struct vm_entry *e)
 {
+	if (e->e_file != NULL)
+		file_unref(e->e_file);
 	struct vm_amap *am = e->e_amap;
+	if (am == NULL) {
+		vm_host_free(e);
+		return;
+	}
 	bool private = (e->e_flags & VM_MAP_PRIVATE) != 0;
 	/* A private amap's split halves cover disjoint pages: each entry drops
 	 * its own.  A shared amap's pages go with its last entry. */
@@ -484,9 +629,37 @@ entry_split(struct vm_entry *e, vaddr_t va)
 	*n = *e;
 	n->e_start = va;
 	n->e_off = e->e_off + (va - e->e_start) / PAGE_SIZE;
+	n->e_foff = e->e_foff + (va - e->e_start) / PAGE_SIZE;
 	e->e_end = va;
 	e->e_next = n;
-	e->e_amap->am_ref++;
+	if (e->e_amap != NULL)
+		e->e_amap->am_ref++;
+	if (e->e_file != NULL)
+		e->e_file->f_ref++;
+}
+
+/* The anon slot of e's page at va (NULL: a shared file entry has none). */
+static struct vm_anon **
+entry_anon(struct vm_entry *e, vaddr_t va)
+{
+	if (e->e_amap == NULL)
+		return NULL;
+	return &e->e_amap->am_anon[e->e_off + (va - e->e_start) / PAGE_SIZE];
+}
+
+/* The page that backs e at va now, if resident: the anon's, else the
+ * file's; *an gets the anon (NULL when the file's page shows through). */
+static struct vm_pg *
+entry_page(struct vm_entry *e, vaddr_t va, struct vm_anon **an, bool *known)
+{
+	struct vm_anon **ap = entry_anon(e, va);
+	*an = ap != NULL ? *ap : NULL;
+	*known = *an != NULL || e->e_file != NULL;
+	if (*an != NULL)
+		return (*an)->an_pg;
+	if (e->e_file != NULL)
+		return e->e_file->f_pg[e->e_foff + (va - e->e_start) / PAGE_SIZE];
+	return NULL;
 }
 
 static bool
@@ -564,8 +737,11 @@ vm_fork(struct vm_proc *p)
 		struct vm_entry *ce = zalloc(sizeof(*ce));
 		*ce = *e;
 		ce->e_next = NULL;
+		if (e->e_file != NULL)
+			e->e_file->f_ref++;
 		if ((e->e_flags & VM_MAP_SHARED) != 0) {
-			e->e_amap->am_ref++;
+			if (e->e_amap != NULL)
+				e->e_amap->am_ref++;
 		} else {
 			uint64_t n = (e->e_end - e->e_start) / PAGE_SIZE;
 			ce->e_amap = amap_new(n);
@@ -625,8 +801,9 @@ vm_exit(struct vm_proc *p)
 
 /* ---- the address space ---- */
 
-int
-vm_mmap(struct vm_proc *p, vaddr_t va, vsize_t len, vm_prot_t prot, int flags)
+static int
+map_insert(struct vm_proc *p, vaddr_t va, vsize_t len, vm_prot_t prot, int flags,
+    struct vm_file *f, uint64_t fpage)
 {
 	if (!range_ok(va, len) || (prot & ~VM_PROT_ALL) != 0 ||
 	    (flags != VM_MAP_PRIVATE && flags != VM_MAP_SHARED))
@@ -644,11 +821,32 @@ vm_mmap(struct vm_proc *p, vaddr_t va, vsize_t len, vm_prot_t prot, int flags)
 	e->e_end = va + len;
 	e->e_prot = prot;
 	e->e_flags = flags;
-	e->e_amap = amap_new(len / PAGE_SIZE);
+	/* A shared file mapping keeps its pages in the file alone. */
+	if (f == NULL || flags == VM_MAP_PRIVATE)
+		e->e_amap = amap_new(len / PAGE_SIZE);
+	if ((e->e_file = f) != NULL)
+		f->f_ref++;
+	e->e_foff = fpage;
 	e->e_next = *pp;
 	*pp = e;
 	vm_unlock();
 	return 0;
+}
+
+int
+vm_mmap(struct vm_proc *p, vaddr_t va, vsize_t len, vm_prot_t prot, int flags)
+{
+	return map_insert(p, va, len, prot, flags, NULL, 0);
+}
+
+int
+vm_mmap_file(struct vm_proc *p, vaddr_t va, vsize_t len, vm_prot_t prot, int flags,
+    struct vm_file *f, uint64_t off)
+{
+	if (f == NULL || (off & PAGE_MASK) != 0 || off / PAGE_SIZE >= f->f_npages ||
+	    len / PAGE_SIZE > f->f_npages - off / PAGE_SIZE)
+		return VM_EINVAL;
+	return map_insert(p, va, len, prot, flags, f, off / PAGE_SIZE);
 }
 
 int
@@ -676,6 +874,17 @@ vm_munmap(struct vm_proc *p, vaddr_t va, vsize_t len)
 	return 0;
 }
 
+/* Is all of [va, end) mapped? */
+static bool
+covered(struct vm_proc *p, vaddr_t va, vaddr_t end)
+{
+	vaddr_t at = va;
+	for (struct vm_entry *e = p->p_map; e != NULL && at < end; e = e->e_next)
+		if (e->e_start <= at && e->e_end > at)
+			at = e->e_end;
+	return at >= end;
+}
+
 int
 vm_mprotect(struct vm_proc *p, vaddr_t va, vsize_t len, vm_prot_t prot)
 {
@@ -684,11 +893,7 @@ vm_mprotect(struct vm_proc *p, vaddr_t va, vsize_t len, vm_prot_t prot)
 	vaddr_t end = va + len;
 	vm_lock();
 	/* All of it mapped, or nothing changes. */
-	vaddr_t at = va;
-	for (struct vm_entry *e = p->p_map; e != NULL && at < end; e = e->e_next)
-		if (e->e_start <= at && e->e_end > at)
-			at = e->e_end;
-	if (at < end) {
+	if (!covered(p, va, end)) {
 		vm_unlock();
 		return VM_ENOMEM;
 	}
@@ -705,6 +910,26 @@ vm_mprotect(struct vm_proc *p, vaddr_t va, vsize_t len, vm_prot_t prot)
 
 /* ---- faults ---- */
 
+/* A copy of source page vp for anon slot *ap (lock held): the COW break. */
+static struct vm_pg *
+cow_copy(struct vm_pg *vp, struct vm_anon **ap)
+{
+	struct vm_anon *na = anon_new();
+	vp->vp_hold++;			/* the daemon must not take the source */
+	struct vm_pg *np = pg_alloc(na);
+	vp->vp_hold--;
+	if (np == NULL) {
+		vm_host_free(na);
+		return NULL;
+	}
+	pmap_copy_page(vp->vp_pa, np->vp_pa);
+	na->an_pg = np;
+	if (*ap != NULL)
+		(*ap)->an_ref--;	/* others still hold it: never the last */
+	*ap = na;
+	return np;
+}
+
 static enum vm_fault_kind
 fault_locked(struct vm_proc *p, vaddr_t va, vm_prot_t access)
 {
@@ -714,55 +939,59 @@ fault_locked(struct vm_proc *p, vaddr_t va, vm_prot_t access)
 		return VM_FK_NOMAP;
 	if ((access & ~e->e_prot) != 0)
 		return VM_FK_PROT;
-	struct vm_anon **ap = &e->e_amap->am_anon[e->e_off + (va - e->e_start) / PAGE_SIZE];
-	struct vm_anon *an = *ap;
+	struct vm_anon **ap = entry_anon(e, va);
+	struct vm_anon *an = ap != NULL ? *ap : NULL;
 	enum vm_fault_kind kind = VM_FK_SOFT;
-	struct vm_pg *vp;
-	if (an == NULL) {
-		an = anon_new();
-		if ((vp = pg_alloc(an)) == NULL) {
-			vm_host_free(an);
-			return VM_FK_OOM;
-		}
-		pmap_zero_page(vp->vp_pa);
-		an->an_pg = vp;
-		*ap = an;
-		kind = VM_FK_ZERO;
-	} else if ((vp = anon_page_in(an, &kind)) == NULL) {
-		return VM_FK_OOM;
-	}
-	if ((access & VM_PROT_WRITE) != 0 && an->an_ref > 1) {
-		/* Copy-on-write: this process gets its own copy. */
-		struct vm_anon *na = anon_new();
-		vp->vp_flags |= VP_BUSY;	/* the daemon must not take the source */
-		struct vm_pg *np = pg_alloc(na);
-		vp->vp_flags &= ~VP_BUSY;
-		if (np == NULL) {
-			vm_host_free(na);
-			return VM_FK_OOM;
-		}
-		pmap_copy_page(vp->vp_pa, np->vp_pa);
-		na->an_pg = np;
-		an->an_ref--;
-		*ap = an = na;
-		vp = np;
-		kind = VM_FK_COW;
-	} else if ((access & VM_PROT_WRITE) != 0 && kind == VM_FK_SOFT) {
-		paddr_t pa;
-		if (pmap_extract(p->p_pmap, va, &pa) && pa == vp->vp_pa)
-			kind = VM_FK_COW_REUSE;	/* mapped read-only while it was shared */
-	}
 	vm_prot_t prot = e->e_prot;
-	if (an->an_ref > 1)
-		prot &= ~VM_PROT_WRITE;
-	vp->vp_flags |= VP_BUSY;
+	bool write = (access & VM_PROT_WRITE) != 0;
+	struct vm_pg *vp;
+	if (an == NULL && e->e_file != NULL) {
+		/* The file's page: shared, or showing through a private entry. */
+		vp = file_page_in(e->e_file, e->e_foff + (va - e->e_start) / PAGE_SIZE, &kind);
+		if (vp == NULL)
+			return VM_FK_OOM;
+		if (ap != NULL && write) {
+			if ((vp = cow_copy(vp, ap)) == NULL)
+				return VM_FK_OOM;
+			kind = VM_FK_COW;
+		} else if (ap != NULL) {
+			prot &= ~VM_PROT_WRITE;	/* a private mapping never writes the file */
+		}
+	} else {
+		if (an == NULL) {
+			an = anon_new();
+			if ((vp = pg_alloc(an)) == NULL) {
+				vm_host_free(an);
+				return VM_FK_OOM;
+			}
+			pmap_zero_page(vp->vp_pa);
+			an->an_pg = vp;
+			*ap = an;
+			kind = VM_FK_ZERO;
+		} else if ((vp = anon_page_in(an, &kind)) == NULL) {
+			return VM_FK_OOM;
+		}
+		if (write && an->an_ref > 1) {
+			/* Copy-on-write: this process gets its own copy. */
+			if ((vp = cow_copy(vp, ap)) == NULL)
+				return VM_FK_OOM;
+			kind = VM_FK_COW;
+		} else if (write && kind == VM_FK_SOFT) {
+			paddr_t pa;
+			if (pmap_extract(p->p_pmap, va, &pa) && pa == vp->vp_pa)
+				kind = VM_FK_COW_REUSE;	/* mapped read-only while it was shared */
+		}
+		if ((*ap)->an_ref > 1)
+			prot &= ~VM_PROT_WRITE;
+	}
+	vp->vp_hold++;
 	int r;
 	for (int tries = 0; (r = pmap_enter(p->p_pmap, va, vp->vp_pa, prot,
 	    access | PMAP_CANFAIL)) != 0 && tries < 4; tries++) {
 		vm.st.vs_enter_retries++;
 		vm_daemon_locked(vm.cfg.vc_high);	/* fewer mappings: pv memory back */
 	}
-	vp->vp_flags &= ~VP_BUSY;
+	vp->vp_hold--;
 	if (r != 0)
 		return VM_FK_OOM;
 	pmap_update(p->p_pmap);
@@ -826,11 +1055,13 @@ vm_get_stats(struct vm_stats *s)
 enum vm_residency
 vm_residency(struct vm_proc *p, vaddr_t va)
 {
+	va &= ~(vaddr_t)PAGE_MASK;
 	vm_lock();
-	struct vm_entry *e = lookup(p, va & ~(vaddr_t)PAGE_MASK);
+	struct vm_entry *e = lookup(p, va);
 	enum vm_residency r = VM_RES_NONE;
-	struct vm_anon *an = e == NULL ? NULL :
-	    e->e_amap->am_anon[e->e_off + ((va & ~(vaddr_t)PAGE_MASK) - e->e_start) / PAGE_SIZE];
+	struct vm_anon *an = NULL;
+	bool known = false;
+	struct vm_pg *vp = e == NULL ? NULL : entry_page(e, va, &an, &known);
 	if (an != NULL) {
 		if (an->an_pg == NULL)
 			r = VM_RES_SWAPPED;
@@ -838,6 +1069,8 @@ vm_residency(struct vm_proc *p, vaddr_t va)
 			r = VM_RES_SHARED;
 		else
 			r = an->an_ref > 1 ? VM_RES_COW : VM_RES_PRIVATE;
+	} else if (known) {
+		r = vp != NULL ? VM_RES_SHARED : VM_RES_FILE;
 	}
 	vm_unlock();
 	return r;
@@ -855,7 +1088,7 @@ vm_map_entry(struct vm_proc *p, int i, vaddr_t *start, vaddr_t *end, vm_prot_t *
 		*start = e->e_start;
 		*end = e->e_end;
 		*prot = e->e_prot;
-		*flags = e->e_flags;
+		*flags = e->e_flags | (e->e_file != NULL ? VM_MAP_FILE : 0);
 	}
 	vm_unlock();
 	return e != NULL;
@@ -882,9 +1115,16 @@ vm_check(char *text, size_t len)
 					    "mapped where it was put", (unsigned long long)vm.pgs[i].vp_pa);
 					good = false;
 				}
-			} else if (vm.pgs[i].vp_anon == NULL || vm.pgs[i].vp_anon->an_pg != &vm.pgs[i]) {
-				ptest_snprintf(text, len, "page %#llx: its anon does not point back",
-				    (unsigned long long)vm.pgs[i].vp_pa);
+			} else if (vm.pgs[i].vp_file != NULL ?
+			    vm.pgs[i].vp_file->f_pg[vm.pgs[i].vp_idx] != &vm.pgs[i] :
+			    vm.pgs[i].vp_anon == NULL || vm.pgs[i].vp_anon->an_pg != &vm.pgs[i]) {
+				ptest_snprintf(text, len, "page %#llx: its %s does not point back",
+				    (unsigned long long)vm.pgs[i].vp_pa,
+				    vm.pgs[i].vp_file != NULL ? "file" : "anon");
+				good = false;
+			} else if (vm.pgs[i].vp_hold != 0) {
+				ptest_snprintf(text, len, "page %#llx is still held by %u users",
+				    (unsigned long long)vm.pgs[i].vp_pa, vm.pgs[i].vp_hold);
 				good = false;
 			}
 		}
@@ -904,18 +1144,22 @@ vm_check(char *text, size_t len)
 				if (!pmap_mapping_info(p->p_pmap, va, &mi))
 					continue;
 				mapped++;
-				struct vm_anon *an = e->e_amap->am_anon[e->e_off +
-				    (va - e->e_start) / PAGE_SIZE];
-				if (an == NULL || an->an_pg == NULL || an->an_pg->vp_pa != mi.mi_pa) {
+				struct vm_anon *an;
+				bool known;
+				struct vm_pg *vp = entry_page(e, va, &an, &known);
+				/* Writable: the process's own anon, or a shared file page. */
+				const char *ro = (e->e_prot & VM_PROT_WRITE) == 0 ?
+				    "the map says read-only" : an != NULL && an->an_ref > 1 ?
+				    "copy-on-write" : an == NULL && e->e_amap != NULL ?
+				    "a private mapping's view of its file" : NULL;
+				if (vp == NULL || vp->vp_pa != mi.mi_pa) {
 					ptest_snprintf(text, len, "pid %d va %#llx maps pa %#llx, not "
 					    "its page", p->p_pid, (unsigned long long)va,
 					    (unsigned long long)mi.mi_pa);
 					good = false;
-				} else if ((mi.mi_prot & VM_PROT_WRITE) != 0 &&
-				    (an->an_ref > 1 || (e->e_prot & VM_PROT_WRITE) == 0)) {
+				} else if ((mi.mi_prot & VM_PROT_WRITE) != 0 && ro != NULL) {
 					ptest_snprintf(text, len, "pid %d va %#llx is writable but %s",
-					    p->p_pid, (unsigned long long)va, an->an_ref > 1 ?
-					    "copy-on-write" : "the map says read-only");
+					    p->p_pid, (unsigned long long)va, ro);
 					good = false;
 				}
 			}
@@ -977,15 +1221,16 @@ vm_dump_walk(void (*cb)(paddr_t pa, uint64_t sum, void *arg), void *arg)
 bool
 vm_resident_pa(struct vm_proc *p, vaddr_t va, paddr_t *pa)
 {
+	va &= ~(vaddr_t)PAGE_MASK;
 	vm_lock();
-	struct vm_entry *e = lookup(p, va & ~(vaddr_t)PAGE_MASK);
-	struct vm_anon *an = e == NULL ? NULL :
-	    e->e_amap->am_anon[e->e_off + ((va & ~(vaddr_t)PAGE_MASK) - e->e_start) / PAGE_SIZE];
-	bool r = an != NULL && an->an_pg != NULL;
-	if (r)
-		*pa = an->an_pg->vp_pa;
+	struct vm_entry *e = lookup(p, va);
+	struct vm_anon *an;
+	bool known;
+	struct vm_pg *vp = e == NULL ? NULL : entry_page(e, va, &an, &known);
+	if (vp != NULL)
+		*pa = vp->vp_pa;
 	vm_unlock();
-	return r;
+	return vp != NULL;
 }
 
 /* ---- wired kernel buffers ---- */
@@ -1036,4 +1281,212 @@ vm_kbuf_free(vaddr_t kva, unsigned npages)
 		vm.st.vs_pages_wired--;
 	}
 	vm_unlock();
+}
+
+/* ---- file I/O ---- */
+
+/* Page i of f, resident and held for a copy made outside the lock (the
+ * pagedaemon leaves it alone); NULL when out of memory. */
+static struct vm_pg *
+file_hold(struct vm_file *f, uint64_t i)
+{
+	vm_lock();
+	enum vm_fault_kind k = VM_FK_SOFT;
+	struct vm_pg *vp = file_page_in(f, i, &k);
+	if (vp != NULL) {
+		vp->vp_hold++;
+		vp->vp_flags |= VP_TMAPPED;
+	}
+	vm_unlock();
+	return vp;
+}
+
+static void
+file_unhold(struct vm_pg *vp, bool wrote, uint64_t *count)
+{
+	vm_lock();
+	/* Stores through an sf_buf are not the page's managed mappings: the
+	 * pmap's modified bit never sees them, so the VM marks the page dirty
+	 * itself - after the copy, so that a write-back made during it (msync)
+	 * is made again. */
+	if (wrote)
+		vp->vp_flags &= ~VP_CLEAN;
+	vp->vp_hold--;
+	(*count)++;
+	vm_unlock();
+}
+
+static bool
+file_range_ok(struct vm_file *f, uint64_t off, uint64_t len)
+{
+	return off <= f->f_npages * PAGE_SIZE && len <= f->f_npages * PAGE_SIZE - off;
+}
+
+/* The largest access size (8, 4, 2, 1) that suits both addresses and the
+ * bytes left. */
+static int
+chunk(vaddr_t a, vaddr_t b, uint64_t left)
+{
+	int sz = 8;
+	while (sz > 1 && ((((a | b) & (vaddr_t)(sz - 1)) != 0) || left < (uint64_t)sz))
+		sz >>= 1;
+	return sz;
+}
+
+static int
+file_rw(struct vm_file *f, uint64_t off, vaddr_t uva, vsize_t len, bool to_file)
+{
+	if (!file_range_ok(f, off, len))
+		return VM_EINVAL;
+	if (vm_curproc() == NULL)
+		vm_panic("read/write without a running process");
+	while (len > 0) {
+		unsigned po = (unsigned)(off & PAGE_MASK);
+		uint64_t n = PAGE_SIZE - po < len ? PAGE_SIZE - po : len;
+		struct vm_pg *vp = file_hold(f, off / PAGE_SIZE);
+		if (vp == NULL)
+			return VM_ENOMEM;
+		/* May sleep for a free sf_buf: no lock is held here. */
+		struct sf_buf *sf = sf_buf_alloc(vp->vp_page, 0);
+		vaddr_t kva = sf_buf_kva(sf) + po;
+		int err = 0;
+		for (uint64_t c = 0; c < n && err == 0;) {
+			int sz = chunk(kva + c, uva + c, n - c);
+			uint64_t w;
+			if (to_file) {
+				if (vm_uload(uva + c, sz, &w) != 0)
+					err = VM_EFAULT;
+				else if (ptest_store(kva + c, sz, w, 0) != PTEST_OK)
+					vm_panic("a store through an sf_buf faulted");
+			} else {
+				if (ptest_load(kva + c, sz, &w, 0) != PTEST_OK)
+					vm_panic("a load through an sf_buf faulted");
+				if (vm_ustore(uva + c, sz, w) != 0)
+					err = VM_EFAULT;
+			}
+			c += (uint64_t)sz;
+		}
+		sf_buf_free(sf);
+		file_unhold(vp, to_file, to_file ? &vm.st.vs_file_write_pages :
+		    &vm.st.vs_file_read_pages);
+		if (err != 0)
+			return err;
+		off += n;
+		uva += n;
+		len -= n;
+	}
+	return 0;
+}
+
+int
+vm_read(struct vm_file *f, uint64_t off, vaddr_t uva, vsize_t len)
+{
+	return file_rw(f, off, uva, len, false);
+}
+
+int
+vm_write(struct vm_file *f, uint64_t off, vaddr_t uva, vsize_t len)
+{
+	return file_rw(f, off, uva, len, true);
+}
+
+#define SENDFILE_INFLIGHT 4	/* pages a "socket buffer" holds at once */
+
+int
+vm_sendfile(struct vm_file *f, uint64_t off, uint64_t len,
+    void (*sink)(const uint8_t *data, size_t n, void *arg), void *arg)
+{
+	if (!file_range_ok(f, off, len))
+		return VM_EINVAL;
+	uint8_t *wire = vm_host_zalloc(PAGE_SIZE);
+	if (wire == NULL)
+		return VM_ENOMEM;
+	int err = 0;
+	while (len > 0 && err == 0) {
+		/* Queue a few pages, each held and mapped by an sf_buf, as
+		 * sendfile hands them to the socket without copying ... */
+		struct vm_pg *vp[SENDFILE_INFLIGHT];
+		struct sf_buf *sf[SENDFILE_INFLIGHT];
+		unsigned po[SENDFILE_INFLIGHT];
+		uint64_t n[SENDFILE_INFLIGHT];
+		int k;
+		for (k = 0; k < SENDFILE_INFLIGHT && len > 0; k++) {
+			po[k] = (unsigned)(off & PAGE_MASK);
+			n[k] = PAGE_SIZE - po[k] < len ? PAGE_SIZE - po[k] : len;
+			if ((vp[k] = file_hold(f, off / PAGE_SIZE)) == NULL) {
+				err = VM_ENOMEM;
+				break;
+			}
+			sf[k] = sf_buf_alloc(vp[k]->vp_page, 0);
+			off += n[k];
+			len -= n[k];
+		}
+		/* ... then "transmit" them: the bytes leave through the mappings. */
+		for (int j = 0; j < k; j++) {
+			vaddr_t kva = sf_buf_kva(sf[j]) + po[j];
+			for (uint64_t c = 0; c < n[j];) {
+				int sz = chunk(kva + c, 0, n[j] - c);
+				uint64_t w;
+				if (ptest_load(kva + c, sz, &w, 0) != PTEST_OK)
+					vm_panic("a load through an sf_buf faulted");
+				mcopy(wire + c, &w, (size_t)sz);
+				c += (uint64_t)sz;
+			}
+			sf_buf_free(sf[j]);
+			file_unhold(vp[j], false, &vm.st.vs_sendfile_pages);
+			sink(wire, (size_t)n[j], arg);
+		}
+	}
+	vm_host_free(wire);
+	return err;
+}
+
+/* Write back page vp of a file if it is dirty (lock held). */
+static void
+file_writeback(struct vm_pg *vp)
+{
+	if (vp != NULL && pg_dirty_p(vp) && pg_clean(vp))
+		vm.st.vs_file_writebacks++;
+}
+
+int
+vm_msync(struct vm_proc *p, vaddr_t va, vsize_t len)
+{
+	if (!range_ok(va, len))
+		return VM_EINVAL;
+	vaddr_t end = va + len;
+	vm_lock();
+	if (!covered(p, va, end)) {
+		vm_unlock();
+		return VM_ENOMEM;
+	}
+	for (struct vm_entry *e = p->p_map; e != NULL && e->e_start < end; e = e->e_next) {
+		if (e->e_end <= va || e->e_file == NULL || e->e_amap != NULL)
+			continue;	/* only a shared file mapping writes its file */
+		vaddr_t s = e->e_start > va ? e->e_start : va, t = e->e_end < end ? e->e_end : end;
+		for (vaddr_t v = s; v < t; v += PAGE_SIZE)
+			file_writeback(e->e_file->f_pg[e->e_foff + (v - e->e_start) / PAGE_SIZE]);
+	}
+	vm_unlock();
+	return 0;
+}
+
+void
+vm_fsync(struct vm_file *f)
+{
+	vm_lock();
+	for (uint64_t i = 0; i < f->f_npages; i++)
+		file_writeback(f->f_pg[i]);
+	vm_unlock();
+}
+
+bool
+vm_file_disk(struct vm_file *f, uint64_t i, uint8_t *page)
+{
+	vm_lock();
+	bool in = i < f->f_npages;
+	for (unsigned b = 0; in && b < PAGE_SIZE; b++)
+		page[b] = f->f_disk[i] != NULL ? f->f_disk[i][b] : 0;
+	vm_unlock();
+	return in;
 }

@@ -1,12 +1,15 @@
 /*
  * vm.h - a small virtual-memory system built on libpmap.
  *
- * The client a pmap exists for: address spaces of map entries, a fault
- * handler (zero fill, copy-on-write, page-in from swap), fork and exit,
- * and a clock pagedaemon that pages out to a swap area through sf_bufs or
- * quick mappings, wired kernel buffers the pagedaemon never takes, and a
+ * The client a pmap exists for: address spaces of map entries (anonymous
+ * private and shared memory, and files of a small in-memory file store,
+ * mapped private or shared), a fault handler (zero fill, copy-on-write,
+ * page-in from swap or from a file), fork and exit, read/write/sendfile
+ * copying file data through sf_bufs, msync, a clock pagedaemon that
+ * writes dirty anonymous pages to a swap area and dirty file pages back to
+ * their file, wired kernel buffers the pagedaemon never takes, and a
  * crash-dump walk of physical memory through
- * pmap_kenter_temporary.  (Files and sendfile are next.)  It uses nothing but
+ * pmap_kenter_temporary.  It uses nothing but
  * <pmap/pmap.h> and the portable test API (tests/lib/ptest.h), so it runs
  * on every machine and arch the library runs on.
  *
@@ -80,6 +83,7 @@ struct vm_proc *vm_curproc(void);
 
 #define VM_MAP_PRIVATE	0x1	/* copy-on-write: fork gives the child a copy */
 #define VM_MAP_SHARED	0x2	/* fork shares it; writes reach the object */
+#define VM_MAP_FILE	0x4	/* (vm_map_entry only) backed by a file */
 
 /* Map anonymous memory [va, va+len) at exactly va (page aligned, in user
  * space, over nothing mapped).  VM_MAP_PRIVATE: copy-on-write at fork;
@@ -92,6 +96,54 @@ int vm_munmap(struct vm_proc *p, vaddr_t va, vsize_t len);
  * (else VM_ENOMEM, as POSIX says, changing nothing). */
 int vm_mprotect(struct vm_proc *p, vaddr_t va, vsize_t len, vm_prot_t prot);
 
+/* ---- files ---- */
+
+/*
+ * A file of the in-memory file store: npages pages, all zero at first,
+ * kept on a "disk" (host memory) and cached in pages of the VM's memory
+ * while in use - the same page for every mapping, read, write and
+ * sendfile, so they all see one another's data.  A dirty cached page goes
+ * back to the disk when the pagedaemon takes it, on vm_msync/vm_fsync, or
+ * as the laundry passes.
+ */
+struct vm_file;
+/* A new file (NULL when out of kernel memory). */
+struct vm_file *vm_file_create(uint64_t npages);
+/* Drop the creator's handle: the file (its pages and disk) goes when the
+ * last mapping of it goes too.  No read/write/sendfile may be running on it. */
+void vm_file_close(struct vm_file *f);
+uint64_t vm_file_pages(const struct vm_file *f);
+
+/* Map [va, va+len) of p to the file's pages from byte offset off (page
+ * aligned; the range must lie inside the file).  VM_MAP_SHARED: stores
+ * reach the file; VM_MAP_PRIVATE: a store copies the page first (the
+ * copy is p's own, copy-on-write at fork), pages never written show the
+ * file as it is now.  0 or VM_EINVAL. */
+int vm_mmap_file(struct vm_proc *p, vaddr_t va, vsize_t len, vm_prot_t prot, int flags,
+    struct vm_file *f, uint64_t off);
+
+/* read(2)/write(2) at a file offset: copy len bytes between the file and
+ * the running process's memory at uva (the user side takes faults as user
+ * accesses do), a page at a time through an sf_buf.  0; VM_EINVAL when the
+ * range is not inside the file; VM_EFAULT when the user memory faulted
+ * (the bytes before it were copied); VM_ENOMEM when no page could be found. */
+int vm_read(struct vm_file *f, uint64_t off, vaddr_t uva, vsize_t len);
+int vm_write(struct vm_file *f, uint64_t off, vaddr_t uva, vsize_t len);
+/* sendfile(2): the file's bytes [off, off+len) handed to sink in order,
+ * read by the kernel through sf_bufs (several pages in flight at once, as
+ * a socket buffer holds them) with no copy into the process.  0,
+ * VM_EINVAL or VM_ENOMEM. */
+int vm_sendfile(struct vm_file *f, uint64_t off, uint64_t len,
+    void (*sink)(const uint8_t *data, size_t n, void *arg), void *arg);
+/* Write back the dirty pages of the shared file mappings in [va, va+len),
+ * which must be mapped entirely (else VM_ENOMEM, nothing written). */
+int vm_msync(struct vm_proc *p, vaddr_t va, vsize_t len);
+/* Write back every dirty cached page of f. */
+void vm_fsync(struct vm_file *f);
+/* What the disk holds for page i of f (zeros where never written back);
+ * false when i is past the end. */
+bool vm_file_disk(struct vm_file *f, uint64_t i, uint8_t *page);
+
 /* ---- faults and user accesses ---- */
 
 enum vm_fault_kind {
@@ -99,6 +151,7 @@ enum vm_fault_kind {
 	VM_FK_COW,		/* copy-on-write break: the page copied */
 	VM_FK_COW_REUSE,	/* write to a COW page no one else shares any more */
 	VM_FK_SWAPIN,		/* page-in from swap */
+	VM_FK_FILEIN,		/* page-in from a file */
 	VM_FK_SOFT,		/* the page was resident: mapped again */
 	VM_FK_PROT,		/* SIGSEGV: the mapping forbids the access */
 	VM_FK_NOMAP,		/* SIGSEGV: nothing mapped there */
@@ -139,6 +192,10 @@ uint64_t vm_pagedaemon(uint64_t target);
 struct vm_stats {
 	uint64_t vs_faults[VM_FK_COUNT];
 	uint64_t vs_pageouts_swap;	/* dirty anonymous pages written to swap */
+	uint64_t vs_pageouts_file;	/* dirty file pages written back when evicted */
+	uint64_t vs_file_writebacks;	/* file pages written back by msync/fsync/laundry */
+	uint64_t vs_file_read_pages, vs_file_write_pages, vs_sendfile_pages;
+	uint64_t vs_files;		/* files open or mapped */
 	uint64_t vs_reclaims_clean;	/* clean pages dropped without I/O */
 	uint64_t vs_laundered;		/* pages cleaned but kept resident */
 	uint64_t vs_daemon_runs, vs_daemon_scanned, vs_daemon_referenced;
@@ -156,6 +213,7 @@ enum vm_residency {
 	VM_RES_PRIVATE = 'R',	/* resident, this process's own */
 	VM_RES_COW = 'C',	/* resident, shared copy-on-write with others */
 	VM_RES_SHARED = 'S',	/* resident page of a shared mapping / file */
+	VM_RES_FILE = 'f',	/* a file's page, not resident (on its disk) */
 	VM_RES_WIRED = 'W',	/* resident and wired */
 	VM_RES_SWAPPED = 's',	/* in swap */
 };
