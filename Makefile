@@ -339,9 +339,29 @@ endif
 # second half and pc-mmu-diff-check-all's.
 .PHONY: check-i386
 check-i386:
-	$(MAKE) ARCH=i386 check-freestanding check-asan check-explore check-diag check-clang \
-		check-fuzz
-	$(MAKE) ARCH=i386 VARIANT=asan run-check
+	@if tests/native32.sh; then \
+		$(MAKE) ARCH=i386 check-freestanding check-asan check-explore check-diag \
+			check-clang check-fuzz && \
+		$(MAKE) ARCH=i386 VARIANT=asan run-check; \
+	else \
+		echo "check-i386: this host cannot run 32-bit x86 programs (its kernel has no"; \
+		echo "  IA-32 emulation): the i386 port is built as usual (gcc, clang, freestanding)"; \
+		echo "  and its suites run under $(QEMU_USER), user mode - once each, release build,"; \
+		echo "  no sanitizers, variants or fuzzing; the real machine's i386 runs are unaffected"; \
+		$(MAKE) ARCH=i386 check-freestanding check-clang check-qemu-user; \
+	fi
+
+# The i386 suites under QEMU's user mode, for a host that cannot run 32-bit
+# programs itself: every suite once, 60 explored schedules, and pmapsim.
+QEMU_USER := qemu-i386
+RUN_QEMU_ARGS := --cpus=4 --mem=160 --files --storm
+.PHONY: check-qemu-user
+check-qemu-user: all $(TRACES)
+	@command -v $(QEMU_USER) >/dev/null || { echo "check-qemu-user: $(QEMU_USER) is" \
+		"needed (Debian: qemu-user)"; exit 1; }
+	prove --exec $(QEMU_USER) --timer $(SIM_TESTS) $(PORTABLE_TESTS) $(VM_TESTS)
+	PMAP_TEST_EXEC=$(QEMU_USER) tests/soak.sh -b $(B) -s 1..20 -m random,pct,threads explore
+	$(MAKE) run-check RUN_EXEC=$(QEMU_USER) RUN_ARGS="$(RUN_QEMU_ARGS)"
 
 # How good the suites are: realistic bugs (tests/mutants.txt) applied one
 # at a time to a scratch copy; prints the score and the survivors.  Not
@@ -377,7 +397,8 @@ TRACES := $(TRACE_NAMES:%=build/traces/%.trace)
 build/traces/%.trace: traces/%.trace.gz
 	@mkdir -p $(dir $@)
 	$(Q)gzip -dc $< > $@.tmp && mv $@.tmp $@
-RUN_ARGS := --cpus=4 --mem=256 --trace=build/traces/gzip.trace --fork --churn
+RUN_ARGS := --cpus=4 --mem=256 --trace=build/traces/gzip.trace --fork --churn --storm --pageout \
+	--files
 
 run: $(B)/bin/pmapsim $(TRACES)
 	$(B)/bin/pmapsim $(RUN_ARGS)
@@ -390,7 +411,7 @@ check-run:
 
 .PHONY: run-check
 run-check: $(B)/bin/pmapsim $(TRACES)
-	@$(B)/bin/pmapsim $(RUN_ARGS) > $(B)/run.log 2>&1 || { tail -20 $(B)/run.log; exit 1; }
+	@$(RUN_EXEC) $(B)/bin/pmapsim $(RUN_ARGS) > $(B)/run.log 2>&1 || { tail -20 $(B)/run.log; exit 1; }
 	@tail -1 $(B)/run.log | grep -q ' 0 lost, audit OK$$' || { tail -5 $(B)/run.log; exit 1; }
 	@echo "run ($(ARCH)): $$(tail -1 $(B)/run.log)"
 

@@ -66,7 +66,9 @@ total=$(wc -l < "$tmp/runs")
 
 run_one() {
 	local s=$1 seed=$2 m=$3 out
-	out=$(PTEST_TIMEOUT=${PTEST_TIMEOUT:-600} "$build/tests/portable/${s}_test" --seed="$seed" \
+	# PMAP_TEST_EXEC: a prefix for the command (qemu-i386 for 32-bit
+	# programs on a host that cannot run them).
+	out=$(PTEST_TIMEOUT=${PTEST_TIMEOUT:-600} ${PMAP_TEST_EXEC:-} "$build/tests/portable/${s}_test" --seed="$seed" \
 	    $(args_of "$m") 2>&1)
 	local rc=$?
 	local steps

@@ -981,8 +981,15 @@ fault_locked(struct vm_proc *p, vaddr_t va, vm_prot_t access)
 			if (pmap_extract(p->p_pmap, va, &pa) && pa == vp->vp_pa)
 				kind = VM_FK_COW_REUSE;	/* mapped read-only while it was shared */
 		}
-		if ((*ap)->an_ref > 1)
+		if ((*ap)->an_ref > 1) {
 			prot &= ~VM_PROT_WRITE;
+		} else if (write && (*ap)->an_slot != 0) {
+			/* About to be written: its swap copy is stale from now on,
+			 * and the slot goes back (eviction takes a new one). */
+			swap_release((*ap)->an_slot);
+			(*ap)->an_slot = 0;
+			vp->vp_flags &= ~VP_CLEAN;
+		}
 	}
 	vp->vp_hold++;
 	int r;

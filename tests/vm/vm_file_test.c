@@ -11,8 +11,7 @@
  * pressure.  Every load is compared with the model, every file's disk
  * with the model's bytes.
  */
-#include "ptest_util.h"
-#include "vm_oracle.h"
+#include "vm_util.h"
 
 #define VM_PAGES	64
 #define FMAP		((vaddr_t)0x10000000)	/* a file's shared mapping */
@@ -28,35 +27,6 @@ stats(void)
 	struct vm_stats s;
 	vm_get_stats(&s);
 	return s;
-}
-
-static void
-touch(struct vo_proc *o, vaddr_t va, int n, int kind)
-{
-	vm_switch(o->o_vm);
-	for (int i = 0; i < n; i++) {
-		vaddr_t p = va + (vaddr_t)i * PAGE_SIZE;
-		vo_access(o, kind, p, 8);
-		vo_access(o, kind, p + 0x7f0, 4);
-		vo_access(o, kind, p + 0xffe, 2);
-		vo_access(o, kind, p + 0x101, 1);
-	}
-}
-
-static bool
-clean_run(struct vo_proc *o)
-{
-	return o->o_lost == 0 && o->o_wrong_signal == 0;
-}
-
-static void
-vm_ok(const char *what)
-{
-	char text[256];
-	bool good = vm_check(text, sizeof(text));
-	ok(good, "%s: the VM's pages and every pmap agree with the maps", what);
-	if (!good)
-		tap_diag("%s", text);
 }
 
 static struct vo_proc *

@@ -7,8 +7,7 @@
  * model; every page freed is checked against every TLB (the simulated
  * machine's free-time audit).
  */
-#include "ptest_util.h"
-#include "vm_oracle.h"
+#include "vm_util.h"
 
 #define VM_PAGES	64
 #define BASE		((vaddr_t)0x10000000)
@@ -23,35 +22,6 @@ used(void)
 
 /* Touch every page of [va, va + n pages): kind 0 loads, 1 stores, at a few
  * offsets and sizes. */
-static void
-touch(struct vo_proc *o, vaddr_t va, int n, int kind)
-{
-	vm_switch(o->o_vm);
-	for (int i = 0; i < n; i++) {
-		vaddr_t p = va + (vaddr_t)i * PAGE_SIZE;
-		vo_access(o, kind, p, 8);
-		vo_access(o, kind, p + 0x7f0, 4);
-		vo_access(o, kind, p + 0xffe, 2);
-		vo_access(o, kind, p + 0x101, 1);
-	}
-}
-
-static bool
-clean_run(struct vo_proc *o)
-{
-	return o->o_lost == 0 && o->o_wrong_signal == 0;
-}
-
-static void
-vm_ok(const char *what)
-{
-	char text[256];
-	bool good = vm_check(text, sizeof(text));
-	ok(good, "%s: the VM's pages and every pmap agree with the maps", what);
-	if (!good)
-		tap_diag("%s", text);
-}
-
 static void
 t_cow(void)
 {

@@ -1,10 +1,12 @@
 /*
- * pmapsim - real programs' memory traces and a forking server run by the
- * VM layer (vm/) on libpmap, on the simulated machine, every load checked
- * by the integrity oracle (tests/lib/vm_oracle.h).
+ * pmapsim - real programs' memory traces, a forking server and other
+ * built-in workloads run by the VM layer (vm/) on libpmap, on the simulated
+ * machine, every load checked by the integrity oracle
+ * (tests/lib/vm_oracle.h).
  *
- *   pmapsim [--trace=FILE]... [--fork] [--churn] [--mem=PAGES] [--cpus=N] [--seed=N]
- *           [--quantum=N] [--sfbuf=dmap|mapped] [--no-map]
+ *   pmapsim [--trace=FILE]... [--fork] [--churn] [--storm] [--pageout] [--files]
+ *           [--mem=PAGES] [--cpus=N] [--seed=N] [--quantum=N] [--sfbuf=dmap|mapped]
+ *           [--no-launder] [--no-map]
  *
  * Each --trace is one process replaying a Valgrind lackey --trace-mem=yes
  * trace ("I  addr,size", " L addr,size", " S addr,size", " M addr,size";
@@ -15,7 +17,19 @@
  * forks children (which fork grandchildren) that read, write and exit;
  * --churn a process that maps, unmaps and reprotects parts of an arena
  * while it accesses all of it (holes and protections must give exactly
- * the signals the model predicts).
+ * the signals the model predicts).  --storm adds a COW storm: a process
+ * that writes all of a private heap, then forks rounds of children at
+ * once that each write every page of it in a random order while it keeps
+ * writing too - many copy-on-write breaks of the same pages on several
+ * CPUs at a time, and reuse by the last sharer.  --pageout adds a sweep:
+ * a region larger than a small --mem, written and read in turn, pass
+ * after pass, so that the pagedaemon pages all of it out and back in.
+ * --files adds a file server: a static file and a data file; the server
+ * maps the data file shared and the static one private, and forks clients
+ * that read(2) and write(2) them through sf_bufs into their buffers,
+ * sendfile(2) them, store to the shared mapping, store to the private one
+ * (copy-on-write from the file), and msync; at the end each file's disk,
+ * after fsync, must hold exactly the model's bytes.
  * Processes are scheduled round-robin over the CPUs, --quantum accesses at
  * a time, moving between CPUs; the VM has --mem pages of memory and pages
  * out to swap when that is less than the working set.
@@ -55,21 +69,27 @@ struct trace {
 	uint64_t t_n, t_pages;
 };
 
-enum { P_TRACE, P_SERVER, P_CHILD, P_CHURN };
+enum { P_TRACE, P_SERVER, P_CHILD, P_CHURN, P_STORM, P_STORMKID, P_SWEEP, P_FSERVER,
+	P_FCLIENT };
 
 struct sproc {
 	int s_kind;
 	struct vo_proc *s_o;
 	struct trace *s_t;
-	uint64_t s_pos;		/* trace: next record; others: accesses left */
+	uint64_t s_pos;		/* trace: next record; sweep: next page; storm
+				 * child: its pages not yet written, a bit
+				 * each; others: accesses left (storm: in
+				 * this round) */
 	uint64_t s_rng;
-	int s_gen;		/* generation (server 0) */
+	int s_gen;		/* generation (server 0); storm: rounds begun,
+				 * its children's round */
 	int s_state;		/* 0 runnable, 1 running, 2 done */
 };
 
 static struct trace traces[MAXTRACES];
 static int ntraces;
-static bool fork_workload, churn_workload, show_map = true;
+static bool fork_workload, churn_workload, storm_workload, pageout_workload;
+static bool files_workload, launder = true, show_map = true;
 static uint64_t mem_pages = 256, seed = 1, quantum = 2000;
 static int ncpus = 4;
 
@@ -77,7 +97,10 @@ static struct sproc procs[MAXPROCS];
 static int nprocs;		/* under rq_mtx */
 static int rq_mtx, shared_mtx;
 static uint64_t regions_made, signals, children_left;
-static uint64_t peak_pv, peak_ptp;
+static int storm_live;		/* storm children forked and not yet exited */
+/* Updated atomically by every CPU: 8-byte aligned even on i386. */
+typedef uint64_t peak_t __attribute__((aligned(8)));
+static peak_t peak_pv, peak_ptp;
 static struct timespec t_start;
 
 #define HEAP		((vaddr_t)0x20000000)
@@ -90,6 +113,40 @@ static struct timespec t_start;
 #define SLOT_PAGES	16
 #define SLOTS		8
 #define CHURN_QUANTA	300
+/* COW storm: a heap its owner writes all of, then forks a round of
+ * children at once that each write every page of it, until they have all
+ * exited and the next round begins. */
+#define STORM		((vaddr_t)0x60000000)
+#define STORM_PAGES	64
+#define STORM_ROUNDS	8
+#define STORM_KIDS	6
+/* Page-out sweep: a region swept in address order, a writing pass and a
+ * reading pass in turn. */
+#define SWEEP		((vaddr_t)0x70000000)
+#define SWEEP_PAGES	384
+#define SWEEP_PASSES	4
+
+/* File server: a static file (written once, then only read: mapped
+ * private, read, sent) and a data file (mapped shared, read, written,
+ * sent, msync'ed) - every access to the data file under shared_mtx, the
+ * model's lock for what several processes see. */
+#define FBUF		((vaddr_t)0x50000000)	/* each process's I/O buffer */
+#define FBUF_PAGES	6
+#define FDATA		((vaddr_t)0x54000000)	/* the data file, shared */
+#define FDATA_PAGES	24
+#define FSTATIC		((vaddr_t)0x58000000)	/* the static file, private */
+#define FSTATIC_PAGES	32
+#define FCLIENTS	16
+#define FCLIENT_QUANTA	12
+
+/* A storm child keeps the pages it has still to write as bits of s_pos. */
+_Static_assert(STORM_PAGES <= 64, "a storm child's pages must fit a uint64_t mask");
+/* Slots of procs[] are never reused: all of every workload must fit. */
+_Static_assert(MAXTRACES + 1 + CHILDREN + 1 + 1 + STORM_ROUNDS * STORM_KIDS + 1 + 1 +
+    FCLIENTS <= MAXPROCS, "MAXPROCS is too small for the workloads");
+
+static struct vo_file *fdata, *fstatic;
+static uint64_t fclients_left;
 
 static void
 die2(const char *fmt, ...)
@@ -234,7 +291,8 @@ load_trace(const char *file)
 static bool
 shared_va(vaddr_t va)
 {
-	return va >= SHM && va < SHM + SHM_PAGES * PAGE_SIZE;
+	return (va >= SHM && va < SHM + SHM_PAGES * PAGE_SIZE) ||
+	    (va >= FDATA && va < FDATA + FDATA_PAGES * PAGE_SIZE);
 }
 
 /* One checked access; a trace region is created on first touch. */
@@ -365,6 +423,189 @@ churn_quantum(struct sproc *s)
 	return --s->s_pos == 0;
 }
 
+/* Pages a storm child writes in a quantum; the parent's accesses in one
+ * during a round. */
+static uint64_t
+storm_batch(void)
+{
+	return quantum / 256 > 0 ? quantum / 256 : 1;
+}
+
+/* A store (or load) of a random size at a random naturally aligned place
+ * of storm page pg. */
+static vaddr_t
+storm_access(struct sproc *s, int kind, unsigned pg)
+{
+	uint64_t r = ptest_rand(&s->s_rng);
+	int size = 1 << (r % 4);
+	vaddr_t va = STORM + (vaddr_t)pg * PAGE_SIZE +
+	    (vaddr_t)((r >> 8) % PAGE_SIZE) / (vaddr_t)size * (vaddr_t)size;
+	access1(s, kind, va, size);
+	return va;
+}
+
+/* COW storm.  A child writes each page of the heap once, in a random
+ * order, reading back what it wrote (its own copy) and somewhere else
+ * (the parent's bytes as of the fork, or its own).  The parent writes all
+ * of the heap, forks a round of children at once - every page COW-shared
+ * STORM_KIDS + 1 ways, so the children's breaks of one page race each
+ * other and the parent's on other CPUs - and keeps writing while they
+ * run; once they have all exited, what the parent did not break it holds
+ * alone, mapped read-only: the next round's writes reuse it.  The parent's
+ * accesses during a round are few and counted: its quanta are cheap next
+ * to the children's faults, and unbounded it would spin through millions
+ * of them while it waits. */
+static bool
+storm_quantum(struct sproc *s)
+{
+	if (s->s_kind == P_STORMKID) {
+		for (uint64_t k = 0; k < storm_batch() && s->s_pos != 0; k++) {
+			/* The pick-th page of those still to write. */
+			int left = __builtin_popcountll(s->s_pos);
+			int pick = (int)(ptest_rand(&s->s_rng) % (uint64_t)left);
+			unsigned pg = 0;
+			while ((s->s_pos >> pg & 1) == 0 || pick-- > 0)
+				pg++;
+			s->s_pos &= ~(1ULL << pg);
+			vaddr_t va = storm_access(s, 1, pg);
+			access1(s, 0, va & ~(vaddr_t)7, 8);
+			storm_access(s, 0, (unsigned)(ptest_rand(&s->s_rng) % STORM_PAGES));
+		}
+		return s->s_pos == 0;
+	}
+	if (__atomic_load_n(&storm_live, __ATOMIC_ACQUIRE) > 0) {
+		/* A round is on: write (COW breaks from this side) and read. */
+		for (uint64_t k = 0; k < storm_batch() && s->s_pos > 0; k++, s->s_pos--) {
+			unsigned pg = (unsigned)(ptest_rand(&s->s_rng) % STORM_PAGES);
+			storm_access(s, s->s_pos % 2 == 0 ? 1 : 0, pg);
+		}
+		return false;
+	}
+	if (s->s_gen == STORM_ROUNDS)
+		return true;
+	for (unsigned pg = 0; pg < STORM_PAGES; pg++)
+		storm_access(s, 1, pg);
+	/* Counted before any child can run, let alone exit. */
+	__atomic_fetch_add(&storm_live, STORM_KIDS, __ATOMIC_RELAXED);
+	s->s_gen++;
+	s->s_pos = 2 * STORM_PAGES;
+	for (int k = 0; k < STORM_KIDS; k++)
+		new_proc(P_STORMKID, do_fork(s->s_o), ~0ULL >> (64 - STORM_PAGES), s->s_gen,
+		    ptest_rand(&s->s_rng));
+	return false;
+}
+
+/* Page-out sweep: some pages a quantum, in address order; a writing pass
+ * stores at a few places of each page, a reading pass loads them and one
+ * place never written (zeros, even after a trip through swap). */
+static bool
+sweep_quantum(struct sproc *s)
+{
+	static const unsigned off[] = { 0, PAGE_SIZE / 4 + 8, PAGE_SIZE / 2 + 16,
+		PAGE_SIZE - 8 };
+	uint64_t n = quantum / 64 > 0 ? quantum / 64 : 1;
+	for (uint64_t k = 0; k < n && s->s_pos < SWEEP_PASSES * SWEEP_PAGES; k++, s->s_pos++) {
+		bool writing = s->s_pos / SWEEP_PAGES % 2 == 0;
+		vaddr_t pg = SWEEP + (vaddr_t)(s->s_pos % SWEEP_PAGES) * PAGE_SIZE;
+		for (unsigned i = 0; i < sizeof(off) / sizeof(off[0]); i++)
+			access1(s, writing ? 1 : 0, pg + off[i], 8);
+		if (!writing)
+			access1(s, 0, pg + PAGE_SIZE / 4 * 3, 8);
+	}
+	return s->s_pos == SWEEP_PASSES * SWEEP_PAGES;
+}
+
+/* One operation of the file server or a client, the kind chosen by r. */
+static void
+file_op(struct sproc *s, uint64_t r)
+{
+	struct vo_proc *o = s->s_o;
+	uint64_t len = 1 + (r >> 40) % (2 * PAGE_SIZE);
+	vaddr_t ub = FBUF + (vaddr_t)((r >> 20) % (2 * PAGE_SIZE));
+	uint64_t doff = (r >> 8) % (FDATA_PAGES * PAGE_SIZE - len);
+	uint64_t soff = (r >> 8) % (FSTATIC_PAGES * PAGE_SIZE - len);
+	int size = 1 << ((r >> 4) % 4);
+	switch (r % 16) {
+	case 0:		/* read(2) of the data file into the buffer */
+	case 1:		/* write(2) of the buffer to the data file */
+		spin_lock(&shared_mtx);
+		vo_file_rw(o, fdata, doff, ub, len, r % 16 == 1);
+		spin_unlock(&shared_mtx);
+		break;
+	case 2:		/* sendfile(2) of the data file */
+		spin_lock(&shared_mtx);
+		vo_sendfile(o, fdata, doff, len);
+		spin_unlock(&shared_mtx);
+		break;
+	case 3:
+	case 4:		/* sendfile(2) of the static file, the server's bread */
+		vo_sendfile(o, fstatic, soff, len);
+		break;
+	case 5:		/* read(2) of the static file */
+		vo_file_rw(o, fstatic, soff, ub, len, false);
+		break;
+	case 6:
+		spin_lock(&shared_mtx);
+		if (vm_msync(o->o_vm, FDATA, FDATA_PAGES * PAGE_SIZE) != 0)
+			o->o_wrong_signal++;
+		spin_unlock(&shared_mtx);
+		break;
+	case 7:
+	case 8:
+	case 9:		/* the static file's private mapping: mostly loads */
+		access1(s, (r >> 30) % 4 == 0 ? 1 : 0, FSTATIC + (vaddr_t)((r >> 12) %
+		    (FSTATIC_PAGES * PAGE_SIZE)) / (vaddr_t)size * (vaddr_t)size, size);
+		break;
+	case 10:
+	case 11:
+	case 12:	/* the buffer */
+		access1(s, (r >> 30) % 2, FBUF + (vaddr_t)((r >> 12) %
+		    (FBUF_PAGES * PAGE_SIZE)) / (vaddr_t)size * (vaddr_t)size, size);
+		break;
+	default:	/* the data file's shared mapping */
+		access1(s, (r >> 30) % 2, FDATA + (vaddr_t)((r >> 12) %
+		    (FDATA_PAGES * PAGE_SIZE)) / (vaddr_t)size * (vaddr_t)size, size);
+	}
+}
+
+/* The file server forks its clients over time, serving as well; a client
+ * serves FCLIENT_QUANTA quanta and exits. */
+static bool
+file_quantum(struct sproc *s)
+{
+	if (s->s_kind == P_FSERVER && s->s_gen == 0) {
+		/* First: the static file's contents, from the buffer. */
+		for (vaddr_t va = FBUF; va < FBUF + FBUF_PAGES * PAGE_SIZE; va += 64)
+			access1(s, 1, va, 8);
+		for (uint64_t off = 0; off < FSTATIC_PAGES * PAGE_SIZE; off += 4 * PAGE_SIZE)
+			vo_file_rw(s->s_o, fstatic, off, FBUF, 4 * PAGE_SIZE, true);
+		s->s_gen = 1;
+	}
+	for (uint64_t k = 0; k < quantum / 16 + 1; k++)
+		file_op(s, ptest_rand(&s->s_rng));
+	if (s->s_kind == P_FCLIENT)
+		return --s->s_pos == 0;
+	uint64_t n = __atomic_load_n(&fclients_left, __ATOMIC_RELAXED);
+	if (n > 0 && __atomic_compare_exchange_n(&fclients_left, &n, n - 1, false,
+	    __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		new_proc(P_FCLIENT, do_fork(s->s_o), FCLIENT_QUANTA, 2, ptest_rand(&s->s_rng));
+	return __atomic_load_n(&fclients_left, __ATOMIC_RELAXED) == 0;
+}
+
+/* Take one of the fork server's children to fork: false when none is
+ * left.  The server and its children fork on several CPUs at once: a
+ * load then a decrement could take the last one twice and wrap the count
+ * (the server would never finish, procs[] would overflow). */
+static bool
+take_child(void)
+{
+	uint64_t n = __atomic_load_n(&children_left, __ATOMIC_RELAXED);
+	while (n > 0 && !__atomic_compare_exchange_n(&children_left, &n, n - 1, false,
+	    __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		continue;
+	return n > 0;
+}
+
 /* A quantum of s; true when s is done. */
 static bool
 run_quantum(struct sproc *s)
@@ -388,6 +629,12 @@ run_quantum(struct sproc *s)
 	}
 	if (s->s_kind == P_CHURN)
 		return churn_quantum(s);
+	if (s->s_kind == P_STORM || s->s_kind == P_STORMKID)
+		return storm_quantum(s);
+	if (s->s_kind == P_SWEEP)
+		return sweep_quantum(s);
+	if (s->s_kind == P_FSERVER || s->s_kind == P_FCLIENT)
+		return file_quantum(s);
 	/* The server and its children: the heap (private, COW after fork)
 	 * and the shared region; the server forks, children sometimes too. */
 	for (uint64_t k = 0; k < quantum / 4 && s->s_pos > 0; k++, s->s_pos--) {
@@ -400,8 +647,7 @@ run_quantum(struct sproc *s)
 		access1(s, (r >> 40) % 3 == 0 ? 1 : 0, va, size);
 	}
 	bool forks = s->s_kind == P_SERVER || (s->s_gen < 3 && ptest_rand(&s->s_rng) % 4 == 0);
-	if (forks && __atomic_load_n(&children_left, __ATOMIC_RELAXED) > 0) {
-		__atomic_fetch_sub(&children_left, 1, __ATOMIC_RELAXED);
+	if (forks && take_child()) {
 		new_proc(P_CHILD, do_fork(s->s_o), 3 * quantum, s->s_gen + 1,
 		    ptest_rand(&s->s_rng));
 	}
@@ -431,6 +677,15 @@ checked_total(void)
 static uint64_t exited_checked, exited_lost;
 
 static void
+peak_max(peak_t *peak, uint64_t v)
+{
+	uint64_t o = __atomic_load_n(peak, __ATOMIC_RELAXED);
+	while (v > o && !__atomic_compare_exchange_n(peak, &o, v, false, __ATOMIC_RELAXED,
+	    __ATOMIC_RELAXED))
+		continue;
+}
+
+static void
 cpu_loop(void *arg)
 {
 	int cpu = (int)(uintptr_t)arg, next = cpu;
@@ -458,8 +713,10 @@ cpu_loop(void *arg)
 		struct sproc *s = &procs[pick];
 		bool done = run_quantum(s);
 		vm_switch(NULL);
-		if (done && s->s_kind == P_CHILD) {
-			/* Children exit; the traces and the server stay for the map. */
+		if (done && (s->s_kind == P_CHILD || s->s_kind == P_STORMKID ||
+		    s->s_kind == P_FCLIENT)) {
+			/* Children exit; the traces, the server and the storm's
+			 * parent stay for the map. */
 			struct vo_proc *o = s->s_o;
 			vm_exit(o->o_vm);
 			spin_lock(&shared_mtx);
@@ -471,15 +728,19 @@ cpu_loop(void *arg)
 			spin_unlock(&rq_mtx);
 			vo_free(o);
 			spin_unlock(&shared_mtx);
+			/* Only once its pages are gone: the storm's next round
+			 * must find the parent their last sharer. */
+			if (s->s_kind == P_STORMKID)
+				__atomic_fetch_sub(&storm_live, 1, __ATOMIC_RELEASE);
 		}
 		__atomic_store_n(&s->s_state, done ? 2 : 0, __ATOMIC_RELEASE);
+		/* Every CPU samples the peaks: a lone process (--pageout) may
+		 * never run on CPU 0. */
+		struct pmap_counters pc;
+		pmap_get_counters(&pc);
+		peak_max(&peak_pv, pc.pc_pv_entries);
+		peak_max(&peak_ptp, pc.pc_ptp_pages);
 		if (cpu == 0) {
-			struct pmap_counters pc;
-			pmap_get_counters(&pc);
-			if (pc.pc_pv_entries > peak_pv)
-				peak_pv = pc.pc_pv_entries;
-			if (pc.pc_ptp_pages > peak_ptp)
-				peak_ptp = pc.pc_ptp_pages;
 			double now = elapsed();
 			if (now - last >= 2.0) {
 				struct vm_stats st;
@@ -498,13 +759,27 @@ cpu_loop(void *arg)
 	}
 }
 
+static const char *
+proc_name(struct sproc *s)
+{
+	switch (s->s_kind) {
+	case P_TRACE:	return s->s_t->t_name;
+	case P_SERVER:	return "forking server";
+	case P_CHURN:	return "allocator churn";
+	case P_STORM:	return "COW storm";
+	case P_STORMKID: return "storm child";
+	case P_SWEEP:	return "page-out sweep";
+	case P_FSERVER:	return "file server";
+	case P_FCLIENT:	return "file client";
+	default:	return "child";
+	}
+}
+
 static void
 residency_map(struct sproc *s)
 {
 	struct vm_proc *p = s->s_o->o_vm;
-	printf("pid %d (%s):\n", vm_proc_pid(p), s->s_kind == P_TRACE ? s->s_t->t_name :
-	    s->s_kind == P_SERVER ? "forking server" : s->s_kind == P_CHURN ?
-	    "allocator churn" : "child");
+	printf("pid %d (%s):\n", vm_proc_pid(p), proc_name(s));
 	vaddr_t st, en;
 	vm_prot_t prot;
 	int flags, lines = 0, i;
@@ -517,10 +792,11 @@ residency_map(struct sproc *s)
 			for (vaddr_t v = va; v < en && n < 64; v += PAGE_SIZE)
 				row[n++] = (char)vm_residency(p, v);
 			row[n] = '\0';
-			printf("  %#14llx %c%c%c %s  %s\n", (unsigned long long)va,
+			printf("  %#14llx %c%c%c %s %s  %s\n", (unsigned long long)va,
 			    prot & VM_PROT_READ ? 'r' : '-', prot & VM_PROT_WRITE ? 'w' : '-',
 			    prot & VM_PROT_EXECUTE ? 'x' : '-',
-			    flags & VM_MAP_SHARED ? "shared " : "private", row);
+			    flags & VM_MAP_SHARED ? "shared " : "private",
+			    flags & VM_MAP_FILE ? "file" : "anon", row);
 		}
 	}
 	if (lines > 40)
@@ -555,14 +831,15 @@ static void
 dump_compare(struct dumpck *d, struct vo_proc *o)
 {
 	static const uint8_t zero[PAGE_SIZE];
-	for (int i = 0; i < o->o_nr; i++) {
+	for (int i = 0; i < o->o_nr; i++) {	/* (the other CPUs are done) */
 		struct vo_range *r = &o->o_r[i];
 		for (vaddr_t va = r->r_start; va < r->r_end; va += PAGE_SIZE) {
 			paddr_t pa;
 			if (!vm_resident_pa(o->o_vm, va, &pa))
 				continue;
-			struct vo_page **pp = vo_page_of(o, r, va, false);
-			const uint8_t *want = pp != NULL && *pp != NULL ? (*pp)->vg_b : zero;
+			const uint8_t *want = vo_load_page(o, r, va);
+			if (want == NULL)
+				want = zero;
 			d->resident++;
 			if (vm_checksum(want) != d->sum[pa / PAGE_SIZE] && d->resident_bad++ < 5)
 				printf("dump: pid %d va %#llx: page %#llx does not hold what the "
@@ -578,11 +855,24 @@ struct result {
 	char why[600];
 };
 
+/* A new process with pages of private read-write memory at va, in the VM
+ * and in the model. */
+static struct vo_proc *
+anon_proc(vaddr_t va, uint64_t pages)
+{
+	struct vo_proc *o = vo_new(vm_proc_create());
+	vm_prot_t rw = VM_PROT_READ | VM_PROT_WRITE;
+	if (vm_mmap(o->o_vm, va, pages * PAGE_SIZE, rw, VM_MAP_PRIVATE) != 0)
+		abort();
+	vo_mmap(o, va, pages * PAGE_SIZE, rw, false);
+	return o;
+}
+
 static void
 body(void *arg)
 {
 	struct result *res = arg;
-	struct vm_config vc = { .vc_pages = mem_pages, .vc_launder = true,
+	struct vm_config vc = { .vc_pages = mem_pages, .vc_launder = launder,
 		.vc_swap_sfbuf = seed % 2 == 0 };
 	if (vm_boot(&vc) != 0) {
 		fprintf(stderr, "pmapsim: --mem=%llu is too small for the VM\n",
@@ -594,10 +884,8 @@ body(void *arg)
 		procs[nprocs - 1].s_t = &traces[i];
 	}
 	if (fork_workload) {
-		struct vo_proc *o = vo_new(vm_proc_create());
+		struct vo_proc *o = anon_proc(HEAP, HEAP_PAGES);
 		vm_prot_t rw = VM_PROT_READ | VM_PROT_WRITE;
-		vm_mmap(o->o_vm, HEAP, HEAP_PAGES * PAGE_SIZE, rw, VM_MAP_PRIVATE);
-		vo_mmap(o, HEAP, HEAP_PAGES * PAGE_SIZE, rw, false);
 		vm_mmap(o->o_vm, SHM, SHM_PAGES * PAGE_SIZE, rw, VM_MAP_SHARED);
 		vo_mmap(o, SHM, SHM_PAGES * PAGE_SIZE, rw, true);
 		children_left = CHILDREN;
@@ -605,6 +893,24 @@ body(void *arg)
 	}
 	if (churn_workload)
 		new_proc(P_CHURN, vo_new(vm_proc_create()), CHURN_QUANTA, 0, seed * 104729);
+	if (storm_workload)
+		new_proc(P_STORM, anon_proc(STORM, STORM_PAGES), 0, 0, seed * 1299709);
+	if (files_workload) {
+		struct vo_proc *o = anon_proc(FBUF, FBUF_PAGES);
+		vm_prot_t rw = VM_PROT_READ | VM_PROT_WRITE;
+		fdata = vo_file_new(FDATA_PAGES);
+		fstatic = vo_file_new(FSTATIC_PAGES);
+		vm_mmap_file(o->o_vm, FDATA, FDATA_PAGES * PAGE_SIZE, rw, VM_MAP_SHARED,
+		    fdata->vf_vm, 0);
+		vo_mmap_file(o, FDATA, FDATA_PAGES * PAGE_SIZE, rw, true, fdata, 0);
+		vm_mmap_file(o->o_vm, FSTATIC, FSTATIC_PAGES * PAGE_SIZE, rw, VM_MAP_PRIVATE,
+		    fstatic->vf_vm, 0);
+		vo_mmap_file(o, FSTATIC, FSTATIC_PAGES * PAGE_SIZE, rw, false, fstatic, 0);
+		fclients_left = FCLIENTS;
+		new_proc(P_FSERVER, o, 0, 0, seed * 32452843);
+	}
+	if (pageout_workload)
+		new_proc(P_SWEEP, anon_proc(SWEEP, SWEEP_PAGES), 0, 0, seed * 15485863);
 	clock_gettime(CLOCK_MONOTONIC, &t_start);
 	for (int c = 1; c < ncpus; c++)
 		ptest_run_async(c, cpu_loop, (void *)(uintptr_t)c);
@@ -612,30 +918,48 @@ body(void *arg)
 	for (int c = 1; c < ncpus; c++)
 		ptest_wait(c);
 	double secs = elapsed();
+	/* Each file's disk after fsync must hold exactly the model's bytes:
+	 * what differs is lost. */
+	uint64_t disk_lost = 0;
+	for (int i = 0; files_workload && i < 2; i++) {
+		struct vo_file *f = i == 0 ? fdata : fstatic;
+		vm_fsync(f->vf_vm);
+		disk_lost += vo_file_disk_diff(f);
+	}
 
 	struct vm_stats st;
 	vm_get_stats(&st);
 	struct pmap_counters pc;
 	pmap_get_counters(&pc);
 	res->checked = exited_checked;
-	res->lost = exited_lost;
+	res->lost = exited_lost + disk_lost;
 	for (int i = 0; i < nprocs; i++)
 		if (procs[i].s_o != NULL) {
 			res->checked += procs[i].s_o->o_checked;
 			res->lost += procs[i].s_o->o_lost + procs[i].s_o->o_wrong_signal;
 		}
 	printf("\n--- what happened (%.1f s) ---\n", secs);
-	printf("processes       %d (%d traces%s), %" PRIu64 " forks, %" PRIu64 " exits, "
-	    "%" PRIu64 " trace regions made on first touch, %" PRIu64 " signals\n", nprocs,
-	    ntraces, fork_workload ? ", a forking server and its children" :
+	printf("processes       %d (%d traces%s%s%s%s%s), %" PRIu64 " forks, %" PRIu64
+	    " exits, %" PRIu64 " trace regions made on first touch, %" PRIu64 " signals\n",
+	    nprocs, ntraces, fork_workload ? ", a forking server and its children" : "",
 	    churn_workload ? ", allocator churn" : "",
+	    storm_workload ? ", a COW storm and its children" : "",
+	    pageout_workload ? ", a page-out sweep" : "",
+	    files_workload ? ", a file server and its clients" : "",
 	    st.vs_forks, st.vs_exits, regions_made, signals);
 	printf("faults          %" PRIu64 " zero fill, %" PRIu64 " COW copy, %" PRIu64
-	    " COW reuse, %" PRIu64 " swap-in, %" PRIu64 " soft, %" PRIu64 " SIGSEGV, %" PRIu64
-	    " out of memory\n", st.vs_faults[VM_FK_ZERO], st.vs_faults[VM_FK_COW],
-	    st.vs_faults[VM_FK_COW_REUSE], st.vs_faults[VM_FK_SWAPIN],
-	    st.vs_faults[VM_FK_SOFT], st.vs_faults[VM_FK_PROT] + st.vs_faults[VM_FK_NOMAP],
-	    st.vs_faults[VM_FK_OOM]);
+	    " COW reuse, %" PRIu64 " swap-in, %" PRIu64 " file page-in, %" PRIu64 " soft, %"
+	    PRIu64 " SIGSEGV, %" PRIu64 " out of memory\n", st.vs_faults[VM_FK_ZERO],
+	    st.vs_faults[VM_FK_COW], st.vs_faults[VM_FK_COW_REUSE], st.vs_faults[VM_FK_SWAPIN],
+	    st.vs_faults[VM_FK_FILEIN], st.vs_faults[VM_FK_SOFT],
+	    st.vs_faults[VM_FK_PROT] + st.vs_faults[VM_FK_NOMAP], st.vs_faults[VM_FK_OOM]);
+	if (files_workload)
+		printf("files           %" PRIu64 " pages read(2), %" PRIu64 " written(2), %"
+		    PRIu64 " sent by sendfile(2), all through sf_bufs; dirty pages written "
+		    "back: %" PRIu64 " at eviction, %" PRIu64 " by msync/fsync/laundry; disk "
+		    "after fsync: %" PRIu64 " bytes differ from the model\n",
+		    st.vs_file_read_pages, st.vs_file_write_pages, st.vs_sendfile_pages,
+		    st.vs_pageouts_file, st.vs_file_writebacks, disk_lost);
 	printf("memory          %" PRIu64 " pages (peak %" PRIu64 " used); page-outs %" PRIu64
 	    " to swap + %" PRIu64 " laundered, %" PRIu64 " clean reclaims; swap peak %" PRIu64
 	    " slots; pagedaemon %" PRIu64 " runs, %" PRIu64 " pages scanned\n", st.vs_pages,
@@ -654,8 +978,8 @@ body(void *arg)
 		    s.invlpg, s.cr3_loads, s.ipis_taken);
 	}
 	if (show_map) {
-		printf("\n--- residency (R own, C copy-on-write, S shared, s swapped, . untouched;"
-		    " 64 pages a line) ---\n");
+		printf("\n--- residency (R own, C copy-on-write, S shared or file, s swapped, "
+		    "f on the file's disk, . untouched; 64 pages a line) ---\n");
 		for (int i = 0; i < nprocs; i++)
 			if (procs[i].s_o != NULL)
 				residency_map(&procs[i]);
@@ -689,6 +1013,10 @@ body(void *arg)
 			vo_free(procs[i].s_o);
 			procs[i].s_o = NULL;
 		}
+	if (files_workload) {
+		vo_file_free(fdata);
+		vo_file_free(fstatic);
+	}
 	if (res->audit && !vm_shutdown(text, sizeof(text))) {
 		res->audit = false;
 		snprintf(res->why, sizeof(res->why), "%s", text);
@@ -710,6 +1038,14 @@ main(int argc, char **argv)
 			fork_workload = true;
 		else if (strcmp(a, "--churn") == 0)
 			churn_workload = true;
+		else if (strcmp(a, "--storm") == 0)
+			storm_workload = true;
+		else if (strcmp(a, "--pageout") == 0)
+			pageout_workload = true;
+		else if (strcmp(a, "--files") == 0)
+			files_workload = true;
+		else if (strcmp(a, "--no-launder") == 0)
+			launder = false;
 		else if (strncmp(a, "--mem=", 6) == 0)
 			mem_pages = number("--mem", a + 6, 16, 1u << 20);
 		else if (strncmp(a, "--cpus=", 7) == 0)
@@ -725,11 +1061,14 @@ main(int argc, char **argv)
 			show_map = false;
 		else
 			die2("unknown argument \"%s\"\nusage: pmapsim [--trace=FILE]... [--fork] "
-			    "[--churn] [--mem=PAGES] [--cpus=N] [--seed=N] [--quantum=N] "
-			    "[--sfbuf=dmap|mapped] [--no-map]", a);
+			    "[--churn] [--storm] [--pageout] [--files] [--mem=PAGES] [--cpus=N] "
+			    "[--seed=N] [--quantum=N] [--sfbuf=dmap|mapped] [--no-launder] "
+			    "[--no-map]", a);
 	}
-	if (ntraces == 0 && !fork_workload && !churn_workload)
-		die2("nothing to run: give --trace=FILE, --fork and/or --churn");
+	if (ntraces == 0 && !fork_workload && !churn_workload && !storm_workload &&
+	    !pageout_workload && !files_workload)
+		die2("nothing to run: give --trace=FILE, --fork, --churn, --storm, --pageout "
+		    "and/or --files");
 	struct sim_pmap_config c;
 	sim_pmap_config_default(&c);
 	if (sfbuf != NULL)
@@ -739,8 +1078,12 @@ main(int argc, char **argv)
 	/* Enough for the VM and the page tables; the dump walks all of it. */
 	if (c.machine.mem_size == 0 || c.machine.mem_size > (128ULL << 20))
 		c.machine.mem_size = 128ULL << 20;
+	/* The storm's at its peak: the parent's heap and a round's copies. */
 	uint64_t footprint = (fork_workload ? HEAP_PAGES + SHM_PAGES : 0) +
-	    (churn_workload ? SLOTS * SLOT_PAGES : 0);
+	    (churn_workload ? SLOTS * SLOT_PAGES : 0) +
+	    (storm_workload ? STORM_PAGES * (1 + STORM_KIDS) : 0) +
+	    (pageout_workload ? SWEEP_PAGES : 0) +
+	    (files_workload ? FDATA_PAGES + FSTATIC_PAGES + FBUF_PAGES * (1 + FCLIENTS) : 0);
 	printf("pmapsim: the VM layer on libpmap, simulated %d-CPU " PMAP_MACHINE " machine, "
 	    "strict TLB, seed %llu\n", ncpus, (unsigned long long)seed);
 	for (int i = 0; i < ntraces; i++) {
@@ -754,6 +1097,16 @@ main(int argc, char **argv)
 	if (fork_workload)
 		printf("  forking server: %d-page heap (private), %d-page shared region, "
 		    "%d children and grandchildren\n", HEAP_PAGES, SHM_PAGES, CHILDREN);
+	if (storm_workload)
+		printf("  COW storm: %d-page heap (private), %d rounds of %d children forked at "
+		    "once, each writing every page\n", STORM_PAGES, STORM_ROUNDS, STORM_KIDS);
+	if (files_workload)
+		printf("  file server: a %d-page static file (mapped private, read, sent) and a "
+		    "%d-page data file (mapped shared, read, written, sent, msync'ed), %d "
+		    "clients forked over time\n", FSTATIC_PAGES, FDATA_PAGES, FCLIENTS);
+	if (pageout_workload)
+		printf("  page-out sweep: %d pages (private), %d passes, writing and reading "
+		    "in turn\n", SWEEP_PAGES, SWEEP_PASSES);
 	printf("  memory: %llu pages for a footprint of %llu pages%s\n",
 	    (unsigned long long)mem_pages, (unsigned long long)footprint,
 	    mem_pages < footprint ? " (smaller: the pagedaemon will page out)" : "");
