@@ -485,16 +485,32 @@ pmap_protect(pmap_t pm, vaddr_t sva, vaddr_t eva, vm_prot_t prot)
 	vaddr_t va = sva, end;
 	pmap_pte_t *ptes;
 	while ((va = pmap_pt_next(pm, va, eva, &ptes, &end)) < eva) {
+		/*
+		 * Alone (no other MMU runs these tables): plain stores, no
+		 * locked instruction per PTE.  Our own MMU may still set A
+		 * between the load and the store - a speculative walk, which
+		 * may also cache the translation.  Losing that A only makes the
+		 * page look unreferenced (no access was made through it); but
+		 * "A clear, so in no TLB" would no longer hold, so a solo walk
+		 * invalidates every entry it changes, whatever A it read.
+		 */
+		bool solo = pmap_solo_begin(pm);
 		for (; va < end; va += PAGE_SIZE, ptes++) {
 			pmap_pte_t e = pmap_pte_load(ptes), n;
 			if (!pmap_pte_valid_p(e) || pmap_pte_kenter_p(e))
 				continue;	/* kenter mappings keep their rights */
-			do {
-				n = pmap_pte_restrict(e, prot);
-			} while (n != e && !pmap_pte_cas(ptes, &e, n));
-			if (n != e && pmap_pte_maybe_cached_p(e))
+			n = pmap_pte_restrict(e, prot);
+			if (n == e)
+				continue;
+			if (solo)
+				pmap_pte_store_solo(ptes, n);
+			else
+				while (!pmap_pte_cas(ptes, &e, n) && (n = pmap_pte_restrict(e, prot)) != e)
+					continue;
+			if (solo || pmap_pte_maybe_cached_p(e))
 				pmap_tlb_defer(pm, va);
 		}
+		pmap_solo_end(pm, solo);
 	}
 	pmap_unlock(pm);
 	DIAG_PMAP(pm);
@@ -648,8 +664,10 @@ pmap_activate(struct lwp *l)
 	pmap_intr_state_t s = pmap_host_intr_disable();
 	pmap_t old = pc->pc_curpmap;
 	if (old != pm) {
-		if (!pmap_is_kernel(pm))
+		if (!pmap_is_kernel(pm)) {
 			atomic_fetch_or(&pm->pm_active, 1ULL << cpu);	/* seq_cst */
+			pmap_solo_wait(pm);	/* before this MMU can touch a PTE */
+		}
 		pmap_md_activate(pm);
 		pc->pc_curpmap = pm;
 		if (old != NULL && !pmap_is_kernel(old))

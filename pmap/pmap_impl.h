@@ -170,6 +170,7 @@ struct pmap {
 	atomic_long pm_wired;
 	long pm_ptps;			/* page-table pages below the root (pm_lock) */
 	atomic_uint_least64_t pm_active; /* CPUs whose MMU runs this pmap's tables */
+	atomic_uint pm_solo;		/* a solo walk is on (pmap_solo_begin) */
 	struct pv_chunk *pm_pvchunks;	/* chunks with free entries first (pm_lock) */
 	struct pv_chunk *pm_pvspare;	/* an empty one kept (PMAP_MD_META_FREE_SHOOTS) */
 	struct pmap_md pm_md;
@@ -329,6 +330,22 @@ void pmap_tlb_batch_init(struct pmap_tlb_batch *b);
  * pmap_update(pm) on any CPU.  A user pmap's batch is under pm_lock (held
  * by the caller); the kernel's are per CPU (any context, any locks). */
 void pmap_tlb_defer(pmap_t pm, vaddr_t va);
+
+/*
+ * Solo walks (tlb.c).  While no other CPU's MMU runs a user pmap's tables
+ * (pm_active holds at most this CPU), no MMU but ours can set A or D in its
+ * PTEs, and ours sets no D while the kernel runs (it writes no user page
+ * here) - so a PTE may be rewritten with a plain load and store instead of
+ * a locked read-modify-write.  pmap_solo_begin (pm_lock held) says whether
+ * that holds and, when it does, keeps it holding: a CPU activating pm waits
+ * in pmap_activate until pmap_solo_end.  Renew at each page-table page of
+ * a long walk, so that an activating CPU waits at most that long (begin
+ * then sees its pm_active bit and says no).
+ */
+bool pmap_solo_begin(pmap_t pm);
+void pmap_solo_end(pmap_t pm, bool solo);
+/* A CPU that has just joined pm_active waits out a solo walk. */
+void pmap_solo_wait(pmap_t pm);
 /* The same for a page-table page of pm (pm_lock held), freed after the
  * invalidation that drops cached upper-level entries on pm's CPUs. */
 void pmap_tlb_defer_free(pmap_t pm, vaddr_t va, paddr_t ptp);

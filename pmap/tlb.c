@@ -102,6 +102,50 @@ targets_of(pmap_t pm)
 	return atomic_fetch_add_explicit(&pm->pm_active, 0, memory_order_seq_cst);
 }
 
+/* ---- solo walks (pmap_impl.h) ---- */
+
+/*
+ * Dekker's handshake on two words, every access seq_cst: the walker
+ * raises pm_solo then reads pm_active; an activating CPU sets its bit in
+ * pm_active then reads pm_solo.  In the total order one of the two reads
+ * comes last and sees the other side's write: either the walker sees the
+ * CPU (and takes the locked path) or the CPU sees the walk (and waits for
+ * it before loading the tables).
+ */
+bool
+pmap_solo_begin(pmap_t pm)
+{
+	if (pmap_is_kernel(pm))
+		return false;		/* every CPU runs the kernel's tables */
+	atomic_store(&pm->pm_solo, 1);
+	uint64_t active = atomic_load(&pm->pm_active);
+	/* The CPU id after the read: on the simulated machine the lookup is an
+	 * interrupt point where its schedulers may run an activation - inside
+	 * the window this handshake closes. */
+	uint64_t others = active & ~(1ULL << pmap_host_cpu_id());
+	if (others == 0)
+		return true;
+	atomic_store(&pm->pm_solo, 0);
+	return false;
+}
+
+void
+pmap_solo_end(pmap_t pm, bool solo)
+{
+	if (solo)
+		atomic_store(&pm->pm_solo, 0);
+}
+
+void
+pmap_solo_wait(pmap_t pm)
+{
+	/* Short (a page table's worth of PTEs); shootdowns served meanwhile. */
+	while (atomic_load(&pm->pm_solo) != 0) {
+		pmap_tlb_poll();
+		pmap_host_spin_wait();
+	}
+}
+
 /* ---- batches ---- */
 
 void

@@ -88,6 +88,14 @@ pmap_pte_cas(pmap_pte_t *p, pmap_pte_t *old, pmap_pte_t n)
 	    __ATOMIC_ACQUIRE);
 }
 
+/* A plain store, no read-modify-write: only where no MMU can be setting A
+ * or D in *p meanwhile (a solo walk, pmap_solo_begin). */
+static inline void
+pmap_pte_store_solo(pmap_pte_t *p, pmap_pte_t n)
+{
+	__atomic_store_n(p, n, __ATOMIC_RELAXED);
+}
+
 /* Clear bits; returns the entry as it was. */
 static inline pmap_pte_t
 pmap_pte_clear(pmap_pte_t *p, pmap_pte_t bits)

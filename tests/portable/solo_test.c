@@ -1,0 +1,114 @@
+/*
+ * solo_test.c - pmap_protect's solo walk against a CPU that activates the
+ * pmap in the middle of it.
+ *
+ * When no other CPU runs a pmap's tables, pmap_protect rewrites its PTEs
+ * with plain stores: no other MMU can set A or D meanwhile.  A CPU that
+ * activates the pmap during such a walk must therefore wait until the
+ * walk is over before its MMU touches a PTE - or a store it makes between
+ * the walk's load of a PTE and its store back would set D only to have it
+ * overwritten: a lost modified bit, and a write after the protection.
+ *
+ * CPU 1 switches to another pmap (leaving the first's pm_active), then
+ * back, and stores to the last page of a page table's worth of mappings,
+ * at a moment swept across the walk that CPU 0 makes over them with
+ * pmap_protect(READ).  Whenever the store worked, the page must be
+ * modified, and once pmap_update has returned no store may work.
+ */
+#include "ptest_util.h"
+
+#define PT	512		/* pages a page table maps (at most: i386's maps 1024) */
+#define NPT	8
+#define NPG	(PT * NPT)	/* the walk is long */
+#define ROUNDS	300
+
+static struct vm_page *pg[NPG];
+static struct uspace x, y;
+static int ready, go, done;	/* __atomic: rounds CPU 1 is ready for, started, done */
+static int stored[NPT];		/* __atomic: CPU 1's store to table t's last page worked */
+static int delay;		/* CPU 1's spin before it activates x */
+
+static void
+writer(void *arg)
+{
+	(void)arg;
+	for (int r = 0; r < ROUNDS; r++) {
+		ptest_switch(y.us_l);	/* off x's pm_active */
+		__atomic_store_n(&ready, r + 1, __ATOMIC_RELEASE);
+		while (__atomic_load_n(&go, __ATOMIC_ACQUIRE) <= r)
+			ptest_relax();
+		for (volatile int k = 0; k < delay; k++)
+			continue;
+		ptest_switch(x.us_l);
+		/* The last page of each table, in the walk's order: wherever the
+		 * walk is when this CPU arrives, one of them is just ahead. */
+		for (int t = 0; t < NPT; t++)
+			__atomic_store_n(&stored[t], ptest_store(UVA(PT * t + PT - 1), 8,
+			    0x5010000000ULL + (uint64_t)r, PTEST_USER) == PTEST_OK, __ATOMIC_RELAXED);
+		__atomic_store_n(&done, r + 1, __ATOMIC_RELEASE);
+	}
+	ptest_switch(NULL);
+}
+
+PTEST_SUITE(solo)
+{
+	if (ptest_ncpus() < 2) {
+		tap_skip(1, "one CPU: nobody can activate the pmap during a walk");
+		return;
+	}
+	x = uspace_new();
+	y = uspace_new();
+	for (int i = 0; i < NPG; i++)
+		pg[i] = ptest_page_alloc();
+	vm_prot_t rw = VM_PROT_READ | VM_PROT_WRITE;
+	int lost = 0, late = 0, worked = 0, faulted = 0, delay_hi = 20000;
+	uint64_t rng = ptest_seed();
+	ptest_run_async(1, writer, NULL);
+	for (int r = 0; r < ROUNDS; r++) {
+		for (int i = 0; i < NPG; i++)
+			pmap_enter(x.us_pm, UVA(i), ptest_page_pa(pg[i]), rw, rw);
+		pmap_update(x.us_pm);
+		for (int t = 0; t < NPT; t++)
+			pmap_clear_modify(pg[PT * t + PT - 1]);
+		/* Sweep CPU 1's arrival across the walk: the bound adapts to the
+		 * machine (a simulated CPU, KVM, TCG differ a hundredfold). */
+		delay = (int)(ptest_rand(&rng) % (uint64_t)(delay_hi + 1));
+		while (__atomic_load_n(&ready, __ATOMIC_ACQUIRE) <= r)
+			ptest_relax();
+		__atomic_store_n(&go, r + 1, __ATOMIC_RELEASE);
+		pmap_protect(x.us_pm, UVA(0), UVA(NPG), VM_PROT_READ);
+		pmap_update(x.us_pm);
+		while (__atomic_load_n(&done, __ATOMIC_ACQUIRE) <= r)
+			ptest_relax();
+		int here = 0;
+		for (int t = 0; t < NPT; t++) {
+			if (__atomic_load_n(&stored[t], __ATOMIC_RELAXED)) {
+				here++;
+				worked++;
+				if (!pmap_is_modified(pg[PT * t + PT - 1]) && lost++ < 3)
+					tap_diag("round %d: CPU 1's store to table %d worked, the page "
+					    "is not modified", r, t);
+			} else {
+				faulted++;
+			}
+		}
+		if (here == 0)		/* CPU 1 came after the walk: sooner */
+			delay_hi = delay_hi * 3 / 4;
+		else if (here == NPT)	/* before it: later */
+			delay_hi = delay_hi * 5 / 4 + 16;
+	}
+	ptest_wait(1);
+	/* CPU 1's last view of x is read-only: a store there now must fault. */
+	ptest_switch(x.us_l);
+	late = ptest_store(UVA(NPG - 1), 8, 1, PTEST_USER) == PTEST_OK;
+	ptest_switch(NULL);
+	tap_diag("%d rounds, %d stores by CPU 1: %d worked (before the walk reached their "
+	    "PTE), %d faulted", ROUNDS, ROUNDS * NPT, worked, faulted);
+	is_int(lost, 0, "no store CPU 1 made during a solo walk lost its modified bit");
+	ok(!late, "after pmap_protect(READ) and pmap_update, no store works");
+	audit_ok("solo walks");
+	uspace_free(&x);
+	uspace_free(&y);
+	for (int i = 0; i < NPG; i++)
+		ptest_page_free(pg[i]);
+}
