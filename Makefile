@@ -153,7 +153,8 @@ $(B)/bin/bench_mmu: $(B)/bench/bench_mmu.o $(SIM_LIB)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^
 
-$(B)/bin/bench_pmap: $(B)/bench/bench_pmap.o $(SIMHOST_OBJS) $(LIBPMAP) $(SIM_LIB)
+$(B)/bin/bench_pmap: $(B)/bench/bench_pmap.o $(B)/bench/linux_ops.o $(SIMHOST_OBJS) \
+		$(LIBPMAP) $(SIM_LIB)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^
 
@@ -382,9 +383,12 @@ soak:
 	$(MAKE) -j$(NPROC) VARIANT=asan all
 	tests/soak.sh -b $(BA)/asan -s $(SEEDS) -m $(SOAK_MODES) $(SOAK_SUITES)
 
+# bench_pmap also times the host's Linux doing the same page-table work
+# (bench/linux_ops.c) and plots cost per page against N if gnuplot is
+# installed.  About half a minute; run by hand, not by make check.
 bench: all
 	$(B)/bin/bench_mmu
-	$(B)/bin/bench_pmap
+	$(B)/bin/bench_pmap --plot=$(BA)/bench-scaling.png
 
 # Instructions per page (callgrind): repeatable, for comparing versions.
 bench-ir: $(B)/bin/bench_pmap

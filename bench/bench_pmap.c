@@ -1,22 +1,78 @@
 /*
- * bench_pmap - the cost of pmap operations over 2^18 pages (1 GiB) on the
- * simulated machine, in nanoseconds per page, and the memory the library
- * spends per mapping.  A benchmark: it asserts nothing and its times are
- * noisy; compare lines of one run, or count instructions with
- *   valgrind --tool=callgrind build/release/bin/bench_pmap --pages=16384
- * which is repeatable.
+ * bench_pmap - what libpmap's operations cost on the simulated machine,
+ * next to what the host's Linux takes for the same page-table work, in one
+ * run and over the same page counts.  It measures, and asserts nothing:
+ * its times are wall-clock times on a shared machine, and noisy; compare
+ * lines of one run, or count instructions with bench/ir.sh (make
+ * bench-ir), which is repeatable.
  *
- *   bench_pmap [--pages=N]     (default 262144)
+ *  1. Linux (bench/linux_ops.c), first, while this process is still small:
+ *     mmap(MAP_POPULATE) of zero pages, mprotect, fork and munmap over N
+ *     pages, N = 2^10 ... 2^20 and the main table's N, best of 3 each.
+ *  2. The main table, at N pages (default 2^18), each line the best of 3
+ *     passes: every operation of the library this benchmark has always
+ *     timed, in ns/page, the memory the library spends per mapping, and
+ *     one line per comparison with Linux, exactly
+ *         vs-linux <operation> <pages> <libpmap ns/page> <linux ns/page> <ratio>
+ *     ratio = linux / libpmap: above 1, libpmap did the work faster.
+ *  3. Scaling: the compared operations at N = 2^10 ... 2^20 (as far as
+ *     the simulated machine's memory and address space allow), both
+ *     sides, as a table and, when gnuplot is installed, a PNG.
+ *  4. Shootdowns: rounds and IPIs per pmap_update after pmap_protect and
+ *     pmap_remove of 1, 32, 33 and 2^18 pages of a pmap active on every
+ *     simulated CPU, then on CPU 0 only.
+ *
+ * Why these pairs: each libpmap figure is the part of a kernel operation
+ * the pmap does, and each Linux figure is the whole of the nearest system
+ * call, page-table work and all (mmap with MAP_POPULATE maps the shared
+ * zero page: no page allocated; the fork is timed in the parent, the
+ * child exits at once).  pmap_page_protect and pmap_clear_modify have no
+ * per-page system call to compare with: absolute figures only.
+ *
+ *   bench_pmap [--pages=N] [--reps=R] [--scale-max=K] [--plot=FILE] [--main-only]
+ *
+ * --pages: the main table's N (default 262144); --reps: runs of which the
+ * best is kept, both sides (default 3); --scale-max: the largest scaling
+ * size, 2^K (default 20); --plot: where the PNG goes (default
+ * build/bench-scaling.png); --main-only: the main table's library lines
+ * alone (no Linux, scaling or shootdowns): what bench/ir.sh counts.
  */
+#include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "linux_ops.h"
 #include "sim_pmap.h"
 
-static long npages = 1L << 18;
+/* Where the pages are mapped: aligned for either machine's largest leaf
+ * (16 TiB on amd64, 384 MiB on i386), so N pages fill whole tables. */
+#define VA0 ((vaddr_t)(PMAP_USER_MAX / 8))
+/* Scaling sizes: 2^10, 2^12, ... 2^20 pages. */
+#define SCALE_MIN 10
+#define SCALE_MAX 20
+#define SCALE_STEP 2
+#define NSCALE ((SCALE_MAX - SCALE_MIN) / SCALE_STEP + 1)
+/* Simulated memory beyond the pages mapped: page tables, pv chunks, the
+ * kernel's own. */
+#define MEM_SLACK (256ULL << 20)
+
+static long npages = 1L << 18;	/* the main table's N */
+static int reps = 3;
+static int scale_max = SCALE_MAX;
+static const char *plot_path = "build/bench-scaling.png";
+static bool main_only;
+
+static long maxpages;		/* pages allocated: the largest N of any part */
+static long limit;		/* the largest N the machine can take ... */
+static const char *limit_why;	/* ... and what stops it there */
 static struct vm_page **pgs;
+static double t_start;
 
 static double
 now(void)
@@ -26,115 +82,860 @@ now(void)
 	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }
 
-static void
-line(const char *what, double t0)
+static vaddr_t
+page_va(long i)
 {
-	printf("%-46s %8.1f ns/page\n", what, (now() - t0) / (double)npages);
+	return VA0 + (vaddr_t)i * PAGE_SIZE;
 }
 
-#define VA0 ((vaddr_t)(PMAP_USER_MAX / 8))	/* 2 GiB aligned on both machines */
+/* ------------------------------------------------------------------ */
+/* The operations timed.  Each works on n pages and is a function of its
+ * own, never inlined, so bench/ir.sh can count the instructions of
+ * exactly the part a line times (callgrind --toggle-collect=op_...).   */
+/* ------------------------------------------------------------------ */
+
+struct pass {
+	long n;
+	pmap_t pm;		/* the pmap the operation is about (a parent) */
+	pmap_t pm2;		/* the second mapping of each page (a child) */
+	long child_after_copy;	/* fork: the child's resident count after pmap_copy */
+	unsigned long sum;
+};
+
+/* A fault's mapping: read-only, the first of its page (and referenced, as
+ * the fault that makes it has just read it). */
+static __attribute__((noinline)) void
+op_enter_ro(struct pass *p)
+{
+	for (long i = 0; i < p->n; i++)
+		pmap_enter(p->pm, page_va(i), pgs[i]->phys_addr, VM_PROT_READ, VM_PROT_READ);
+	pmap_update(p->pm);
+}
+
+/* The pages stay allocated: only the mappings go. */
+static __attribute__((noinline)) void
+op_remove_ro(struct pass *p)
+{
+	pmap_remove(p->pm, VA0, page_va(p->n));
+	pmap_update(p->pm);
+}
+
+/* A written page's mapping, the first of its page. */
+static __attribute__((noinline)) void
+op_enter_first(struct pass *p)
+{
+	for (long i = 0; i < p->n; i++)
+		pmap_enter(p->pm, page_va(i), pgs[i]->phys_addr, VM_PROT_READ | VM_PROT_WRITE,
+		    VM_PROT_READ | VM_PROT_WRITE);
+	pmap_update(p->pm);
+}
+
+static __attribute__((noinline)) void
+op_enter_second(struct pass *p)
+{
+	for (long i = 0; i < p->n; i++)
+		pmap_enter(p->pm2, page_va(i), pgs[i]->phys_addr, VM_PROT_READ, 0);
+	pmap_update(p->pm2);
+}
+
+static __attribute__((noinline)) void
+op_extract(struct pass *p)
+{
+	paddr_t pa;
+	for (long i = 0; i < p->n; i++)
+		p->sum += pmap_extract(p->pm, page_va(i), &pa);
+}
+
+static __attribute__((noinline)) void
+op_protect(struct pass *p)
+{
+	pmap_protect(p->pm, VA0, page_va(p->n), VM_PROT_READ);
+	pmap_update(p->pm);
+}
+
+static __attribute__((noinline)) void
+op_clear_modify(struct pass *p)
+{
+	for (long i = 0; i < p->n; i++)
+		pmap_clear_modify(pgs[i]);
+}
+
+static __attribute__((noinline)) void
+op_page_protect_read(struct pass *p)
+{
+	for (long i = 0; i < p->n; i++)
+		pmap_page_protect(pgs[i], VM_PROT_READ);
+}
+
+static __attribute__((noinline)) void
+op_remove(struct pass *p)
+{
+	pmap_remove(p->pm, VA0, page_va(p->n));
+	pmap_update(p->pm);
+}
+
+static __attribute__((noinline)) void
+op_page_protect_none(struct pass *p)
+{
+	for (long i = 0; i < p->n; i++)
+		pmap_page_protect(pgs[i], VM_PROT_NONE);
+}
+
+/*
+ * Fork's page-table work, whoever does it: the parent's private pages
+ * become read-only (copy-on-write), then the child gets its mappings -
+ * from pmap_copy if it makes them (it is advisory), else from pmap_enter
+ * of each page it left out, as a VM system's fork would (the physical
+ * address comes from the VM's own records, here pgs[]).
+ */
+static __attribute__((noinline)) void
+op_fork(struct pass *p)
+{
+	pmap_t parent = p->pm, child = p->pm2;
+	vsize_t len = (vsize_t)p->n * PAGE_SIZE;
+
+	pmap_protect(parent, VA0, VA0 + len, VM_PROT_READ);
+	pmap_update(parent);
+	pmap_copy(child, parent, VA0, len, VA0);
+	p->child_after_copy = pmap_resident_count(child);
+	for (long i = 0; i < p->n; i++) {
+		paddr_t pa;
+		if (!pmap_extract(child, page_va(i), &pa))
+			pmap_enter(child, page_va(i), pgs[i]->phys_addr, VM_PROT_READ, 0);
+	}
+	pmap_update(child);
+}
+
+static double
+timed(void (*op)(struct pass *), struct pass *p)
+{
+	double t0 = now();
+	op(p);
+	return now() - t0;
+}
+
+/* Untimed set-up: n written, referenced pages, as a process that has
+ * written its memory has them. */
+static void
+map_written(pmap_t pm, long n)
+{
+	for (long i = 0; i < n; i++)
+		pmap_enter(pm, page_va(i), pgs[i]->phys_addr, VM_PROT_READ | VM_PROT_WRITE,
+		    VM_PROT_READ | VM_PROT_WRITE);
+	pmap_update(pm);
+}
+
+static void
+unmap_all(pmap_t pm, long n)
+{
+	pmap_remove(pm, VA0, page_va(n));
+	pmap_update(pm);
+}
+
+/* CPU 0 runs a process of pm (a user lwp), or the kernel (pm NULL): the
+ * pmap a process works on is the one its CPU has loaded. */
+static struct lwp cpu0_lwp;
+
+static void
+cpu0_runs(pmap_t pm)
+{
+	if (pm == NULL) {
+		sim_set_curlwp(NULL);
+		pmap_activate(NULL);
+		return;
+	}
+	cpu0_lwp.l_pmap = pm;
+	sim_set_curlwp(&cpu0_lwp);
+	pmap_activate(&cpu0_lwp);
+}
+
+/* ------------------------------------------------------------------ */
+/* Linux's figures (measured before the machine boots)                 */
+/* ------------------------------------------------------------------ */
+
+/* The sizes Linux is measured at: the scaling sizes and the main N. */
+static long lsizes[NSCALE + 1];
+static int nlsizes;
+static struct linux_cost lcost[(NSCALE + 1) * LINUX_NOPS];
+static struct linux_cost lfork_bare;
+static bool linux_done;
+
+static const struct linux_cost *
+linux_at(long n, enum linux_op op)
+{
+	if (!linux_done)
+		return NULL;
+	for (int i = 0; i < nlsizes; i++)
+		if (lsizes[i] == n)
+			return &lcost[i * LINUX_NOPS + op];
+	return NULL;
+}
+
+static void
+add_lsize(long n)
+{
+	for (int i = 0; i < nlsizes; i++)
+		if (lsizes[i] == n)
+			return;
+	int i = nlsizes++;
+	while (i > 0 && lsizes[i - 1] > n) {
+		lsizes[i] = lsizes[i - 1];
+		i--;
+	}
+	lsizes[i] = n;
+}
+
+/* ------------------------------------------------------------------ */
+/* How many pages the simulated machine can take                       */
+/* ------------------------------------------------------------------ */
+
+/*
+ * The largest N this build's machine can map at VA0 and hold in its RAM,
+ * and why not more.  A 64-bit machine is bounded by nothing a benchmark
+ * reaches; a 32-bit one by its 32-bit physical addresses (RAM starts at
+ * 16 MiB on the i386 machine) and its user address space.
+ */
+static long
+pages_limit(const char **why)
+{
+	uint64_t va_room = ((uint64_t)PMAP_USER_MAX - (uint64_t)VA0) / PAGE_SIZE;
+	uint64_t lim = va_room;
+	*why = "the user address space above the benchmark's base address";
+	if (sizeof(paddr_t) < 8) {
+		uint64_t ram = ((1ULL << 32) - (64ULL << 20) - MEM_SLACK) / PAGE_SIZE;
+		if (ram < lim) {
+			lim = ram;
+			*why = "32-bit physical addresses";
+		}
+	}
+	if (lim > (uint64_t)(1L << 30))
+		lim = 1L << 30;
+	return (long)lim;
+}
+
+/* ------------------------------------------------------------------ */
+/* 2. The main table                                                   */
+/* ------------------------------------------------------------------ */
+
+enum mop {
+	M_ENTER_RO, M_REMOVE_RO, M_ENTER_FIRST, M_ENTER_SECOND, M_EXTRACT, M_PROTECT,
+	M_CLEAR_MODIFY, M_PP_READ, M_REMOVE, M_PP_NONE, M_FORK, M_NOPS
+};
+
+static const char *const mop_label[M_NOPS] = {
+	[M_ENTER_RO] = "pmap_enter (read-only, first mapping of its page)",
+	[M_REMOVE_RO] = "pmap_remove (those, one call; pages kept)",
+	[M_ENTER_FIRST] = "pmap_enter (new mapping, first of its page)",
+	[M_ENTER_SECOND] = "pmap_enter (second mapping: needs a pv entry)",
+	[M_EXTRACT] = "pmap_extract",
+	[M_PROTECT] = "pmap_protect (rw -> r, one call for the range)",
+	[M_CLEAR_MODIFY] = "pmap_clear_modify (2 mappings, 1 dirty)",
+	[M_PP_READ] = "pmap_page_protect(READ) (2 mappings)",
+	[M_REMOVE] = "pmap_remove (one call for the range)",
+	[M_PP_NONE] = "pmap_page_protect(NONE) (1 mapping left)",
+	[M_FORK] = "fork (protect parent, pmap_copy, enter child)",
+};
+
+struct mem_figures {
+	uint64_t pv_chunks_first, pv_chunks_further, pv_entries_further;
+	long ptp_first, ptp_further;
+	long child_after_copy;
+};
+
+/* One pass of the main sequence: every line once, fresh pmaps. */
+static void
+main_pass(long n, double t[M_NOPS], struct mem_figures *mf)
+{
+	struct pass p = { .n = n };
+	struct pmap_counters c0, c1, c2;
+
+	/* A process's read faults, then its munmap. */
+	p.pm = pmap_create();
+	cpu0_runs(p.pm);
+	t[M_ENTER_RO] = timed(op_enter_ro, &p);
+	t[M_REMOVE_RO] = timed(op_remove_ro, &p);
+	cpu0_runs(NULL);
+	pmap_destroy(p.pm);
+
+	/* Every page mapped by two pmaps, one of them running on CPU 0. */
+	p.pm = pmap_create();
+	p.pm2 = pmap_create();
+	cpu0_runs(p.pm);
+	pmap_get_counters(&c0);
+	t[M_ENTER_FIRST] = timed(op_enter_first, &p);
+	pmap_get_counters(&c1);
+	mf->ptp_first = pmap_ptp_count(p.pm);
+	t[M_ENTER_SECOND] = timed(op_enter_second, &p);
+	pmap_get_counters(&c2);
+	mf->ptp_further = pmap_ptp_count(p.pm2);
+	mf->pv_chunks_first = c1.pc_pv_chunks - c0.pc_pv_chunks;
+	mf->pv_chunks_further = c2.pc_pv_chunks - c1.pc_pv_chunks;
+	mf->pv_entries_further = c2.pc_pv_entries - c1.pc_pv_entries;
+	t[M_EXTRACT] = timed(op_extract, &p);
+	t[M_PROTECT] = timed(op_protect, &p);
+	t[M_CLEAR_MODIFY] = timed(op_clear_modify, &p);
+	t[M_PP_READ] = timed(op_page_protect_read, &p);
+	t[M_REMOVE] = timed(op_remove, &p);
+	t[M_PP_NONE] = timed(op_page_protect_none, &p);
+	cpu0_runs(NULL);
+	pmap_destroy(p.pm);
+	pmap_destroy(p.pm2);
+
+	/* A process that has written its pages forks. */
+	p.pm = pmap_create();
+	p.pm2 = pmap_create();
+	cpu0_runs(p.pm);
+	map_written(p.pm, n);
+	t[M_FORK] = timed(op_fork, &p);
+	mf->child_after_copy = p.child_after_copy;
+	unmap_all(p.pm2, n);
+	unmap_all(p.pm, n);
+	cpu0_runs(NULL);
+	pmap_destroy(p.pm);
+	pmap_destroy(p.pm2);
+}
+
+/* The compared operations, libpmap's side and Linux's. */
+static const struct {
+	enum linux_op lop;
+	enum mop mop;
+} compared[LINUX_NOPS] = {
+	{ LINUX_ENTER, M_ENTER_RO }, { LINUX_PROTECT, M_PROTECT },
+	{ LINUX_FORK, M_FORK }, { LINUX_REMOVE, M_REMOVE_RO },
+};
+
+static void
+main_table(void)
+{
+	long n = npages;
+	double best[M_NOPS];
+	struct mem_figures mf = { 0 };
+
+	for (int r = 0; r < reps; r++) {
+		double t[M_NOPS];
+		struct mem_figures m;
+		main_pass(n, t, &m);
+		if (r == 0)
+			mf = m;
+		for (int i = 0; i < M_NOPS; i++)
+			if (r == 0 || t[i] < best[i])
+				best[i] = t[i];
+	}
+
+	printf("\nmain table: %ld pages (%ld MiB), the pmap active on CPU 0 only, best of %d "
+	    "pass%s\n", n, n >> 8, reps, reps == 1 ? "" : "es");
+	for (int i = 0; i < M_NOPS; i++)
+		printf("%-50s %8.1f ns/page\n", mop_label[i], best[i] / (double)n);
+	printf("%-50s %8.2f bytes/mapping\n", "page-table memory, first mapping of a page",
+	    (double)mf.ptp_first * PAGE_SIZE / (double)n);
+	printf("%-50s %8.2f bytes/mapping\n", "page-table memory, each further mapping",
+	    (double)mf.ptp_further * PAGE_SIZE / (double)n);
+	printf("%-50s %8.2f bytes/mapping\n", "pv memory, first mapping of a page",
+	    (double)mf.pv_chunks_first * PAGE_SIZE / (double)n);
+	printf("%-50s %8.2f bytes/mapping (%llu pv entries in %llu chunk pages)\n",
+	    "pv memory, each further mapping",
+	    (double)mf.pv_chunks_further * PAGE_SIZE / (double)n,
+	    (unsigned long long)mf.pv_entries_further,
+	    (unsigned long long)mf.pv_chunks_further);
+	if (mf.child_after_copy == 0)
+		printf("pmap_copy: did nothing (the child held 0 pages after it): the fork "
+		    "line's child mappings are pmap_enter's\n");
+	else
+		printf("pmap_copy: did the work for %ld of %ld pages (the child's resident "
+		    "count after it)%s\n", mf.child_after_copy, n,
+		    mf.child_after_copy < n ? "; pmap_enter made the rest" : "");
+
+	if (main_only)
+		return;
+	printf("\nlibpmap vs Linux at %ld pages (ns/page; ratio = linux / libpmap, above 1: "
+	    "libpmap faster):\n", n);
+	for (int k = 0; k < LINUX_NOPS; k++) {
+		const struct linux_cost *lc = linux_at(n, compared[k].lop);
+		const char *name = linux_op_name(compared[k].lop);
+		if (lc == NULL || !lc->ok) {
+			printf("linux %s: unavailable (%s)\n", name,
+			    lc != NULL ? lc->why : "not measured");
+			continue;
+		}
+		double lib = best[compared[k].mop] / (double)n, lin = lc->ns / (double)n;
+		printf("vs-linux %s %ld %.1f %.1f %.2f\n", name, n, lib, lin, lin / lib);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* 3. Scaling                                                          */
+/* ------------------------------------------------------------------ */
+
+struct scale_row {
+	int lg;				/* n = 2^lg */
+	long n;
+	bool run;
+	double lib[LINUX_NOPS];		/* ns/page, indexed by enum linux_op */
+};
+static struct scale_row srows[NSCALE];
+static int nsrows;
+
+/* The compared operations at n pages, fresh pmaps, best of reps. */
+static void
+scale_one(struct scale_row *row)
+{
+	long n = row->n;
+	for (int r = 0; r < reps; r++) {
+		struct pass p = { .n = n };
+		double t[LINUX_NOPS];
+
+		p.pm = pmap_create();
+		cpu0_runs(p.pm);
+		t[LINUX_ENTER] = timed(op_enter_ro, &p);
+		t[LINUX_REMOVE] = timed(op_remove_ro, &p);
+		cpu0_runs(NULL);
+		pmap_destroy(p.pm);
+
+		p.pm = pmap_create();
+		cpu0_runs(p.pm);
+		map_written(p.pm, n);
+		t[LINUX_PROTECT] = timed(op_protect, &p);
+		unmap_all(p.pm, n);
+		cpu0_runs(NULL);
+		pmap_destroy(p.pm);
+
+		p.pm = pmap_create();
+		p.pm2 = pmap_create();
+		cpu0_runs(p.pm);
+		map_written(p.pm, n);
+		t[LINUX_FORK] = timed(op_fork, &p);
+		unmap_all(p.pm2, n);
+		unmap_all(p.pm, n);
+		cpu0_runs(NULL);
+		pmap_destroy(p.pm);
+		pmap_destroy(p.pm2);
+
+		for (int k = 0; k < LINUX_NOPS; k++)
+			if (r == 0 || t[k] / (double)n < row->lib[k])
+				row->lib[k] = t[k] / (double)n;
+	}
+}
+
+/* A column group's heading, " --- name ---": width + 2 characters. */
+static void
+heading(const char *name, int width)
+{
+	int len = (int)strlen(name) + 2;	/* the name, a space each side */
+	int dashes = width > len ? width - len : 0, left = dashes / 2;
+	printf("  ");
+	for (int i = 0; i < left; i++)
+		putchar('-');
+	printf(" %s ", name);
+	for (int i = left; i < dashes; i++)
+		putchar('-');
+}
+
+static void
+print_cell(const struct linux_cost *lc, long n)
+{
+	if (lc != NULL && lc->ok)
+		printf(" %9.1f", lc->ns / (double)n);
+	else
+		printf(" %9s", "n/a");
+}
+
+static void
+scaling(void)
+{
+	static const enum linux_op order[LINUX_NOPS] = {
+		LINUX_ENTER, LINUX_PROTECT, LINUX_FORK, LINUX_REMOVE
+	};
+
+	for (int i = 0; i < nsrows; i++)
+		if (srows[i].run)
+			scale_one(&srows[i]);
+
+	printf("\nscaling: ns/page as the work grows, best of %d at each size (libpmap: "
+	    "fresh pmaps, active on CPU 0)\n", reps);
+	printf("%8s", "");
+	for (int k = 0; k < LINUX_NOPS; k++)
+		heading(linux_op_name(order[k]), 18);
+	printf("\n%8s", "pages");
+	for (int k = 0; k < LINUX_NOPS; k++)
+		printf("  %9s%9s", "libpmap", "linux");
+	printf("\n");
+	for (int i = 0; i < nsrows; i++) {
+		struct scale_row *row = &srows[i];
+		printf("    2^%-2d", row->lg);
+		if (!row->run) {
+			printf("  not run: %ld MiB mapped is beyond %s (largest N here: %ld pages)\n",
+			    row->n >> 8, limit_why, limit);
+			continue;
+		}
+		for (int k = 0; k < LINUX_NOPS; k++) {
+			printf("  %9.1f", row->lib[order[k]]);
+			print_cell(linux_at(row->n, order[k]), row->n);
+		}
+		printf("\n");
+	}
+	/* Linux's fork has a fixed cost the pages' share shrinks under. */
+	int lo = 0, hi = nsrows - 1;
+	while (hi > 0 && !srows[hi].run)
+		hi--;
+	if (lfork_bare.ok && lo < hi)
+		printf("(each linux fork figure includes forking the bare process, %.0f us: "
+		    "%.1f ns/page at 2^%d, %.2f at 2^%d)\n", lfork_bare.ns / 1e3,
+		    lfork_bare.ns / (double)srows[lo].n, srows[lo].lg,
+		    lfork_bare.ns / (double)srows[hi].n, srows[hi].lg);
+}
+
+/* Is name an executable in PATH? */
+static bool
+in_path(const char *name)
+{
+	const char *path = getenv("PATH");
+	if (path == NULL)
+		return false;
+	while (*path != '\0') {
+		const char *end = strchr(path, ':');
+		size_t len = end != NULL ? (size_t)(end - path) : strlen(path);
+		char buf[4096];
+		if (len > 0 && len + strlen(name) + 2 <= sizeof(buf)) {
+			memcpy(buf, path, len);
+			buf[len] = '/';
+			strcpy(buf + len + 1, name);
+			if (access(buf, X_OK) == 0)
+				return true;
+		}
+		if (end == NULL)
+			break;
+		path = end + 1;
+	}
+	return false;
+}
+
+static void
+plot(void)
+{
+	if (!in_path("gnuplot")) {
+		printf("plot: skipped (gnuplot is not installed)\n");
+		return;
+	}
+	FILE *g = popen("gnuplot", "w");
+	if (g == NULL) {
+		printf("plot: skipped (cannot run gnuplot: %s)\n", strerror(errno));
+		return;
+	}
+	(void)remove(plot_path);
+	/* Data inline; '?' where a side has no figure. */
+	fprintf(g, "$d << EOD\n");
+	for (int i = 0; i < nsrows; i++) {
+		struct scale_row *row = &srows[i];
+		if (!row->run)
+			continue;
+		fprintf(g, "%d", row->lg);
+		for (int k = 0; k < LINUX_NOPS; k++) {
+			const struct linux_cost *lc = linux_at(row->n, (enum linux_op)k);
+			fprintf(g, " %.2f", row->lib[k]);
+			if (lc != NULL && lc->ok)
+				fprintf(g, " %.2f", lc->ns / (double)row->n);
+			else
+				fprintf(g, " ?");
+		}
+		fprintf(g, "\n");
+	}
+	fprintf(g, "EOD\n");
+	fprintf(g,
+	    "set datafile missing '?'\n"
+	    "if (strstrt(GPVAL_TERMINALS, 'pngcairo') > 0) "
+	    "{ set terminal pngcairo size 1000,640 } else { set terminal png size 1000,640 }\n"
+	    "set output '%s'\n"
+	    "set title 'libpmap (simulated machine) and Linux (this host): cost per page as N grows'\n"
+	    "set xlabel 'log2 N (pages)'\n"
+	    "set ylabel 'ns/page'\n"
+	    "set xrange [%d:%d]\n"
+	    "set xtics %d\n"
+	    "set logscale y\n"
+	    "set grid\n"
+	    "set key outside right\n"
+	    "plot \\\n", plot_path, SCALE_MIN - 1, scale_max + 1, SCALE_STEP);
+	/* One line per operation and side, solid for libpmap, dashed for
+	 * Linux in the same colour; none for a side with no figure at all
+	 * (gnuplot would complain). */
+	for (int k = 0; k < LINUX_NOPS; k++) {
+		bool any = false;
+		for (int i = 0; i < nsrows; i++) {
+			const struct linux_cost *lc = linux_at(srows[i].n, (enum linux_op)k);
+			any |= srows[i].run && lc != NULL && lc->ok;
+		}
+		const char *name = linux_op_name((enum linux_op)k);
+		fprintf(g, "%s$d using 1:%d with linespoints lw 2 dt 1 lc %d title '%s libpmap'",
+		    k ? ", \\\n  " : "  ", 2 + 2 * k, k + 1, name);
+		if (any)
+			fprintf(g, ", \\\n  $d using 1:%d with linespoints lw 2 dt 2 lc %d "
+			    "title '%s linux'", 3 + 2 * k, k + 1, name);
+	}
+	fprintf(g, "\n");
+	int st = pclose(g);
+	struct stat sb;
+	if (st != 0 || stat(plot_path, &sb) != 0 || sb.st_size == 0)
+		printf("plot: gnuplot failed (status %d): no %s\n", st, plot_path);
+	else
+		printf("plot: %s (log2 N on x, ns/page on y, log scale)\n", plot_path);
+}
+
+/* ------------------------------------------------------------------ */
+/* 4. Shootdowns per pmap_update                                       */
+/* ------------------------------------------------------------------ */
+
+/* CPUs 1.. run an lwp of the pmap until told to stop: blocked in
+ * sim_cpu_wait, which takes interrupts (a shootdown IPI is answered at
+ * once) and, unlike a spin, leaves this 2-core host's cores to CPU 0. */
+struct park {
+	pmap_t pm;
+	atomic_int ready;
+	atomic_bool stop;
+};
+
+static bool
+park_stop_p(void *arg)
+{
+	return atomic_load(&((struct park *)arg)->stop);
+}
+
+static bool
+park_ready_p(void *arg)
+{
+	return atomic_load(&((struct park *)arg)->ready) == sim_ncpus() - 1;
+}
+
+static void
+park(void *arg)
+{
+	struct park *pk = arg;
+	struct lwp l = { .l_pmap = pk->pm, .l_id = sim_cpu_id() };
+	sim_set_curlwp(&l);
+	pmap_activate(&l);
+	atomic_fetch_add(&pk->ready, 1);
+	sim_cpu_kick(1);	/* CPU 0 waits for all of us */
+	sim_cpu_wait(park_stop_p, pk);
+	sim_set_curlwp(NULL);	/* back to the kernel: the CPU leaves the pmap */
+	pmap_activate(NULL);
+}
+
+struct sd_count {
+	uint64_t rounds, ipis;
+};
+
+/* Rounds and IPIs of one operation and its pmap_update. */
+static struct sd_count
+shootdowns(pmap_t pm, long n, bool remove)
+{
+	struct pmap_counters c0, c1;
+	pmap_get_counters(&c0);
+	if (remove)
+		pmap_remove(pm, VA0, page_va(n));
+	else
+		pmap_protect(pm, VA0, page_va(n), VM_PROT_READ);
+	pmap_update(pm);
+	pmap_get_counters(&c1);
+	return (struct sd_count){ c1.pc_shootdowns - c0.pc_shootdowns,
+		c1.pc_shootdown_ipis - c0.pc_shootdown_ipis };
+}
+
+#define NSD 4
+
+static void
+shootdown_table(void)
+{
+	long sizes[NSD] = { 1, 32, 33, 1L << 18 };
+	struct sd_count res[2][NSD][2];	/* [everywhere, CPU 0][size][protect, remove] */
+	int ncpus = sim_ncpus();
+	if (sizes[NSD - 1] > maxpages)
+		sizes[NSD - 1] = maxpages;
+
+	pmap_t pm = pmap_create();
+	cpu0_runs(pm);
+	struct park pk = { .pm = pm };
+	atomic_init(&pk.ready, 0);
+	atomic_init(&pk.stop, false);
+	for (int c = 1; c < ncpus; c++)
+		sim_run_async(c, park, &pk);
+	sim_cpu_wait(park_ready_p, &pk);
+
+	for (int where = 0; where < 2; where++) {
+		if (where == 1) {
+			atomic_store(&pk.stop, true);
+			for (int c = 1; c < ncpus; c++)
+				sim_cpu_kick(1ULL << c);
+			for (int c = 1; c < ncpus; c++)
+				sim_wait(c);
+		}
+		for (int s = 0; s < NSD; s++) {
+			/* Referenced, dirty pages: a TLB may hold each one. */
+			map_written(pm, sizes[s]);
+			res[where][s][0] = shootdowns(pm, sizes[s], false);
+			res[where][s][1] = shootdowns(pm, sizes[s], true);
+		}
+	}
+	cpu0_runs(NULL);
+	pmap_destroy(pm);
+
+	printf("\nshootdowns per pmap_update after pmap_protect (rw -> r) or pmap_remove of "
+	    "referenced pages\n(deltas of pc_shootdowns = rounds, pc_shootdown_ipis = IPIs; "
+	    "%d simulated CPUs)\n", ncpus);
+	char everywhere[32];
+	snprintf(everywhere, sizeof(everywhere), "active on CPUs 0-%d", ncpus - 1);
+	printf("%8s", "");
+	heading(everywhere, 26);
+	heading("active on CPU 0 only", 26);
+	printf("\n%8s", "");
+	for (int k = 0; k < 4; k++)
+		heading(k % 2 == 0 ? "protect" : "remove", 12);
+	printf("\n");
+	printf("%8s", "pages");
+	for (int k = 0; k < 4; k++)
+		printf("  %6s %5s", "rounds", "IPIs");
+	printf("\n");
+	for (int s = 0; s < NSD; s++) {
+		printf("%8ld", sizes[s]);
+		for (int where = 0; where < 2; where++)
+			for (int op = 0; op < 2; op++)
+				printf("  %6llu %5llu", (unsigned long long)res[where][s][op].rounds,
+				    (unsigned long long)res[where][s][op].ipis);
+		printf("\n");
+	}
+	printf("(the library's aim: one round whatever the size, none when no other CPU "
+	    "can hold the pmap)\n");
+}
+
+/* ------------------------------------------------------------------ */
 
 static void
 run(void *arg)
 {
 	(void)arg;
-	pgs = calloc((size_t)npages, sizeof(*pgs));
-	for (long i = 0; i < npages; i++) {
+	pgs = calloc((size_t)maxpages, sizeof(*pgs));
+	if (pgs == NULL) {
+		fprintf(stderr, "bench_pmap: out of host memory\n");
+		exit(1);
+	}
+	for (long i = 0; i < maxpages; i++) {
 		uint64_t pa;
 		if (sim_page_alloc(&pa) != 0) {
 			fprintf(stderr, "bench_pmap: out of simulated memory at page %ld\n", i);
 			exit(1);
 		}
-		pgs[i] = sim_pa_to_vm_page(pa);
+		pgs[i] = sim_pa_to_vm_page((paddr_t)pa);
 	}
-	pmap_t pm = pmap_create(), pm2 = pmap_create();
-	struct lwp l = { .l_pmap = pm };
-	sim_set_curlwp(&l);
-	pmap_activate(&l);
+	main_table();
+	if (main_only)
+		return;
+	fflush(stdout);
+	scaling();
+	shootdown_table();
+}
 
-	double t = now();
-	for (long i = 0; i < npages; i++)
-		pmap_enter(pm, VA0 + (vaddr_t)i * 4096, pgs[i]->phys_addr,
-		    VM_PROT_READ | VM_PROT_WRITE, VM_PROT_READ | VM_PROT_WRITE);
-	pmap_update(pm);
-	line("pmap_enter (new mapping, first of its page)", t);
-
-	struct pmap_counters c0, c1;
-	pmap_get_counters(&c0);
-	t = now();
-	for (long i = 0; i < npages; i++)
-		pmap_enter(pm2, VA0 + (vaddr_t)i * 4096, pgs[i]->phys_addr, VM_PROT_READ, 0);
-	pmap_update(pm2);
-	line("pmap_enter (second mapping: needs a pv entry)", t);
-	pmap_get_counters(&c1);
-
-	t = now();
-	paddr_t pa;
-	unsigned long sum = 0;
-	for (long i = 0; i < npages; i++)
-		sum += pmap_extract(pm, VA0 + (vaddr_t)i * 4096, &pa);
-	line("pmap_extract", t);
-
-	t = now();
-	pmap_protect(pm, VA0, VA0 + (vaddr_t)npages * 4096, VM_PROT_READ);
-	pmap_update(pm);
-	line("pmap_protect (rw -> r, one call for the range)", t);
-
-	t = now();
-	for (long i = 0; i < npages; i++)
-		pmap_clear_modify(pgs[i]);
-	line("pmap_clear_modify (2 mappings, 1 dirty)", t);
-
-	t = now();
-	for (long i = 0; i < npages; i++)
-		pmap_page_protect(pgs[i], VM_PROT_READ);
-	line("pmap_page_protect(READ) (2 mappings)", t);
-
-	long ptps = pmap_ptp_count(pm) + pmap_ptp_count(pm2);
-	t = now();
-	pmap_remove(pm, VA0, VA0 + (vaddr_t)npages * 4096);
-	pmap_update(pm);
-	line("pmap_remove (one call for the range)", t);
-
-	t = now();
-	for (long i = 0; i < npages; i++)
-		pmap_page_protect(pgs[i], VM_PROT_NONE);
-	line("pmap_page_protect(NONE) (1 mapping left)", t);
-
-	printf("%-46s %8.2f bytes/mapping\n", "page-table memory", (double)ptps * 4096.0 /
-	    (2.0 * (double)npages));
-	printf("%-46s %8.2f bytes/mapping\n", "pv memory, first mapping of a page", 0.0);
-	printf("%-46s %8.2f bytes/mapping (%llu chunk pages)\n",
-	    "pv memory, each further mapping",
-	    (double)(c1.pc_pv_chunks - c0.pc_pv_chunks) * 4096.0 / (double)npages,
-	    (unsigned long long)(c1.pc_pv_chunks - c0.pc_pv_chunks));
-	sim_set_curlwp(NULL);
-	pmap_activate(NULL);
-	pmap_destroy(pm);
-	pmap_destroy(pm2);
-	(void)sum;
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: bench_pmap [--pages=N] [--reps=R] [--scale-max=K] "
+	    "[--plot=FILE] [--main-only]\n");
+	exit(2);
 }
 
 int
 main(int argc, char **argv)
 {
+	t_start = now();
 	for (int i = 1; i < argc; i++) {
 		if (strncmp(argv[i], "--pages=", 8) == 0)
 			npages = atol(argv[i] + 8);
-		else {
-			fprintf(stderr, "usage: bench_pmap [--pages=N]\n");
-			return 2;
-		}
+		else if (strncmp(argv[i], "--reps=", 7) == 0)
+			reps = atoi(argv[i] + 7);
+		else if (strncmp(argv[i], "--scale-max=", 12) == 0)
+			scale_max = atoi(argv[i] + 12);
+		else if (strncmp(argv[i], "--plot=", 7) == 0)
+			plot_path = argv[i] + 7;
+		else if (strcmp(argv[i], "--main-only") == 0)
+			main_only = true;
+		else
+			usage();
 	}
+	if (npages < 1 || reps < 1 || scale_max < SCALE_MIN || scale_max > SCALE_MAX)
+		usage();
+
+	limit = pages_limit(&limit_why);
+	if (npages > limit) {
+		fprintf(stderr, "bench_pmap: %ld pages is beyond %s (at most %ld here)\n", npages,
+		    limit_why, limit);
+		return 2;
+	}
+	maxpages = npages;
+	if (!main_only) {
+		for (int k = SCALE_MIN; k <= scale_max; k += SCALE_STEP) {
+			struct scale_row *row = &srows[nsrows++];
+			row->lg = k;
+			row->n = 1L << k;
+			row->run = row->n <= limit;
+			if (row->run && row->n > maxpages)
+				maxpages = row->n;
+		}
+		if (maxpages < 1L << 18 && limit >= 1L << 18)
+			maxpages = 1L << 18;	/* the shootdown table's largest range */
+	}
+
+	struct utsname u;
+	if (uname(&u) != 0)
+		strcpy(u.release, "?");
+	printf("bench_pmap: libpmap on the simulated machine and this host's Linux %s, the "
+	    "same page-table work over the same page counts, in one run.\n"
+	    "It measures, it asserts nothing; wall-clock times, noisy: compare lines of one "
+	    "run.\n", u.release);
+
+	/* 1. Linux, before the machine boots: this process is small now, and
+	 * fork() copies all of it. */
+	if (!main_only) {
+		for (int i = 0; i < nsrows; i++)
+			if (srows[i].run)
+				add_lsize(srows[i].n);
+		add_lsize(npages);
+		printf("\nlinux: measured first, before the simulated machine boots; best of %d "
+		    "run%s at each size;\n  fresh zero-page regions for enter and remove, written "
+		    "pages (MAP_POPULATE, then a byte\n  written to each) for protect and fork; "
+		    "transparent huge pages %s\n", reps, reps == 1 ? "" : "s",
+		    linux_thp_off() == 0 ? "off (prctl PR_SET_THP_DISABLE)" :
+		    "could not be turned off");
+		fflush(stdout);
+		linux_fork_bare(reps, &lfork_bare);
+		linux_measure(lsizes, nlsizes, reps, lcost);
+		linux_thp_restore();
+		linux_done = true;
+		if (lfork_bare.ok)
+			printf("linux: fork of this process with no extra pages: %.0f us\n",
+			    lfork_bare.ns / 1e3);
+		else
+			printf("linux: fork of this process: unavailable (%s)\n", lfork_bare.why);
+		/* The main N's failures are reported with its comparisons. */
+		for (int i = 0; i < nlsizes; i++)
+			for (int op = 0; op < LINUX_NOPS; op++)
+				if (lsizes[i] != npages && !lcost[i * LINUX_NOPS + op].ok)
+					printf("linux: %s at %ld pages: unavailable (%s)\n",
+					    linux_op_name((enum linux_op)op), lsizes[i],
+					    lcost[i * LINUX_NOPS + op].why);
+		printf("linux: done in %.1f s\n", (now() - t_start) / 1e9);
+	}
+
 	struct sim_pmap_config c;
 	sim_pmap_config_default(&c);
 	c.machine.audit_on_free = false;
-	c.machine.mem_size = (uint64_t)npages * 4096 + (256ULL << 20);
+	c.machine.mem_size = (uint64_t)maxpages * PAGE_SIZE + MEM_SLACK;
 	sim_host_printf_prefix("# ");
 	sim_pmap_boot(&c);
-	printf("bench_pmap: %ld pages (%ld MiB mapped twice), 4 simulated CPUs, pmap "
-	    "loaded on CPU 0 only\n", npages, npages >> 8);
+	printf("\nsimulated machine: %d CPUs, %llu MiB of memory (%ld pages used by the "
+	    "benchmark + %llu MiB)\n", sim_ncpus(),
+	    (unsigned long long)(c.machine.mem_size >> 20), maxpages,
+	    (unsigned long long)(MEM_SLACK >> 20));
+	fflush(stdout);
 	sim_run_on(0, run, NULL);
 	sim_pmap_shutdown();
+	if (!main_only)
+		plot();
+	printf("bench_pmap: %.1f s\n", (now() - t_start) / 1e9);
 	return 0;
 }

@@ -172,6 +172,7 @@ struct pmap {
 	atomic_uint_least64_t pm_active; /* CPUs whose MMU runs this pmap's tables */
 	atomic_uint pm_solo;		/* a solo walk is on (pmap_solo_begin) */
 	struct pv_chunk *pm_pvchunks;	/* chunks with free entries first (pm_lock) */
+	struct pv_chunk *pm_pvtail;	/* the last of them (pm_lock) */
 	struct pv_chunk *pm_pvspare;	/* an empty one kept (PMAP_MD_META_FREE_SHOOTS) */
 	struct pmap_md pm_md;
 	struct pmap_tlb_batch pm_batch;	/* delayed invalidations (pm_lock; user pmaps) */

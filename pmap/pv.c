@@ -56,6 +56,8 @@ chunk_unlink(pmap_t pm, struct pv_chunk *c)
 		pm->pm_pvchunks = c->pc_next;
 	if (c->pc_next != NULL)
 		c->pc_next->pc_prev = c->pc_prev;
+	else
+		pm->pm_pvtail = c->pc_prev;
 	c->pc_next = c->pc_prev = NULL;
 }
 
@@ -66,23 +68,23 @@ chunk_push_front(pmap_t pm, struct pv_chunk *c)
 	c->pc_next = pm->pm_pvchunks;
 	if (c->pc_next != NULL)
 		c->pc_next->pc_prev = c;
+	else
+		pm->pm_pvtail = c;
 	pm->pm_pvchunks = c;
 }
 
 static void
 chunk_push_back(pmap_t pm, struct pv_chunk *c)
 {
-	struct pv_chunk *t = pm->pm_pvchunks;
+	/* O(1): a fork of a big process fills thousands of chunks. */
+	struct pv_chunk *t = pm->pm_pvtail;
 	c->pc_next = NULL;
-	if (t == NULL) {
-		c->pc_prev = NULL;
-		pm->pm_pvchunks = c;
-		return;
-	}
-	while (t->pc_next != NULL)
-		t = t->pc_next;
-	t->pc_next = c;
 	c->pc_prev = t;
+	if (t == NULL)
+		pm->pm_pvchunks = c;
+	else
+		t->pc_next = c;
+	pm->pm_pvtail = c;
 }
 
 static struct pv_chunk *
