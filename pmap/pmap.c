@@ -507,7 +507,9 @@ pmap_protect(pmap_t pm, vaddr_t sva, vaddr_t eva, vm_prot_t prot)
 			else
 				while (!pmap_pte_cas(ptes, &e, n) && (n = pmap_pte_restrict(e, prot)) != e)
 					continue;
-			if (solo || pmap_pte_maybe_cached_p(e))
+			/* (Once the batch has overflowed to a full flush, queueing
+			 * more is a no-op: skip the call.) */
+			if ((solo || pmap_pte_maybe_cached_p(e)) && !pm->pm_batch.tb_full)
 				pmap_tlb_defer(pm, va);
 		}
 		pmap_solo_end(pm, solo);
