@@ -102,15 +102,8 @@ pmap_pte_prot(pmap_pte_t e)
 	return p;
 }
 
-pmap_pte_t
-pmap_pte_restrict(pmap_pte_t e, vm_prot_t prot)
-{
-	if (!(prot & VM_PROT_WRITE))
-		e &= ~PG_RW;
-	if (!(prot & VM_PROT_EXECUTE) && (md_features & AMD64_FEAT_NX))
-		e |= PG_XD;
-	return e;
-}
+/* pmap_pte_restrict's masks (pmap_md_x86.h). */
+pmap_pte_t pmap_md_pte_write_bit = PG_RW, pmap_md_pte_noexec_bit;
 
 u_int
 pmap_pte_cache(pmap_pte_t e)
@@ -376,6 +369,7 @@ void
 pmap_md_bootstrap(const struct pmap_bootinfo *bi)
 {
 	md_features = pmap_host_amd64_features();
+	pmap_md_pte_noexec_bit = (md_features & AMD64_FEAT_NX) ? PG_XD : 0;
 	int maxpa = pmap_host_amd64_maxphyaddr();
 	PMAP_KASSERTMSG(maxpa >= 32 && maxpa <= 52, "MAXPHYADDR %d out of range", maxpa);
 	md_pa_limit = (paddr_t)1 << maxpa;

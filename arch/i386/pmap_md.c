@@ -360,11 +360,8 @@ pmap_pte_prot(pmap_pte_t e)
 	return VM_PROT_READ | VM_PROT_EXECUTE | ((e & PG_RW) ? VM_PROT_WRITE : 0);
 }
 
-pmap_pte_t
-pmap_pte_restrict(pmap_pte_t e, vm_prot_t prot)
-{
-	return (prot & VM_PROT_WRITE) ? e : (e & ~PG_RW);
-}
+/* pmap_pte_restrict's masks (pmap_md_x86.h): 32-bit paging has no NX. */
+pmap_pte_t pmap_md_pte_write_bit = PG_RW, pmap_md_pte_noexec_bit = 0;
 
 u_int
 pmap_pte_cache(pmap_pte_t e)

@@ -62,8 +62,19 @@ vm_prot_t pmap_pte_prot(pmap_pte_t e);
 /* A leaf PTE for pa with prot and the cache mode in flags (PMAP_NOCACHE
  * ...).  Kernel leaves are global.  Software bits are added by the caller. */
 pmap_pte_t pmap_md_pte_make(paddr_t pa, vm_prot_t prot, u_int flags, bool kernel);
-/* e with its rights lowered to at most prot (never raised). */
-pmap_pte_t pmap_pte_restrict(pmap_pte_t e, vm_prot_t prot);
+/* e with its rights lowered to at most prot (never raised).  Inline: it
+ * runs once per PTE in pmap_protect's walk.  The port sets the two masks
+ * at bootstrap (no-execute is 0 where the CPU has none). */
+extern pmap_pte_t pmap_md_pte_write_bit, pmap_md_pte_noexec_bit;
+static inline pmap_pte_t
+pmap_pte_restrict(pmap_pte_t e, vm_prot_t prot)
+{
+	if (!(prot & VM_PROT_WRITE))
+		e &= ~pmap_md_pte_write_bit;
+	if (!(prot & VM_PROT_EXECUTE))
+		e |= pmap_md_pte_noexec_bit;
+	return e;
+}
 /* The cache-mode flag (PMAP_NOCACHE ...) of a leaf, 0 for write-back. */
 u_int pmap_pte_cache(pmap_pte_t e);
 
