@@ -404,8 +404,11 @@ build/traces/%.trace: traces/%.trace.gz
 RUN_ARGS := --cpus=4 --mem=256 --trace=build/traces/gzip.trace --fork --churn --storm --pageout \
 	--files
 
+# A 32-bit pmapsim runs under qemu-i386 where the kernel cannot run it.
+RUN_EXEC ?= $(if $(filter i386,$(ARCH)),$(shell tests/native32.sh || echo $(QEMU_USER)))
+
 run: $(B)/bin/pmapsim $(TRACES)
-	$(B)/bin/pmapsim $(RUN_ARGS)
+	$(RUN_EXEC) $(B)/bin/pmapsim $(RUN_ARGS)
 
 # The demonstration must end with a clean audit.
 # make run's workload under ASan+UBSan: nothing lost, a clean audit.
