@@ -245,15 +245,131 @@ pmap_fork(pmap_t src, pmap_t dst)
 	(void)dst;
 }
 
+/*
+ * pmap_copy: the fork path's pre-fault (advisory, pmap(9)).  Every
+ * managed, unwired leaf of src in [src_addr, src_addr + len) whose slot
+ * in dst is empty is entered in dst at the same offset from dst_addr:
+ * read-only (a write faults, so the caller's copy-on-write or upgrade
+ * happens as if the mapping had been faulted in), neither referenced nor
+ * modified (those are the page's, not this new mapping's), unwired, with
+ * its pv entry.  Unmanaged leaves (devices) and wired ones are left to the
+ * caller's faults.  It stops quietly, with what it copied valid, when
+ * page-table pages or pv entries run out: the caller must always be ready
+ * to fault the rest in.  Takes effect before it returns (the slots were
+ * empty, and an empty slot is in no TLB where pmap_md_invalid_cached_p is
+ * false; elsewhere it completes the invalidations itself).
+ *
+ * Both pmaps' locks are held, taken in address order (the only place two
+ * pmap locks nest).  The source's leaves cannot go away or change page
+ * meanwhile (only a holder of its lock removes one); page-side operations
+ * may lower their rights or clear A/D, which the copy drops anyway.  Runs
+ * of at most COPY_RUN leaves are read into a buffer before the
+ * destination's table is reached: a port may map only one user table at a
+ * time per CPU (i386's table window), so the source's pointer dies there.
+ */
+#define COPY_RUN 64
+
+/* A source leaf pmap_copy enters: managed, not wired (nor kenter'd). */
+static inline bool
+copy_leaf_p(pmap_pte_t e)
+{
+	return pmap_pte_valid_p(e) && pmap_pte_managed_p(e) && !pmap_pte_wired_p(e) &&
+	    !pmap_pte_kenter_p(e);
+}
+
+/* Enter up to n buffered leaves at dva + off[i] pages; false when memory
+ * ran out (what was entered stays).  Both pmap locks held. */
+static bool
+copy_run(pmap_t dst, vaddr_t dva, const pmap_pte_t *e, const unsigned *off, unsigned n)
+{
+	struct pmap_ptp_prep prep;
+	if (pmap_pt_prepare(dst, dva, &prep) != 0)
+		return false;
+	pmap_pte_t *dptes = prep.pp_ptep;	/* NULL: tables to link first */
+	long added = 0;
+	bool ok = true;
+	for (unsigned i = 0; i < n; i++) {
+		vaddr_t va = dva + (vaddr_t)off[i] * PAGE_SIZE;
+		if (dptes != NULL && pmap_pte_valid_p(pmap_pte_load(&dptes[off[i]])))
+			continue;	/* dst already maps it: keep that */
+		struct pmap_page *pp = pmap_pp(pmap_host_phys_to_page(pmap_pte_pa(e[i])));
+		pp_lock(pp);
+		struct pmap_pv *pv = NULL;
+		if (!pv_slot_free_p(pp) && (pv = pv_alloc(dst)) == NULL) {
+			pp_unlock(pp);
+			ok = false;
+			break;
+		}
+		if (dptes == NULL)
+			dptes = pmap_pt_commit(dst, dva, &prep);
+		pv_insert(pp, dst, va, pv);
+		/* The slot is empty: no MMU sets A/D in it and no page-side
+		 * operation reaches it before pp_lock drops, so a store does. */
+		pmap_pte_store_new(&dptes[off[i]], pmap_pte_restrict(e[i],
+		    VM_PROT_READ | VM_PROT_EXECUTE) & ~(PTE_REF | PTE_MOD | PTE_WIRED));
+		pp_unlock(pp);
+		pmap_pt_added(dst, &prep);
+		if (pmap_md_invalid_cached_p())
+			pmap_tlb_defer(dst, va);
+		added++;
+	}
+	if (dptes == NULL)
+		pmap_pt_prepare_abort(&prep);	/* nothing entered: tables unused */
+	if (added != 0)
+		pm_stat_add(dst, &dst->pm_resident, added);
+	return ok;
+}
+
 void
 pmap_copy(pmap_t dst, pmap_t src, vaddr_t dst_addr, vsize_t len, vaddr_t src_addr)
 {
-	/* Advisory, and pre-copying hurts fork+exec (pmap(9) BUGS): nothing. */
-	(void)dst;
-	(void)src;
-	(void)dst_addr;
-	(void)len;
-	(void)src_addr;
+	PMAP_KASSERTMSG(dst != NULL && src != NULL, "NULL pmap (dst %p, src %p)",
+	    (void *)dst, (void *)src);
+	PMAP_KASSERTMSG(!pmap_is_kernel(dst) && !pmap_is_kernel(src), "dst %p, src %p: "
+	    "the kernel pmap's mappings are not copied (kernel pmap %p)", (void *)dst,
+	    (void *)src, (void *)PMAP_KERNEL);
+	PMAP_KASSERTMSG(src_addr + len >= src_addr && dst_addr + len >= dst_addr,
+	    "len %#llx wraps (src_addr %#llx, dst_addr %#llx)", (unsigned long long)len,
+	    (unsigned long long)src_addr, (unsigned long long)dst_addr);
+	CHECK_ALIGNED("len", len);
+	CHECK_RANGE(src, src_addr, src_addr + len);
+	CHECK_RANGE(dst, dst_addr, dst_addr + len);
+	if (dst == src || len == 0)
+		return;		/* a pmap already holds its own mappings */
+
+	pmap_t first = (uintptr_t)dst < (uintptr_t)src ? dst : src;
+	pmap_lock(first);
+	pmap_lock(first == dst ? src : dst);
+	pmap_pte_t buf[COPY_RUN];
+	unsigned off[COPY_RUN];
+	vaddr_t va = src_addr, eva = src_addr + len, end;
+	pmap_pte_t *sptes;
+	while ((va = pmap_pt_next(src, va, eva, &sptes, &end)) < eva) {
+		/* One run: inside one source table, one destination table, and
+		 * COPY_RUN leaves. */
+		vaddr_t dva = dst_addr + (va - src_addr);
+		vsize_t room = ((dva | (pmap_md_level_size(2) - 1)) + 1) - dva;
+		if (room != 0 && end - va > room)
+			end = va + room;
+		if (end - va > (vsize_t)COPY_RUN * PAGE_SIZE)
+			end = va + (vsize_t)COPY_RUN * PAGE_SIZE;
+		unsigned n = 0;
+		for (unsigned i = 0; va + (vaddr_t)i * PAGE_SIZE < end; i++) {
+			pmap_pte_t e = pmap_pte_load(&sptes[i]);
+			if (copy_leaf_p(e)) {
+				buf[n] = e;
+				off[n++] = i;
+			}
+		}
+		if (n != 0 && !copy_run(dst, dva, buf, off, n))
+			break;
+		va = end;
+	}
+	pmap_unlock(first == dst ? src : dst);
+	pmap_unlock(first);
+	if (pmap_md_invalid_cached_p())
+		pmap_tlb_update(dst);
+	DIAG_PMAP(dst);
 }
 
 /* ---- pmap_enter ---- */
@@ -331,7 +447,7 @@ pmap_enter(pmap_t pm, vaddr_t va, paddr_t pa, vm_prot_t prot, u_int flags)
 		} while (!pmap_pte_cas(ptep, &opte, n));
 		long dw = (long)pmap_pte_wired_p(n) - (long)pmap_pte_wired_p(opte);
 		if (dw != 0)
-			atomic_fetch_add(&pm->pm_wired, dw);
+			pm_stat_add(pm, &pm->pm_wired, dw);
 		/* The MMU caches rights and cache mode, not A/D or our software
 		 * bits: only a change of those needs the old entry dropped
 		 * (even a raise, to spare other CPUs a spurious fault). */
@@ -366,7 +482,10 @@ pmap_enter(pmap_t pm, vaddr_t va, paddr_t pa, vm_prot_t prot, u_int flags)
 	/* Nothing can fail from here on. */
 	if (ptep == NULL)
 		ptep = pmap_pt_commit(pm, va, &prep);
-	opte = pmap_pte_swap(ptep, npte);
+	if (!pmap_pte_valid_p(opte) && !pmap_is_kernel(pm))
+		pmap_pte_store_new(ptep, npte);	/* empty, and only pm_lock's */
+	else
+		opte = pmap_pte_swap(ptep, npte);
 	struct pmap_pv *opv = NULL;
 	if (pmap_pte_valid_p(opte)) {
 		if (opp != NULL) {
@@ -374,12 +493,12 @@ pmap_enter(pmap_t pm, vaddr_t va, paddr_t pa, vm_prot_t prot, u_int flags)
 			pp_attrs_set(opp, pp_attrs_of_pte(opte));
 		}
 		if (pmap_pte_wired_p(opte))
-			atomic_fetch_sub(&pm->pm_wired, 1);
+			pm_stat_add(pm, &pm->pm_wired, -1);
 		/* The old translation must go before the new one is relied on. */
 		if (pmap_pte_maybe_cached_p(opte))
 			pmap_tlb_defer(pm, va);
 	} else {
-		atomic_fetch_add(&pm->pm_resident, 1);
+		pm_stat_add(pm, &pm->pm_resident, 1);
 		pmap_pt_added(pm, &prep);
 		if (pmap_md_invalid_cached_p())	/* a "not present" may be cached */
 			pmap_tlb_defer(pm, va);
@@ -391,7 +510,7 @@ pmap_enter(pmap_t pm, vaddr_t va, paddr_t pa, vm_prot_t prot, u_int flags)
 		    (void *)pm, (unsigned long long)va, (void *)pv, used);
 	}
 	if (flags & PMAP_WIRED)
-		atomic_fetch_add(&pm->pm_wired, 1);
+		pm_stat_add(pm, &pm->pm_wired, 1);
 	unlock_two(npp, opp);
 	if (opv != NULL)
 		pv_free(pm, opv);
@@ -427,9 +546,9 @@ remove_leaf(pmap_t pm, vaddr_t va, pmap_pte_t *ptep)
 		pp_attrs_set(pp, pp_attrs_of_pte(e));
 		pp_unlock(pp);
 	}
-	atomic_fetch_sub(&pm->pm_resident, 1);
+	pm_stat_add(pm, &pm->pm_resident, -1);
 	if (pmap_pte_wired_p(e))
-		atomic_fetch_sub(&pm->pm_wired, 1);
+		pm_stat_add(pm, &pm->pm_wired, -1);
 	if (pmap_pte_maybe_cached_p(e))
 		pmap_tlb_defer(pm, va);
 	/* else: A was clear, so no TLB holds it (tlb.c); no invalidation. */
@@ -532,7 +651,7 @@ pmap_unwire(pmap_t pm, vaddr_t va)
 					: "not mapped");
 	}
 	if (pmap_pte_wired_p(pmap_pte_clear(ptep, PTE_WIRED)))
-		atomic_fetch_sub(&pm->pm_wired, 1);
+		pm_stat_add(pm, &pm->pm_wired, -1);
 	pmap_unlock(pm);
 	DIAG_PMAP(pm);
 }
@@ -822,9 +941,9 @@ page_remove_all(struct vm_page *pg, struct pmap_tlb_batch *b)
 		pmap_pte_t e = pmap_pte_swap(ptep, 0);
 		struct pmap_pv *opv = pv_remove(pp, pm, va);
 		pp_attrs_set(pp, pp_attrs_of_pte(e));
-		atomic_fetch_sub(&pm->pm_resident, 1);
+		pm_stat_add(pm, &pm->pm_resident, -1);
 		if (pmap_pte_wired_p(e))
-			atomic_fetch_sub(&pm->pm_wired, 1);
+			pm_stat_add(pm, &pm->pm_wired, -1);
 		if (pmap_pte_maybe_cached_p(e))
 			pmap_tlb_sync_add(b, pm, va);
 		pmap_pt_removed(pm, va, b);

@@ -15,17 +15,22 @@
  *
  * What each lock protects:
  *   pm_lock   the pmap's page-table tree (page-table pages, their valid
- *             counts) and its pv chunks.  Leaf PTEs are also
+ *             counts), its pv chunks, and a user pmap's statistics
+ *             (pm_resident, pm_wired: pm_stat_add).  Leaf PTEs are also
  *             changed without pm_lock by the page-side operations (clear
  *             modify/reference, write-protect), always with atomic
- *             operations; so every PTE update anywhere is a swap or a
+ *             operations; so every update of a valid PTE is a swap or a
  *             compare-and-swap, and the simulated or real MMU's A/D
- *             updates can never be lost.
+ *             updates can never be lost.  Two exceptions, where no MMU
+ *             can be setting A/D: a solo walk (pmap_solo_begin) and an
+ *             entry that is not valid (pmap_pte_store_new).
+ *
+ * Two pmap locks nest only in pmap_copy, taken in address order.
  *   pp_lock   the page's pv list and pp_gen.  While a pv entry (pm, va)
  *             is on the list, the PTE of va in pm is valid and its
  *             page-table page cannot be freed, which is what lets the
  *             page-side operations walk pm's tables without pm_lock.
- *   atomics   statistics (pm_resident, pm_wired), pm_refcnt, pm_active,
+ *   atomics   the kernel pmap's statistics, pm_refcnt, pm_active,
  *             pm_remove_all, pp_attrs, pp_sfref, the library counters.
  *
  * Every spin lock disables preemption while held (the host may not switch
@@ -181,6 +186,27 @@ struct pmap {
 static inline pmap_pte_t *pmap_md_root(pmap_t pm) { return pmap_md_root_of(&pm->pm_md); }
 static inline paddr_t pmap_md_root_pa(pmap_t pm) { return pmap_md_root_pa_of(&pm->pm_md); }
 
+extern struct pmap pmap_kernel_store;
+#define PMAP_KERNEL (&pmap_kernel_store)
+
+/*
+ * Statistics (pm_resident, pm_wired) change by n.  A user pmap's change
+ * only under its pm_lock, so a load and a store do - no locked
+ * instruction on pmap_enter's and pmap_remove's paths; readers
+ * (pmap_resident_count, ...) load them without the lock.  The kernel
+ * pmap's also change under no lock at all (pmap_kenter_pa, from
+ * interrupts): a locked add.
+ */
+static inline void
+pm_stat_add(pmap_t pm, atomic_long *st, long n)
+{
+	if (pm == &pmap_kernel_store)
+		atomic_fetch_add_explicit(st, n, memory_order_relaxed);
+	else
+		atomic_store_explicit(st, atomic_load_explicit(st, memory_order_relaxed) + n,
+		    memory_order_relaxed);
+}
+
 /* ---- the page-table tree (ptree.c) ---- */
 
 /* Page-table pages pmap_enter may have to add for one address. */
@@ -222,8 +248,6 @@ void pmap_pt_foreach_leaf(pmap_t pm, vaddr_t sva, vaddr_t eva,
  * number of page-table pages below the root. */
 long pmap_pt_check_ptps(pmap_t pm);
 
-extern struct pmap pmap_kernel_store;
-#define PMAP_KERNEL (&pmap_kernel_store)
 
 /* Table pointers (pmap_md_table_ptr) live while this CPU holds a pmap's or
  * a page's lock, and die when it drops the outermost one: a pmap-side

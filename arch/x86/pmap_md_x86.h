@@ -107,6 +107,16 @@ pmap_pte_store_solo(pmap_pte_t *p, pmap_pte_t n)
 	__atomic_store_n(p, n, __ATOMIC_RELAXED);
 }
 
+/* A store into an entry that is not valid and that only the caller can
+ * reach: no MMU sets A or D in an entry that is not present, so no update
+ * can be lost.  Release: what the caller did first (a pv entry, a zeroed
+ * table) is seen by whoever sees the entry. */
+static inline void
+pmap_pte_store_new(pmap_pte_t *p, pmap_pte_t n)
+{
+	__atomic_store_n(p, n, __ATOMIC_RELEASE);
+}
+
 /* Clear bits; returns the entry as it was. */
 static inline pmap_pte_t
 pmap_pte_clear(pmap_pte_t *p, pmap_pte_t bits)
