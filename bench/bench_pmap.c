@@ -198,7 +198,8 @@ op_fork(struct pass *p)
 	pmap_update(parent);
 	pmap_copy(child, parent, VA0, len, VA0);
 	p->child_after_copy = pmap_resident_count(child);
-	for (long i = 0; i < p->n; i++) {
+	/* (A VM knows when pmap_copy mapped everything: no look-ups then.) */
+	for (long i = 0; p->child_after_copy < p->n && i < p->n; i++) {
 		paddr_t pa;
 		if (!pmap_extract(child, page_va(i), &pa))
 			pmap_enter(child, page_va(i), pgs[i]->phys_addr, VM_PROT_READ, 0);

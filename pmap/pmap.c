@@ -220,7 +220,7 @@ pmap_ptp_count(pmap_t pm)
 void
 pmap_get_counters(struct pmap_counters *c)
 {
-	c->pc_pv_entries = atomic_load(&pmap_ctr.pv_entries);
+	c->pc_pv_entries = pv_entries_total();
 	c->pc_pv_chunks = atomic_load(&pmap_ctr.pv_chunks);
 	c->pc_ptp_pages = atomic_load(&pmap_ctr.ptp_pages);
 	c->pc_kptp_pages = atomic_load(&pmap_ctr.kptp_pages);
@@ -286,37 +286,39 @@ copy_run(pmap_t dst, vaddr_t dva, const pmap_pte_t *e, const unsigned *off, unsi
 	if (pmap_pt_prepare(dst, dva, &prep) != 0)
 		return false;
 	pmap_pte_t *dptes = prep.pp_ptep;	/* NULL: tables to link first */
-	long added = 0;
+	long added = 0, npv = 0;
 	bool ok = true;
 	for (unsigned i = 0; i < n; i++) {
 		vaddr_t va = dva + (vaddr_t)off[i] * PAGE_SIZE;
 		if (dptes != NULL && pmap_pte_valid_p(pmap_pte_load(&dptes[off[i]])))
 			continue;	/* dst already maps it: keep that */
 		struct pmap_page *pp = pmap_pp(pmap_host_phys_to_page(pmap_pte_pa(e[i])));
-		pp_lock(pp);
+		pp_lock_inpm(pp);
 		struct pmap_pv *pv = NULL;
 		if (!pv_slot_free_p(pp) && (pv = pv_alloc(dst)) == NULL) {
-			pp_unlock(pp);
+			pp_unlock_inpm(pp);
 			ok = false;
 			break;
 		}
 		if (dptes == NULL)
 			dptes = pmap_pt_commit(dst, dva, &prep);
-		pv_insert(pp, dst, va, pv);
+		npv += pv_insert(pp, dst, va, pv);
 		/* The slot is empty: no MMU sets A/D in it and no page-side
 		 * operation reaches it before pp_lock drops, so a store does. */
 		pmap_pte_store_new(&dptes[off[i]], pmap_pte_restrict(e[i],
 		    VM_PROT_READ | VM_PROT_EXECUTE) & ~(PTE_REF | PTE_MOD | PTE_WIRED));
-		pp_unlock(pp);
-		pmap_pt_added(dst, &prep);
+		pp_unlock_inpm(pp);
 		if (pmap_md_invalid_cached_p())
 			pmap_tlb_defer(dst, va);
 		added++;
 	}
 	if (dptes == NULL)
 		pmap_pt_prepare_abort(&prep);	/* nothing entered: tables unused */
-	if (added != 0)
+	if (added != 0) {
+		pmap_pt_added(dst, &prep, added);
 		pm_stat_add(dst, &dst->pm_resident, added);
+	}
+	pv_count_add(npv);
 	return ok;
 }
 
@@ -383,18 +385,18 @@ lock_two(struct pmap_page *a, struct pmap_page *b)
 		b = t;
 	}
 	if (a != NULL)
-		pp_lock(a);
+		pp_lock_inpm(a);
 	if (b != NULL)
-		pp_lock(b);
+		pp_lock_inpm(b);
 }
 
 static void
 unlock_two(struct pmap_page *a, struct pmap_page *b)
 {
 	if (a != NULL)
-		pp_unlock(a);
+		pp_unlock_inpm(a);
 	if (b != NULL)
-		pp_unlock(b);
+		pp_unlock_inpm(b);
 }
 
 int
@@ -499,7 +501,7 @@ pmap_enter(pmap_t pm, vaddr_t va, paddr_t pa, vm_prot_t prot, u_int flags)
 			pmap_tlb_defer(pm, va);
 	} else {
 		pm_stat_add(pm, &pm->pm_resident, 1);
-		pmap_pt_added(pm, &prep);
+		pmap_pt_added(pm, &prep, 1);
 		if (pmap_md_invalid_cached_p())	/* a "not present" may be cached */
 			pmap_tlb_defer(pm, va);
 	}
@@ -514,6 +516,7 @@ pmap_enter(pmap_t pm, vaddr_t va, paddr_t pa, vm_prot_t prot, u_int flags)
 	unlock_two(npp, opp);
 	if (opv != NULL)
 		pv_free(pm, opv);
+	pv_count_add((pv != NULL) - (opv != NULL));
 	pmap_unlock(pm);
 	DIAG_PMAP(pm);
 	return 0;
@@ -529,22 +532,23 @@ fail:
 
 /* ---- removal ---- */
 
-/* Remove the valid, non-kenter leaf at ptep.  pm_lock held. */
-static void
+/* Remove the valid, non-kenter leaf at ptep.  pm_lock held.  Returns the
+ * pv entries it gave back (the caller counts them: pv_count_add). */
+static int
 remove_leaf(pmap_t pm, vaddr_t va, pmap_pte_t *ptep)
 {
 	pmap_pte_t e = pmap_pte_load(ptep);
 	struct pmap_page *pp = NULL;
 	if (pmap_pte_managed_p(e)) {
 		pp = pmap_pp(pmap_host_phys_to_page(pmap_pte_pa(e)));
-		pp_lock(pp);
+		pp_lock_inpm(pp);
 	}
 	e = pmap_pte_swap(ptep, 0);
 	struct pmap_pv *opv = NULL;
 	if (pp != NULL) {
 		opv = pv_remove(pp, pm, va);
 		pp_attrs_set(pp, pp_attrs_of_pte(e));
-		pp_unlock(pp);
+		pp_unlock_inpm(pp);
 	}
 	pm_stat_add(pm, &pm->pm_resident, -1);
 	if (pmap_pte_wired_p(e))
@@ -553,8 +557,10 @@ remove_leaf(pmap_t pm, vaddr_t va, pmap_pte_t *ptep)
 		pmap_tlb_defer(pm, va);
 	/* else: A was clear, so no TLB holds it (tlb.c); no invalidation. */
 	pmap_pt_removed(pm, va, NULL);
-	if (opv != NULL)
-		pv_free(pm, opv);
+	if (opv == NULL)
+		return 0;
+	pv_free(pm, opv);
+	return 1;
 }
 
 void
@@ -564,12 +570,14 @@ pmap_remove(pmap_t pm, vaddr_t sva, vaddr_t eva)
 	pmap_lock(pm);
 	vaddr_t va = sva, end;
 	pmap_pte_t *ptes;
+	long freed = 0;
 	while ((va = pmap_pt_next(pm, va, eva, &ptes, &end)) < eva) {
 		for (; va < end; va += PAGE_SIZE, ptes++) {
 			pmap_pte_t e = pmap_pte_load(ptes);
 			if (!pmap_pte_valid_p(e))
 				continue;
 			if (__predict_false(pmap_pte_kenter_p(e))) {
+				pv_count_add(-freed);
 				pmap_unlock(pm);
 				PMAP_PANIC("va %#llx is a pmap_kenter_pa mapping (pte %#llx); "
 				    "only pmap_kremove may remove it",
@@ -577,9 +585,10 @@ pmap_remove(pmap_t pm, vaddr_t sva, vaddr_t eva)
 			}
 			/* May free the page table: its slots stay readable (and
 			 * zero) until the batch is flushed. */
-			remove_leaf(pm, va, ptes);
+			freed += remove_leaf(pm, va, ptes);
 		}
 	}
+	pv_count_add(-freed);
 	pmap_unlock(pm);
 	DIAG_PMAP(pm);
 }
@@ -903,10 +912,10 @@ pmap_steal_memory(vsize_t size, vaddr_t *vstartp, vaddr_t *vendp)
 static pmap_pte_t *
 pv_pte(struct pmap_page *pp, struct pmap_pv *pv)
 {
-	pmap_pte_t *ptep = pmap_pt_pte(pv->pv_pmap, pv->pv_va);
+	pmap_pte_t *ptep = pmap_pt_pte(pv_pmap(pp, pv), pv_va(pp, pv));
 	PMAP_KASSERTMSG(ptep != NULL && pmap_pte_valid_p(pmap_pte_load(ptep)),
 	    "page %p: pv entry (pmap %p va %#llx) has no valid PTE", (void *)pp,
-	    (void *)pv->pv_pmap, (unsigned long long)pv->pv_va);
+	    (void *)pv_pmap(pp, pv), (unsigned long long)pv_va(pp, pv));
 	return ptep;
 }
 
@@ -918,8 +927,8 @@ page_remove_all(struct vm_page *pg, struct pmap_tlb_batch *b)
 	pp_lock(pp);
 	struct pmap_pv *pv;
 	while ((pv = pv_first(pp)) != NULL) {
-		pmap_t pm = pv->pv_pmap;
-		vaddr_t va = pv->pv_va;
+		pmap_t pm = pv_pmap(pp, pv);
+		vaddr_t va = pv_va(pp, pv);
 		bool ref = false;
 		if (!pmap_trylock(pm)) {
 			/* Wrong lock order: back off and come in the right way. */
@@ -947,8 +956,10 @@ page_remove_all(struct vm_page *pg, struct pmap_tlb_batch *b)
 		if (pmap_pte_maybe_cached_p(e))
 			pmap_tlb_sync_add(b, pm, va);
 		pmap_pt_removed(pm, va, b);
-		if (opv != NULL)
+		if (opv != NULL) {
 			pv_free(pm, opv);
+			pv_count_add(-1);
+		}
 		pmap_unlock(pm);
 		if (ref) {
 			pp_unlock(pp);
@@ -980,7 +991,7 @@ pmap_page_protect(struct vm_page *pg, vm_prot_t prot)
 			n = pmap_pte_restrict(e, prot);	/* only ever lowers */
 		} while (n != e && !pmap_pte_cas(ptep, &e, n));
 		if (n != e && pmap_pte_maybe_cached_p(e))
-			pmap_tlb_sync_add(&b, pv->pv_pmap, pv->pv_va);
+			pmap_tlb_sync_add(&b, pv_pmap(pp, pv), pv_va(pp, pv));
 	}
 	pp_unlock(pp);
 	pmap_tlb_sync_run(&b);
@@ -1007,7 +1018,7 @@ page_clear(struct vm_page *pg, pmap_pte_t bit, uint8_t attr)
 			/* A TLB may hold this translation (A) or hold it dirty
 			 * (D): it must re-walk before the next use or write. */
 			was = true;
-			pmap_tlb_sync_add(&b, pv->pv_pmap, pv->pv_va);
+			pmap_tlb_sync_add(&b, pv_pmap(pp, pv), pv_va(pp, pv));
 		}
 	}
 	pp_unlock(pp);
@@ -1096,9 +1107,9 @@ check_leaf(pmap_t pm, vaddr_t va, pmap_pte_t e, vsize_t size, void *arg)
 	int found = 0;
 	pp_lock(pp);
 	for (struct pmap_pv *pv = pv_first(pp); pv != NULL; pv = pv_next(pp, pv)) {
-		if (pv->pv_pmap == pm && pv->pv_va == va) {
+		if (pv_pmap(pp, pv) == pm && pv_va(pp, pv) == va) {
 			found++;
-			if (pv != &pp->pp_pv)
+			if (pv != PV_SLOT(pp))
 				cc->cc_listed++;
 		}
 	}
@@ -1142,13 +1153,14 @@ pmap_check_page(struct vm_page *pg)
 		pmap_pte_t e = pmap_pte_load(pv_pte(pp, pv));
 		PMAP_KASSERTMSG(pmap_pte_managed_p(e) && pmap_pte_pa(e) == pa, "page %#llx: "
 		    "pv (pmap %p va %#llx) has pte %#llx", (unsigned long long)pa,
-		    (void *)pv->pv_pmap, (unsigned long long)pv->pv_va,
+		    (void *)pv_pmap(pp, pv), (unsigned long long)pv_va(pp, pv),
 		    (unsigned long long)e);
 		for (struct pmap_pv *q = pv_next(pp, pv); q != NULL; q = pv_next(pp, q))
-			PMAP_KASSERTMSG(q->pv_pmap != pv->pv_pmap || q->pv_va != pv->pv_va,
+			PMAP_KASSERTMSG(pv_pmap(pp, q) != pv_pmap(pp, pv) ||
+			    pv_va(pp, q) != pv_va(pp, pv),
 			    "page %#llx: duplicate pv (pmap %p va %#llx)",
-			    (unsigned long long)pa, (void *)q->pv_pmap,
-			    (unsigned long long)q->pv_va);
+			    (unsigned long long)pa, (void *)pv_pmap(pp, q),
+			    (unsigned long long)pv_va(pp, q));
 	}
 	pp_unlock(pp);
 }

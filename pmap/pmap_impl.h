@@ -115,20 +115,53 @@ void pmap_md_virtual_space(vaddr_t *vstartp, vaddr_t *vendp);
 	pmap_host_panic("%s: " fmt " (%s:%d)", __func__, ##__VA_ARGS__,	\
 	    __FILE__, __LINE__)
 
+/* Freestanding memory helpers (the core has no libc). */
+/* Index of the lowest set bit of a nonzero x (no libgcc on 32-bit). */
+static inline int
+pmap_ctz64(uint64_t x)
+{
+	uint32_t lo = (uint32_t)x;
+	return lo != 0 ? __builtin_ctz(lo) : 32 + __builtin_ctz((uint32_t)(x >> 32));
+}
+
+static inline void
+pmap_memzero(void *p, size_t n)
+{
+	uint64_t *q = p;
+	for (size_t i = 0; i < n / 8; i++)
+		q[i] = 0;
+}
+
+static inline void
+pmap_memcopy(void *dst, const void *src, size_t n)
+{
+	uint64_t *d = dst;
+	const uint64_t *s = src;
+	for (size_t i = 0; i < n / 8; i++)
+		d[i] = s[i];
+}
+
 /* ---- spin locks (a byte; see the lock order above) ---- */
 
 void pmap_tlb_poll(void);
 
+/* Take l; preemption already off. */
 static inline void
-pmap_spin_lock(volatile uint8_t *l)
+pmap_spin_acquire(volatile uint8_t *l)
 {
-	pmap_host_preempt_disable();
 	while (__atomic_exchange_n(l, 1, __ATOMIC_ACQUIRE) != 0) {
 		while (__atomic_load_n(l, __ATOMIC_RELAXED) != 0) {
 			pmap_tlb_poll();
 			pmap_host_spin_wait();
 		}
 	}
+}
+
+static inline void
+pmap_spin_lock(volatile uint8_t *l)
+{
+	pmap_host_preempt_disable();
+	pmap_spin_acquire(l);
 }
 
 static inline bool
@@ -229,8 +262,9 @@ int pmap_pt_prepare(pmap_t pm, vaddr_t va, struct pmap_ptp_prep *prep);
 void pmap_pt_prepare_abort(struct pmap_ptp_prep *prep);
 /* Link the prepared tables and return va's leaf slot.  pm_lock held. */
 pmap_pte_t *pmap_pt_commit(pmap_t pm, vaddr_t va, struct pmap_ptp_prep *prep);
-/* The leaf prep points at became valid: count it.  pm_lock held. */
-void pmap_pt_added(pmap_t pm, const struct pmap_ptp_prep *prep);
+/* n leaves of the table prep points into became valid: count them.
+ * pm_lock held. */
+void pmap_pt_added(pmap_t pm, const struct pmap_ptp_prep *prep, long n);
 /* A leaf of va became invalid: keep counts, and free page tables that
  * became empty - after the invalidation, through sync (a synchronous batch
  * of the caller's) or, when sync is NULL, pm's deferred batch.  pm_lock
@@ -281,6 +315,15 @@ pmap_pp(struct vm_page *pg)
 static inline void pp_lock(struct pmap_page *pp) { pmap_spin_lock(&pp->pp_lock); pmap_md_tables_hold(false); }
 /* Page-side operations reach their pmaps' tables with only pp_lock. */
 static inline void pp_unlock(struct pmap_page *pp) { pmap_md_tables_done(false); pmap_spin_unlock(&pp->pp_lock); }
+/* The same for a CPU holding a pmap's lock (pmap_enter, pmap_remove,
+ * pmap_copy): preemption is off already, so two host calls per page fewer. */
+static inline void pp_lock_inpm(struct pmap_page *pp) { pmap_spin_acquire(&pp->pp_lock); pmap_md_tables_hold(false); }
+static inline void
+pp_unlock_inpm(struct pmap_page *pp)
+{
+	pmap_md_tables_done(false);
+	__atomic_store_n(&pp->pp_lock, 0, __ATOMIC_RELEASE);
+}
 
 static inline void
 pp_attrs_set(struct pmap_page *pp, uint8_t bits)
@@ -299,29 +342,137 @@ pp_attrs_of_pte(pmap_pte_t e)
 
 /* ---- pv entries (pv.c) ---- */
 
+/*
+ * A further mapping of a page: an entry of a pv chunk, a page of entries
+ * owned by one pmap, whose header names it - so an entry needs only the
+ * address and the link: 16 bytes (8 on a 32-bit machine).
+ */
+struct pmap_pv {
+	vaddr_t pv_va;
+	struct pmap_pv *pv_next;
+};
+
+/* Enough bitmap words for a page of entries. */
+#define PV_CHUNK_WORDS	((PAGE_SIZE / sizeof(struct pmap_pv) + 63) / 64)
+
+struct pv_chunk {
+	pmap_t pc_pmap;				/* owner: every entry's pmap */
+	struct pv_chunk *pc_next, *pc_prev;
+	paddr_t pc_pa;
+	vaddr_t pc_cookie;			/* pmap_md_meta_map's */
+	uint64_t pc_free[PV_CHUNK_WORDS];	/* bit set = entry free */
+	unsigned pc_nfree;
+	unsigned pc_hint;			/* words below it are full */
+	struct pmap_pv pc_pv[];
+};
+
+static inline struct pv_chunk *
+pv_chunk_of(const struct pmap_pv *pv)
+{
+	return (struct pv_chunk *)((uintptr_t)pv & ~(uintptr_t)PAGE_MASK);
+}
+
+#define PV_PER_CHUNK ((PAGE_SIZE - sizeof(struct pv_chunk)) / sizeof(struct pmap_pv))
+
+struct pmap_pv *pv_alloc_slow(pmap_t pm);
+void pv_chunk_filled(pmap_t pm, struct pv_chunk *c);
+void pv_chunk_corrupt(pmap_t pm, struct pv_chunk *c) __attribute__((noreturn));
+
+/* The entry of chunk c (pm's, with a free entry) to use next. */
+static inline struct pmap_pv *
+pv_alloc_from(pmap_t pm, struct pv_chunk *c)
+{
+	/* Words below the hint are full; one at or above it has a free bit. */
+	unsigned w = c->pc_hint;
+	while (c->pc_free[w] == 0)
+		if (__predict_false(++w == PV_CHUNK_WORDS))
+			pv_chunk_corrupt(pm, c);
+	c->pc_hint = w;
+	unsigned b = (unsigned)pmap_ctz64(c->pc_free[w]);
+	c->pc_free[w] &= ~(1ULL << b);
+	if (__predict_false(--c->pc_nfree == 0))
+		pv_chunk_filled(pm, c);
+	if (__predict_false(c == pm->pm_pvspare))
+		pm->pm_pvspare = NULL;
+	return &c->pc_pv[w * 64 + b];
+}
+
 /* Take a free pv entry from pm's chunks; NULL when memory or the bound is
- * exhausted.  pm_lock held. */
-struct pmap_pv *pv_alloc(pmap_t pm);
-/* Give one back.  pm_lock held. */
+ * exhausted.  pm_lock held.  The caller counts it (pv_count_add). */
+static inline struct pmap_pv *
+pv_alloc(pmap_t pm)
+{
+	struct pv_chunk *c = pm->pm_pvchunks;
+	if (__predict_false(c == NULL || c->pc_nfree == 0))
+		return pv_alloc_slow(pm);
+	return pv_alloc_from(pm, c);
+}
+/* Give one back.  pm_lock held.  The caller counts it (pv_count_add). */
 void pv_free(pmap_t pm, struct pmap_pv *pv);
-/* Add (pm, va) to the page's list, using pv if the in-place slot is taken
- * (pv may be NULL only when the slot is free).  pp_lock held.  Returns
- * true if pv was consumed. */
+/* Add (pm, va) to the page's mappings, using pv (an entry of pm's) if the
+ * in-place slot is taken (pv may be NULL only when the slot is free).
+ * pp_lock held.  Returns true if pv was consumed. */
 bool pv_insert(struct pmap_page *pp, pmap_t pm, vaddr_t va, struct pmap_pv *pv);
-/* Remove (pm, va) from the page's list; returns the list entry that held
+/* Remove (pm, va) from the page's mappings; returns the entry that held
  * it for pv_free, or NULL if it was the in-place slot.  Panics if absent.
  * pp_lock held. */
 struct pmap_pv *pv_remove(struct pmap_page *pp, pmap_t pm, vaddr_t va);
-bool pv_empty_p(const struct pmap_page *pp);
+
+static inline bool
+pv_empty_p(const struct pmap_page *pp)
+{
+	return pp->pp_pv.pv_pmap == NULL && pp->pp_pvlist == NULL;
+}
+
 /* Is the in-place slot free (so a new mapping needs no entry)? */
-bool pv_slot_free_p(const struct pmap_page *pp);
-/* Iterate the page's mappings: pv_first, then pv_next until NULL.
- * pp_lock held; do not remove the current one while iterating. */
-struct pmap_pv *pv_first(struct pmap_page *pp);
-struct pmap_pv *pv_next(struct pmap_page *pp, struct pmap_pv *pv);
+static inline bool
+pv_slot_free_p(const struct pmap_page *pp)
+{
+	return pp->pp_pv.pv_pmap == NULL;
+}
+
+/*
+ * Iterate the page's mappings: pv_first, then pv_next until NULL; each
+ * position's mapping is (pv_pmap, pv_va).  The in-place slot's position is
+ * PV_SLOT(pp), which is no entry.  pp_lock held; do not remove the current
+ * one while iterating.
+ */
+#define PV_SLOT(pp)	((struct pmap_pv *)(void *)&(pp)->pp_pv)
+
+static inline struct pmap_pv *
+pv_first(struct pmap_page *pp)
+{
+	return pp->pp_pv.pv_pmap != NULL ? PV_SLOT(pp) : pp->pp_pvlist;
+}
+
+static inline struct pmap_pv *
+pv_next(struct pmap_page *pp, struct pmap_pv *pv)
+{
+	return pv == PV_SLOT(pp) ? pp->pp_pvlist : pv->pv_next;
+}
+
+static inline pmap_t
+pv_pmap(struct pmap_page *pp, struct pmap_pv *pv)
+{
+	return pv == PV_SLOT(pp) ? pp->pp_pv.pv_pmap : pv_chunk_of(pv)->pc_pmap;
+}
+
+static inline vaddr_t
+pv_va(struct pmap_page *pp, struct pmap_pv *pv)
+{
+	return pv == PV_SLOT(pp) ? pp->pp_pv.pv_va : pv->pv_va;
+}
+
 /* Entries of pm in use (for the checker). */
 long pv_count(pmap_t pm);
 void pv_release_spare(pmap_t pm);	/* give back the kept empty chunk */
+/* pv entries in use, all CPUs (pmap_get_counters). */
+uint64_t pv_entries_total(void);
+/* Count n entries taken (or, negative, given back) by this CPU, once per
+ * operation: the per-CPU count pmap_cpu.pc_pv_entries, changed under a
+ * pmap's lock - preemption off, so by this CPU alone: a load and a
+ * store, no shared cache line per entry.  (Defined after pmap_cpu.) */
+static inline void pv_count_add(long n);
 
 /* ---- TLB invalidation (tlb.c) ---- */
 
@@ -413,6 +564,9 @@ struct pmap_cpu {
 	bool pc_quick_busy;		/* quick mapping in use (owner) */
 	bool pc_quick_stale;		/* slot used since the last kernel update (atomic) */
 	vaddr_t pc_quick_va;
+	/* pv entries this CPU allocated minus those it freed (owner, under a
+	 * pmap's lock: a load and a store, no shared cache line per entry). */
+	long pc_pv_entries;
 } __attribute__((aligned(64)));
 
 extern struct pmap_cpu pmap_cpus[PMAP_MAXCPUS];
@@ -423,9 +577,18 @@ pmap_curcpu(void)
 	return &pmap_cpus[pmap_host_cpu_id()];
 }
 
+static inline void
+pv_count_add(long n)
+{
+	if (n == 0)
+		return;
+	long *p = &pmap_curcpu()->pc_pv_entries;
+	__atomic_store_n(p, __atomic_load_n(p, __ATOMIC_RELAXED) + n, __ATOMIC_RELAXED);
+}
+
 /* ---- library counters ---- */
 struct pmap_counters_atomic {
-	atomic_ullong pv_entries, pv_chunks, ptp_pages, kptp_pages, shootdowns,
+	atomic_ullong pv_chunks, ptp_pages, kptp_pages, shootdowns,
 	    shootdown_ipis, page_invals, full_flushes, pmaps;
 };
 extern struct pmap_counters_atomic pmap_ctr;
@@ -455,32 +618,6 @@ static inline bool
 pmap_is_kernel(pmap_t pm)
 {
 	return pm == PMAP_KERNEL;
-}
-
-/* Freestanding memory helpers (the core has no libc). */
-/* Index of the lowest set bit of a nonzero x (no libgcc on 32-bit). */
-static inline int
-pmap_ctz64(uint64_t x)
-{
-	uint32_t lo = (uint32_t)x;
-	return lo != 0 ? __builtin_ctz(lo) : 32 + __builtin_ctz((uint32_t)(x >> 32));
-}
-
-static inline void
-pmap_memzero(void *p, size_t n)
-{
-	uint64_t *q = p;
-	for (size_t i = 0; i < n / 8; i++)
-		q[i] = 0;
-}
-
-static inline void
-pmap_memcopy(void *dst, const void *src, size_t n)
-{
-	uint64_t *d = dst;
-	const uint64_t *s = src;
-	for (size_t i = 0; i < n / 8; i++)
-		d[i] = s[i];
 }
 
 #endif /* PMAP_IMPL_H */

@@ -155,11 +155,11 @@ pmap_pt_commit(pmap_t pm, vaddr_t va, struct pmap_ptp_prep *prep)
 }
 
 void
-pmap_pt_added(pmap_t pm, const struct pmap_ptp_prep *prep)
+pmap_pt_added(pmap_t pm, const struct pmap_ptp_prep *prep, long n)
 {
 	if (pmap_is_kernel(pm))
 		return;		/* kernel tables are never freed: no counts */
-	ptp_pp(prep->pp_ptpa)->pp_ptp_nvalid++;
+	ptp_pp(prep->pp_ptpa)->pp_ptp_nvalid += n;
 }
 
 void

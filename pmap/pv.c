@@ -22,20 +22,6 @@
  */
 #include "pmap_impl.h"
 
-/* Enough bitmap words for a page of entries (3 with 64-bit pointers). */
-#define PV_CHUNK_WORDS	((PAGE_SIZE / sizeof(struct pmap_pv) + 63) / 64)
-
-struct pv_chunk {
-	pmap_t pc_pmap;
-	struct pv_chunk *pc_next, *pc_prev;
-	paddr_t pc_pa;
-	vaddr_t pc_cookie;			/* pmap_md_meta_map's */
-	uint64_t pc_free[PV_CHUNK_WORDS];	/* bit set = entry free */
-	unsigned pc_nfree;
-	struct pmap_pv pc_pv[];
-};
-
-#define PV_PER_CHUNK ((PAGE_SIZE - sizeof(struct pv_chunk)) / sizeof(struct pmap_pv))
 _Static_assert(PV_PER_CHUNK <= 64 * PV_CHUNK_WORDS, "pv chunk bitmap too small");
 _Static_assert(PV_PER_CHUNK >= 100, "pv chunk header too large");
 
@@ -112,6 +98,7 @@ chunk_new(pmap_t pm)
 	c->pc_pa = pa;
 	c->pc_cookie = cookie;
 	c->pc_nfree = PV_PER_CHUNK;
+	c->pc_hint = 0;
 	for (unsigned w = 0; w < PV_CHUNK_WORDS; w++) {
 		unsigned lo = w * 64;
 		unsigned n = PV_PER_CHUNK > lo ? PV_PER_CHUNK - lo : 0;
@@ -121,8 +108,17 @@ chunk_new(pmap_t pm)
 	return c;
 }
 
+uint64_t
+pv_entries_total(void)
+{
+	long n = 0;
+	for (int i = 0; i < PMAP_MAXCPUS; i++)
+		n += __atomic_load_n(&pmap_cpus[i].pc_pv_entries, __ATOMIC_RELAXED);
+	return (uint64_t)n;
+}
+
 struct pmap_pv *
-pv_alloc(pmap_t pm)
+pv_alloc_slow(pmap_t pm)
 {
 	struct pv_chunk *c = pm->pm_pvchunks;
 	if (c == NULL || c->pc_nfree == 0) {
@@ -130,24 +126,20 @@ pv_alloc(pmap_t pm)
 		if (c == NULL)
 			return NULL;
 	}
-	for (unsigned w = 0; w < PV_CHUNK_WORDS; w++) {
-		if (c->pc_free[w] == 0)
-			continue;
-		unsigned b = (unsigned)pmap_ctz64(c->pc_free[w]);
-		c->pc_free[w] &= ~(1ULL << b);
-		if (--c->pc_nfree == 0) {
-			/* Full chunks go to the back: free ones stay in front. */
-			chunk_unlink(pm, c);
-			chunk_push_back(pm, c);
-		}
-		PMAP_CTR_ADD(pv_entries, 1);
-		if (c == pm->pm_pvspare)
-			pm->pm_pvspare = NULL;
-		struct pmap_pv *pv = &c->pc_pv[w * 64 + b];
-		pv->pv_pmap = NULL;
-		pv->pv_next = NULL;
-		return pv;
-	}
+	return pv_alloc_from(pm, c);
+}
+
+void
+pv_chunk_filled(pmap_t pm, struct pv_chunk *c)
+{
+	/* Full chunks go to the back: free ones stay in front. */
+	chunk_unlink(pm, c);
+	chunk_push_back(pm, c);
+}
+
+void
+pv_chunk_corrupt(pmap_t pm, struct pv_chunk *c)
+{
 	PMAP_PANIC("pmap %p: chunk %p claims %u free entries but has none", (void *)pm,
 	    (void *)c, c->pc_nfree);
 }
@@ -155,14 +147,15 @@ pv_alloc(pmap_t pm)
 void
 pv_free(pmap_t pm, struct pmap_pv *pv)
 {
-	struct pv_chunk *c = (struct pv_chunk *)((uintptr_t)pv & ~(uintptr_t)PAGE_MASK);
+	struct pv_chunk *c = pv_chunk_of(pv);
 	PMAP_KASSERTMSG(c->pc_pmap == pm, "pv %p belongs to pmap %p, freed by %p",
 	    (void *)pv, (void *)c->pc_pmap, (void *)pm);
 	size_t idx = (size_t)(pv - c->pc_pv);
 	PMAP_KASSERTMSG(idx < PV_PER_CHUNK && !(c->pc_free[idx / 64] & (1ULL << (idx % 64))),
 	    "pmap %p: pv %p (index %zu) freed twice", (void *)pm, (void *)pv, idx);
 	c->pc_free[idx / 64] |= 1ULL << (idx % 64);
-	PMAP_CTR_ADD(pv_entries, (unsigned long long)-1);
+	if (idx / 64 < c->pc_hint)
+		c->pc_hint = (unsigned)(idx / 64);
 	if (++c->pc_nfree == PV_PER_CHUNK) {
 		if (PMAP_MD_META_FREE_SHOOTS && pm->pm_pvspare == NULL) {
 			/* Giving the page back would shoot every CPU here: keep
@@ -213,7 +206,9 @@ pv_insert(struct pmap_page *pp, pmap_t pm, vaddr_t va, struct pmap_pv *pv)
 	}
 	PMAP_KASSERTMSG(pv != NULL, "page %p: second mapping (pmap %p va %#llx) "
 	    "without a pv entry", (void *)pp, (void *)pm, (unsigned long long)va);
-	pv->pv_pmap = pm;
+	PMAP_KASSERTMSG(pv_chunk_of(pv)->pc_pmap == pm, "page %p: pv %p of pmap %p "
+	    "used for pmap %p", (void *)pp, (void *)pv, (void *)pv_chunk_of(pv)->pc_pmap,
+	    (void *)pm);
 	pv->pv_va = va;
 	pv->pv_next = pp->pp_pvlist;
 	pp->pp_pvlist = pv;
@@ -232,35 +227,11 @@ pv_remove(struct pmap_page *pp, pmap_t pm, vaddr_t va)
 	for (struct pmap_pv **pp_next = &pp->pp_pvlist; *pp_next != NULL;
 	    pp_next = &(*pp_next)->pv_next) {
 		struct pmap_pv *pv = *pp_next;
-		if (pv->pv_pmap == pm && pv->pv_va == va) {
+		if (pv->pv_va == va && pv_chunk_of(pv)->pc_pmap == pm) {
 			*pp_next = pv->pv_next;
 			return pv;
 		}
 	}
 	PMAP_PANIC("page %p has no pv entry for pmap %p va %#llx", (void *)pp, (void *)pm,
 	    (unsigned long long)va);
-}
-
-bool
-pv_empty_p(const struct pmap_page *pp)
-{
-	return pp->pp_pv.pv_pmap == NULL && pp->pp_pvlist == NULL;
-}
-
-bool
-pv_slot_free_p(const struct pmap_page *pp)
-{
-	return pp->pp_pv.pv_pmap == NULL;
-}
-
-struct pmap_pv *
-pv_first(struct pmap_page *pp)
-{
-	return pp->pp_pv.pv_pmap != NULL ? &pp->pp_pv : pp->pp_pvlist;
-}
-
-struct pmap_pv *
-pv_next(struct pmap_page *pp, struct pmap_pv *pv)
-{
-	return pv == &pp->pp_pv ? pp->pp_pvlist : pv->pv_next;
 }

@@ -83,10 +83,10 @@ struct pmap_statistics {
  * vm_page and returns it from pmap_host_page_md().  Zero-initialise it.
  * All fields are private to the library.
  */
-struct pmap_pv {
+struct pmap_pv;			/* further mappings: pv chunk entries */
+struct pmap_pv_slot {			/* one mapping, kept in place */
 	struct pmap *pv_pmap;
 	vaddr_t pv_va;
-	struct pmap_pv *pv_next;
 };
 
 struct pmap_page {
@@ -94,7 +94,7 @@ struct pmap_page {
 	uint8_t pp_attrs;		/* PP_ATTR_* (atomic) */
 	uint16_t pp_sfref;		/* sf_buf references, direct-map mode (atomic) */
 	uint32_t pp_gen;		/* bumped on every pv list change (pp_lock) */
-	struct pmap_pv pp_pv;		/* first mapping, stored in place (pp_lock) */
+	struct pmap_pv_slot pp_pv;	/* a mapping, stored in place (pp_lock) */
 	struct pmap_pv *pp_pvlist;	/* further mappings (pp_lock) */
 	/* Not a union: a page freed by the VM while an idle sf_buf still maps
 	 * it may become a page-table page before the library notices. */

@@ -27,6 +27,7 @@
 #define SIM_VEC_SHOOTDOWN 1
 
 static struct vm_page *vm_pages;
+static uint8_t *vm_page_ram;	/* per frame: RAM (1) or a hole (0); a hot lookup */
 static uint64_t vm_npages;
 /* The host's per-CPU state, reached through the machine's per-CPU pointer. */
 struct host_cpu {
@@ -437,7 +438,7 @@ pmap_host_lwp_pmap(struct lwp *l)
 struct vm_page *
 sim_pa_to_vm_page(paddr_t pa)
 {
-	if ((pa >> 12) >= vm_npages || !sim_pa_is_ram(pa))
+	if ((pa >> 12) >= vm_npages || !vm_page_ram[pa >> 12])
 		return NULL;
 	return &vm_pages[pa >> 12];
 }
@@ -548,8 +549,15 @@ sim_pmap_boot(const struct sim_pmap_config *c)
 		fprintf(stderr, "sim_pmap_boot: out of host memory for vm_pages\n");
 		abort();
 	}
-	for (uint64_t i = 0; i < vm_npages; i++)
+	vm_page_ram = calloc(vm_npages, 1);
+	if (vm_page_ram == NULL) {
+		fprintf(stderr, "sim_pmap_boot: out of host memory for vm_page_ram\n");
+		abort();
+	}
+	for (uint64_t i = 0; i < vm_npages; i++) {
 		vm_pages[i].phys_addr = i << 12;
+		vm_page_ram[i] = sim_pa_is_ram(i << 12);
+	}
 	sim_set_intr_handler(SIM_VEC_SHOOTDOWN, shootdown_handler);
 	sim_host_arch_booted();
 	for (int i = 0; i < sim_ncpus(); i++)
@@ -565,6 +573,8 @@ sim_pmap_shutdown(void)
 {
 	sim_fini();
 	free(vm_pages);
+	free(vm_page_ram);
 	vm_pages = NULL;
+	vm_page_ram = NULL;
 	vm_npages = 0;
 }
