@@ -555,8 +555,8 @@ remove_leaf(pmap_t pm, vaddr_t va, pmap_pte_t *ptep)
 		pm_stat_add(pm, &pm->pm_wired, -1);
 	if (pmap_pte_maybe_cached_p(e))
 		pmap_tlb_defer(pm, va);
-	/* else: A was clear, so no TLB holds it (tlb.c); no invalidation. */
-	pmap_pt_removed(pm, va, NULL);
+	/* else: A was clear, so no TLB holds it (tlb.c); no invalidation.
+	 * (The caller counts the leaf out of its table: pmap_pt_removed.) */
 	if (opv == NULL)
 		return 0;
 	pv_free(pm, opv);
@@ -572,21 +572,28 @@ pmap_remove(pmap_t pm, vaddr_t sva, vaddr_t eva)
 	pmap_pte_t *ptes;
 	long freed = 0;
 	while ((va = pmap_pt_next(pm, va, eva, &ptes, &end)) < eva) {
+		vaddr_t run = va;
+		long gone = 0;
 		for (; va < end; va += PAGE_SIZE, ptes++) {
 			pmap_pte_t e = pmap_pte_load(ptes);
 			if (!pmap_pte_valid_p(e))
 				continue;
 			if (__predict_false(pmap_pte_kenter_p(e))) {
+				if (gone != 0)
+					pmap_pt_removed(pm, run, gone, NULL);
 				pv_count_add(-freed);
 				pmap_unlock(pm);
 				PMAP_PANIC("va %#llx is a pmap_kenter_pa mapping (pte %#llx); "
 				    "only pmap_kremove may remove it",
 				    (unsigned long long)va, (unsigned long long)e);
 			}
-			/* May free the page table: its slots stay readable (and
-			 * zero) until the batch is flushed. */
 			freed += remove_leaf(pm, va, ptes);
+			gone++;
 		}
+		/* Once per table: may free it (its slots stay readable, and
+		 * zero, until the batch is flushed). */
+		if (gone != 0)
+			pmap_pt_removed(pm, run, gone, NULL);
 	}
 	pv_count_add(-freed);
 	pmap_unlock(pm);
@@ -955,7 +962,7 @@ page_remove_all(struct vm_page *pg, struct pmap_tlb_batch *b)
 			pm_stat_add(pm, &pm->pm_wired, -1);
 		if (pmap_pte_maybe_cached_p(e))
 			pmap_tlb_sync_add(b, pm, va);
-		pmap_pt_removed(pm, va, b);
+		pmap_pt_removed(pm, va, 1, b);
 		if (opv != NULL) {
 			pv_free(pm, opv);
 			pv_count_add(-1);

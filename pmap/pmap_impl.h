@@ -212,6 +212,11 @@ struct pmap {
 	struct pv_chunk *pm_pvchunks;	/* chunks with free entries first (pm_lock) */
 	struct pv_chunk *pm_pvtail;	/* the last of them (pm_lock) */
 	struct pv_chunk *pm_pvspare;	/* an empty one kept (PMAP_MD_META_FREE_SHOOTS) */
+	/* The leaf table last walked to (user pmaps, pm_lock): runs of
+	 * pmap_enter skip the walk.  Valid while pm_leaf_pp is not NULL. */
+	vaddr_t pm_leaf_va;		/* the base of the region it maps */
+	paddr_t pm_leaf_pa;
+	struct pmap_page *pm_leaf_pp;	/* its page (the valid-entry count) */
 	struct pmap_md pm_md;
 	struct pmap_tlb_batch pm_batch;	/* delayed invalidations (pm_lock; user pmaps) */
 };
@@ -248,6 +253,7 @@ struct pmap_ptp_prep {
 	paddr_t pp_pages[PMAP_MD_LEVELS - 1];
 	pmap_pte_t *pp_ptep;		/* the leaf slot, once the tables exist */
 	paddr_t pp_ptpa;		/* the page table holding it */
+	struct pmap_page *pp_ptpp;	/* and its page, when known */
 };
 
 /* Pointer to the level-1 leaf slot of va, or NULL if a table on the way is
@@ -265,11 +271,11 @@ pmap_pte_t *pmap_pt_commit(pmap_t pm, vaddr_t va, struct pmap_ptp_prep *prep);
 /* n leaves of the table prep points into became valid: count them.
  * pm_lock held. */
 void pmap_pt_added(pmap_t pm, const struct pmap_ptp_prep *prep, long n);
-/* A leaf of va became invalid: keep counts, and free page tables that
- * became empty - after the invalidation, through sync (a synchronous batch
- * of the caller's) or, when sync is NULL, pm's deferred batch.  pm_lock
- * held. */
-void pmap_pt_removed(pmap_t pm, vaddr_t va, struct pmap_tlb_batch *sync);
+/* n leaves of the leaf table that maps va became invalid: keep counts,
+ * and free page tables that became empty - after the invalidation,
+ * through sync (a synchronous batch of the caller's) or, when sync is
+ * NULL, pm's deferred batch.  pm_lock held. */
+void pmap_pt_removed(pmap_t pm, vaddr_t va, long n, struct pmap_tlb_batch *sync);
 /* Iterate leaf slots: the first address >= va and < eva whose leaf table
  * exists; *ptes points at its slot and *end at the end of that table's
  * range (clipped to eva).  Returns eva when there is none. */

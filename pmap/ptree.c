@@ -69,11 +69,37 @@ pmap_pt_leaf(pmap_t pm, vaddr_t va, pmap_pte_t *leaf, vsize_t *size)
 	return false;
 }
 
+/* The base of the region one leaf table maps. */
+static inline vaddr_t
+leaf_base(vaddr_t va)
+{
+	return va & ~(pmap_md_level_size(2) - 1);
+}
+
+/* Remember the leaf table of va (user pmaps: the kernel's tables may have
+ * no vm_page, and are not counted). */
+static inline void
+leaf_hint(pmap_t pm, vaddr_t va, paddr_t tpa, struct pmap_ptp_prep *prep)
+{
+	if (pmap_is_kernel(pm))
+		return;
+	pm->pm_leaf_va = leaf_base(va);
+	pm->pm_leaf_pa = tpa;
+	pm->pm_leaf_pp = prep->pp_ptpp = ptp_pp(tpa);
+}
+
 int
 pmap_pt_prepare(pmap_t pm, vaddr_t va, struct pmap_ptp_prep *prep)
 {
 	prep->pp_n = 0;
 	prep->pp_ptep = NULL;
+	prep->pp_ptpp = NULL;
+	if (pm->pm_leaf_pp != NULL && leaf_base(va) == pm->pm_leaf_va) {
+		prep->pp_ptpa = pm->pm_leaf_pa;
+		prep->pp_ptpp = pm->pm_leaf_pp;
+		prep->pp_ptep = &table_of(pm, va, 1, pm->pm_leaf_pa)[pmap_md_index(va, 1)];
+		return 0;
+	}
 	pmap_pte_t *t = pmap_md_root(pm);
 	paddr_t tpa = pmap_md_root_pa(pm);
 	int missing = 0;
@@ -92,6 +118,7 @@ pmap_pt_prepare(pmap_t pm, vaddr_t va, struct pmap_ptp_prep *prep)
 	if (missing == 0) {
 		prep->pp_ptep = &t[pmap_md_index(va, 1)];
 		prep->pp_ptpa = tpa;
+		leaf_hint(pm, va, tpa, prep);
 		return 0;
 	}
 	PMAP_KASSERTMSG(!pmap_is_kernel(pm), "kernel va %#llx has no page table "
@@ -151,6 +178,9 @@ pmap_pt_commit(pmap_t pm, vaddr_t va, struct pmap_ptp_prep *prep)
 	prep->pp_n = 0;
 	prep->pp_ptep = &t[pmap_md_index(va, 1)];
 	prep->pp_ptpa = tpa;
+	leaf_hint(pm, va, tpa, prep);
+	/* (The hint's ptp_pp may move a table window: map the leaf again.) */
+	prep->pp_ptep = &table_of(pm, va, 1, tpa)[pmap_md_index(va, 1)];
 	return prep->pp_ptep;
 }
 
@@ -159,14 +189,20 @@ pmap_pt_added(pmap_t pm, const struct pmap_ptp_prep *prep, long n)
 {
 	if (pmap_is_kernel(pm))
 		return;		/* kernel tables are never freed: no counts */
-	ptp_pp(prep->pp_ptpa)->pp_ptp_nvalid += n;
+	struct pmap_page *pp = prep->pp_ptpp != NULL ? prep->pp_ptpp : ptp_pp(prep->pp_ptpa);
+	pp->pp_ptp_nvalid += n;
 }
 
 void
-pmap_pt_removed(pmap_t pm, vaddr_t va, struct pmap_tlb_batch *sync)
+pmap_pt_removed(pmap_t pm, vaddr_t va, long n, struct pmap_tlb_batch *sync)
 {
 	if (pmap_is_kernel(pm))
 		return;
+	struct pmap_page *lpp = pm->pm_leaf_pp;
+	if (lpp != NULL && leaf_base(va) == pm->pm_leaf_va && lpp->pp_ptp_nvalid > n) {
+		lpp->pp_ptp_nvalid -= n;	/* the hinted table stays: no walk */
+		return;
+	}
 	/* The tables on va's path: tpa[l] is the level-l table. */
 	paddr_t tpa[PMAP_MD_LEVELS + 1];
 	tpa[PMAP_MD_LEVELS] = pmap_md_root_pa(pm);
@@ -176,14 +212,17 @@ pmap_pt_removed(pmap_t pm, vaddr_t va, struct pmap_tlb_batch *sync)
 		    "entry missing", (void *)pm, (unsigned long long)va, l);
 		tpa[l - 1] = pmap_md_table_pa(e);
 	}
-	for (int l = 1; l < PMAP_MD_LEVELS; l++) {
-		struct pmap_page *pp = ptp_pp(tpa[l]);
-		PMAP_KASSERTMSG(pp->pp_ptp_nvalid > 0, "pmap %p va %#llx: level %d "
-		    "table %#llx count underflow", (void *)pm, (unsigned long long)va,
-		    l, (unsigned long long)tpa[l]);
-		if (--pp->pp_ptp_nvalid > 0)
+	for (int l = 1; l < PMAP_MD_LEVELS; l++, n = 1) {
+		struct pmap_page *pp = l == 1 && pm->pm_leaf_pp != NULL &&
+		    pm->pm_leaf_pa == tpa[1] ? pm->pm_leaf_pp : ptp_pp(tpa[l]);
+		PMAP_KASSERTMSG(pp->pp_ptp_nvalid >= n, "pmap %p va %#llx: level %d "
+		    "table %#llx count underflow (%ld valid, %ld removed)", (void *)pm,
+		    (unsigned long long)va, l, (unsigned long long)tpa[l],
+		    pp->pp_ptp_nvalid, n);
+		if ((pp->pp_ptp_nvalid -= n) > 0)
 			return;
 		/* Empty: unlink it from its parent and free it after a flush. */
+		pm->pm_leaf_pp = NULL;
 		pmap_pte_t *pslot = &table_of(pm, va, l + 1, tpa[l + 1])[pmap_md_index(va, l + 1)];
 		pmap_pte_swap(pslot, 0);
 		pm->pm_ptps--;
