@@ -532,10 +532,11 @@ fail:
 
 /* ---- removal ---- */
 
-/* Remove the valid, non-kenter leaf at ptep.  pm_lock held.  Returns the
- * pv entries it gave back (the caller counts them: pv_count_add). */
+/* Remove the valid, non-kenter leaf at ptep.  pm_lock held; solo: in a
+ * solo walk (pmap_protect has the argument).  Returns the pv entries it
+ * gave back (the caller counts them: pv_count_add). */
 static int
-remove_leaf(pmap_t pm, vaddr_t va, pmap_pte_t *ptep)
+remove_leaf(pmap_t pm, vaddr_t va, pmap_pte_t *ptep, bool solo)
 {
 	pmap_pte_t e = pmap_pte_load(ptep);
 	struct pmap_page *pp = NULL;
@@ -543,7 +544,13 @@ remove_leaf(pmap_t pm, vaddr_t va, pmap_pte_t *ptep)
 		pp = pmap_pp(pmap_host_phys_to_page(pmap_pte_pa(e)));
 		pp_lock_inpm(pp);
 	}
-	e = pmap_pte_swap(ptep, 0);
+	if (solo) {
+		/* Page-side operations are out (pp_lock), other MMUs too. */
+		e = pmap_pte_load(ptep);
+		pmap_pte_store_solo(ptep, 0);
+	} else {
+		e = pmap_pte_swap(ptep, 0);
+	}
 	struct pmap_pv *opv = NULL;
 	if (pp != NULL) {
 		opv = pv_remove(pp, pm, va);
@@ -553,10 +560,12 @@ remove_leaf(pmap_t pm, vaddr_t va, pmap_pte_t *ptep)
 	pm_stat_add(pm, &pm->pm_resident, -1);
 	if (pmap_pte_wired_p(e))
 		pm_stat_add(pm, &pm->pm_wired, -1);
-	if (pmap_pte_maybe_cached_p(e))
+	/* Else A was clear, so no TLB holds it (tlb.c): no invalidation -
+	 * unless solo, where our own MMU may have set A unseen.  (Once the
+	 * batch has overflowed to a full flush, queueing more is a no-op.)
+	 * The caller counts the leaf out of its table: pmap_pt_removed. */
+	if ((solo || pmap_pte_maybe_cached_p(e)) && !pm->pm_batch.tb_full)
 		pmap_tlb_defer(pm, va);
-	/* else: A was clear, so no TLB holds it (tlb.c); no invalidation.
-	 * (The caller counts the leaf out of its table: pmap_pt_removed.) */
 	if (opv == NULL)
 		return 0;
 	pv_free(pm, opv);
@@ -574,11 +583,13 @@ pmap_remove(pmap_t pm, vaddr_t sva, vaddr_t eva)
 	while ((va = pmap_pt_next(pm, va, eva, &ptes, &end)) < eva) {
 		vaddr_t run = va;
 		long gone = 0;
+		bool solo = pmap_solo_begin(pm);
 		for (; va < end; va += PAGE_SIZE, ptes++) {
 			pmap_pte_t e = pmap_pte_load(ptes);
 			if (!pmap_pte_valid_p(e))
 				continue;
 			if (__predict_false(pmap_pte_kenter_p(e))) {
+				pmap_solo_end(pm, solo);
 				if (gone != 0)
 					pmap_pt_removed(pm, run, gone, NULL);
 				pv_count_add(-freed);
@@ -587,9 +598,10 @@ pmap_remove(pmap_t pm, vaddr_t sva, vaddr_t eva)
 				    "only pmap_kremove may remove it",
 				    (unsigned long long)va, (unsigned long long)e);
 			}
-			freed += remove_leaf(pm, va, ptes);
+			freed += remove_leaf(pm, va, ptes, solo);
 			gone++;
 		}
+		pmap_solo_end(pm, solo);
 		/* Once per table: may free it (its slots stay readable, and
 		 * zero, until the batch is flushed). */
 		if (gone != 0)

@@ -334,7 +334,9 @@ pp_unlock_inpm(struct pmap_page *pp)
 static inline void
 pp_attrs_set(struct pmap_page *pp, uint8_t bits)
 {
-	if (bits != 0)
+	/* (A look first: a page's bits are mostly set already, and a locked
+	 * OR costs more than the load.) */
+	if ((__atomic_load_n(&pp->pp_attrs, __ATOMIC_RELAXED) & bits) != bits)
 		__atomic_fetch_or(&pp->pp_attrs, bits, __ATOMIC_RELAXED);
 }
 

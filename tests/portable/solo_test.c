@@ -1,6 +1,6 @@
 /*
- * solo_test.c - pmap_protect's solo walk against a CPU that activates the
- * pmap in the middle of it.
+ * solo_test.c - the solo walks of pmap_protect and pmap_remove against a
+ * CPU that activates the pmap in the middle of one.
  *
  * When no other CPU runs a pmap's tables, pmap_protect rewrites its PTEs
  * with plain stores: no other MMU can set A or D meanwhile.  A CPU that
@@ -15,7 +15,8 @@
  * pmap_protect(READ) - the sweep adapts to the machine, towards the
  * boundary between stores that work and stores that fault, which is
  * where the window is.  Whenever the store worked, the page must be
- * modified, and once pmap_update has returned no store may work.  (With
+ * modified, and once pmap_update has returned no store may work.  The same
+ * again with pmap_remove, whose solo walk clears PTEs with plain stores.  (With
  * the handshake, a CPU arriving during the walk waits for it, so its
  * store faults: few or none work.  Without it, about half do, and some
  * lose their modified bit.)
@@ -64,11 +65,11 @@ writer(void *arg)
 }
 
 static void
-phase(bool stay_in_x)
+phase(bool stay_in_x, bool remove)
 {
 	vm_prot_t rw = VM_PROT_READ | VM_PROT_WRITE;
 	int lost = 0, late = 0, worked = 0, faulted = 0, delay_hi = 20000;
-	uint64_t rng = ptest_seed() + stay_in_x;
+	uint64_t rng = ptest_seed() + stay_in_x + 2 * remove;
 	stay = stay_in_x;
 	__atomic_store_n(&ready, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&go, 0, __ATOMIC_RELAXED);
@@ -79,8 +80,10 @@ phase(bool stay_in_x)
 		while (__atomic_load_n(&ready, __ATOMIC_ACQUIRE) <= r)
 			ptest_relax();
 		/* Every page read-write at first; then only the targets again
-		 * (the walk still passes over the rest, which it leaves alone). */
-		for (int i = r == 0 ? 0 : PT - 1; i < NPG; i += r == 0 ? 1 : PT)
+		 * (pmap_protect's walk still passes over the rest, which it
+		 * leaves alone; pmap_remove's needs them all back to be long). */
+		bool all = r == 0 || remove;
+		for (int i = all ? 0 : PT - 1; i < NPG; i += all ? 1 : PT)
 			pmap_enter(x.us_pm, UVA(i), ptest_page_pa(pg[i]), rw, rw);
 		pmap_update(x.us_pm);
 		for (int t = 0; t < NPT; t++)
@@ -89,7 +92,10 @@ phase(bool stay_in_x)
 		 * machine (a simulated CPU, KVM, TCG differ a hundredfold). */
 		delay = (int)(ptest_rand(&rng) % (uint64_t)(delay_hi + 1));
 		__atomic_store_n(&go, r + 1, __ATOMIC_RELEASE);
-		pmap_protect(x.us_pm, UVA(0), UVA(NPG), VM_PROT_READ);
+		if (remove)
+			pmap_remove(x.us_pm, UVA(0), UVA(NPG));
+		else
+			pmap_protect(x.us_pm, UVA(0), UVA(NPG), VM_PROT_READ);
 		pmap_update(x.us_pm);
 		while (__atomic_load_n(&done, __ATOMIC_ACQUIRE) <= r)
 			ptest_relax();
@@ -111,16 +117,18 @@ phase(bool stay_in_x)
 			delay_hi = delay_hi * 5 / 4 + 16;
 	}
 	ptest_wait(1);
-	/* CPU 1's last view of x is read-only: a store there now must fault. */
+	/* CPU 1's last view of x is read-only (or gone): a store there now
+	 * must fault. */
 	ptest_switch(x.us_l);
 	late = ptest_store(UVA(NPG - 1), 8, 1, PTEST_USER) == PTEST_OK;
 	ptest_switch(NULL);
-	const char *what = stay_in_x ? "CPU 1 running x all along" :
-	    "CPU 1 activating x during the walk";
+	const char *what = stay_in_x ? (remove ? "remove, CPU 1 running x all along" :
+	    "protect, CPU 1 running x all along") : (remove ? "remove, CPU 1 activating x "
+	    "during the walk" : "protect, CPU 1 activating x during the walk");
 	tap_diag("%s: %d rounds, %d stores by CPU 1: %d worked, %d faulted", what, ROUNDS,
 	    ROUNDS * NPT, worked, faulted);
 	is_int(lost, 0, "%s: no store that worked lost its modified bit", what);
-	ok(!late, "%s: after pmap_protect(READ) and pmap_update, no store works", what);
+	ok(!late, "%s: after the walk and pmap_update, no store works", what);
 }
 
 PTEST_SUITE(solo)
@@ -133,9 +141,11 @@ PTEST_SUITE(solo)
 	y = uspace_new();
 	for (int i = 0; i < NPG; i++)
 		pg[i] = ptest_page_alloc();
-	phase(false);
+	phase(false, false);
 	/* A CPU that runs x all along: the walk must not be solo at all. */
-	phase(true);
+	phase(true, false);
+	phase(false, true);
+	phase(true, true);
 	audit_ok("solo walks");
 	uspace_free(&x);
 	uspace_free(&y);
