@@ -265,7 +265,7 @@ pmap_fork(pmap_t src, pmap_t dst)
  * may lower their rights or clear A/D, which the copy drops anyway.  Runs
  * of at most COPY_RUN leaves are read into a buffer before the
  * destination's table is reached: a port may map only one user table at a
- * time per CPU (i386's table window), so the source's pointer dies there.
+ * time per CPU (a table window), so the source's pointer dies there.
  */
 #define COPY_RUN 64
 
