@@ -1029,10 +1029,16 @@ page_clear(struct vm_page *pg, pmap_pte_t bit, uint8_t attr)
 	if (aclear)	/* before any A is cleared: see pmap_pte_maybe_cached_p */
 		atomic_fetch_add_explicit(&pmap_aclear_inflight, 1, memory_order_relaxed);
 	pp_lock(pp);
-	bool was = (__atomic_fetch_and(&pp->pp_attrs, (uint8_t)~attr, __ATOMIC_RELAXED)
-	    & attr) != 0;
+	/* A look before each locked AND: most bits are clear already.  A bit
+	 * an MMU sets just after the look is a use after the clear, which the
+	 * next test sees. */
+	bool was = (__atomic_load_n(&pp->pp_attrs, __ATOMIC_RELAXED) & attr) != 0 &&
+	    (__atomic_fetch_and(&pp->pp_attrs, (uint8_t)~attr, __ATOMIC_RELAXED) & attr) != 0;
 	for (struct pmap_pv *pv = pv_first(pp); pv != NULL; pv = pv_next(pp, pv)) {
-		pmap_pte_t e = pmap_pte_clear(pv_pte(pp, pv), bit);
+		pmap_pte_t *ptep = pv_pte(pp, pv);
+		pmap_pte_t e = pmap_pte_load(ptep);
+		if ((e & bit) != 0)
+			e = pmap_pte_clear(ptep, bit);
 		if (e & bit) {
 			/* A TLB may hold this translation (A) or hold it dirty
 			 * (D): it must re-walk before the next use or write. */
