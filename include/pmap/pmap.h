@@ -4,7 +4,7 @@
  * The whole of NetBSD's pmap(9), with NetBSD's signatures, plus FreeBSD's
  * pmap_quick_enter_page(9), sf_buf(9), pmap_kenter_temporary() and
  * pmap_qenter()/pmap_qremove().  The contracts below are the man pages'
- * (see man/pmap.3), stated here where a caller needs them.
+ * (see man/pmap.9), stated here where a caller needs them.
  *
  * The host kernel supplies the services listed in <pmap/pmap_host.h>, a
  * struct vm_page that contains a struct pmap_page (see below), and a

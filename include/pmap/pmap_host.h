@@ -46,8 +46,9 @@
 /* ---------------- Tier 0: usable from pmap_bootstrap on ---------------- */
 
 /*
- * Stop the machine with a message.  printf-style: %d %u %x %lx %llx %p %s
- * %c, with width and zero padding, must be supported.  Never returns.
+ * Stop the machine with a message.  printf-style: %d %u %x %ld %lu %lx
+ * %lld %llu %llx %zu %p %s %c, with width, zero padding and the # flag,
+ * must be supported.  Never returns.
  * May be called with any lock held and interrupts in any state.  Tests on
  * the simulated machine catch it to check that caller errors are refused.
  */
@@ -55,7 +56,8 @@ void pmap_host_panic(const char *fmt, ...)
     __attribute__((noreturn, format(printf, 1, 2)));
 
 /* Console output (same format set as pmap_host_panic).  Used by pmap_dump()
- * and diagnostics only; may be slow; never called with a pmap lock held. */
+ * and diagnostics only; may be slow; may be called with the dumped pmap's
+ * lock held (a spin lock: it must not sleep). */
 void pmap_host_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* This CPU's id, 0 .. pmap_host_ncpus()-1 (hot).  Stable while preemption
@@ -68,7 +70,9 @@ int pmap_host_ncpus(void);
  * own use (page-table pages, pv chunks, pmap structures).  Returns 0 and
  * the address, or nonzero when none is available - never sleeps, never
  * panics: the library decides (PMAP_CANFAIL -> ENOMEM, otherwise it panics
- * itself).  Called with a pmap lock held, interrupts enabled.
+ * itself).  Called with a pmap lock held, interrupts enabled.  Every page
+ * it returns must have a vm_page (pmap_host_phys_to_page): the library
+ * keeps a page table's valid-entry count in its struct pmap_page.
  * pmap_host_page_free gives a page back; the library calls it only once
  * no CPU's TLB or paging-structure cache can reference the page.
  */
@@ -139,7 +143,7 @@ void pmap_host_intr_restore(pmap_intr_state_t s);
 /* ---------------- Tier 1: from pmap_init on ---------------- */
 
 /*
- * Preemption control.  While disabled, the calling thread stays on this
+ * Preemption control (already from pmap_cpu_init on).  While disabled, the calling thread stays on this
  * CPU and is not switched out.  Nests.  The library disables preemption
  * around per-CPU state (deferred invalidations, quick mappings) and while
  * it holds a spin lock (hot).
@@ -170,8 +174,10 @@ void pmap_host_send_shootdown(uint64_t cpuset);
  * Protocol (no lost wakeups): ticket = prepare(chan); drop the library's
  * lock; sleep(chan, ticket, catch) returns at once if wakeup(chan) was
  * called after prepare.  sleep returns 0 when woken, nonzero (EINTR) if
- * catch is true and a signal arrived.  Called with no spin lock held and
- * preemption enabled; wakeup may be called with a spin lock held.
+ * catch is true and a signal arrived.  sleep is called with no spin lock
+ * held and preemption enabled; prepare and wakeup may be called with the
+ * library's sf_buf spin lock held (so they must not sleep).  wakeup wakes
+ * every sleeper on chan, not one.
  */
 uint64_t pmap_host_sleep_prepare(const void *chan);
 int pmap_host_sleep(const void *chan, uint64_t ticket, bool catch);
