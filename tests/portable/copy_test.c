@@ -419,6 +419,7 @@ race_pages(void *arg)
 		default: pmap_page_protect(g, VM_PROT_READ); break;
 		}
 		r->done++;
+		ptest_relax();	/* (lets a deterministic scheduler run CPU 0) */
 	}
 }
 
