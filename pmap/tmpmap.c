@@ -178,10 +178,14 @@ pmap_kenter_temporary(paddr_t pa, int i)
 	vaddr_t va = pmap_md_ktemp_va(i);
 	/* Crash-dump use: valid on the calling CPU, which it invalidates;
 	 * other CPUs' speculative leftovers: see SPECULATION. */
-	pmap_pte_t o = pmap_pte_swap(window_pte(va), kernel_rw_pte(pa));
+	pmap_pte_t n = kernel_rw_pte(pa);
+	pmap_pte_t o = pmap_pte_swap(window_pte(va), n);
 	pmap_md_invalidate_page(va);
 	__atomic_store_n(&pmap_ktemp_stale, true, __ATOMIC_RELEASE);
 	window_page_stale(o);
+	/* The new page too: nothing ends this mapping but the next one at i,
+	 * so when the page goes, pmap_sfbuf_page_gone takes it out. */
+	window_page_stale(n);
 	return (void *)(uintptr_t)pmap_md_ktemp_va(0);
 }
 
@@ -457,9 +461,18 @@ pmap_sfbuf_page_gone(struct vm_page *pg)
 		}
 		pmap_spin_unlock(&sf_lock);
 	}
-	/* A window that mapped it may linger elsewhere: see SPECULATION. */
+	/* A window that mapped it may linger elsewhere: see SPECULATION.  A
+	 * pmap_kenter_temporary window may even map it still: empty it (the
+	 * kernel update below invalidates it everywhere). */
 	if (__atomic_load_n(&pp->pp_attrs, __ATOMIC_ACQUIRE) & PP_ATTR_WSTALE) {
 		__atomic_fetch_and(&pp->pp_attrs, (uint8_t)~PP_ATTR_WSTALE, __ATOMIC_RELAXED);
+		paddr_t pa = pmap_host_page_pa(pg);
+		for (int i = 0; i < PMAP_KTEMP_PAGES; i++) {
+			pmap_pte_t *ptep = window_pte(pmap_md_ktemp_va(i));
+			pmap_pte_t e = pmap_pte_load(ptep);
+			if (pmap_pte_valid_p(e) && pmap_pte_pa(e) == pa && pmap_pte_cas(ptep, &e, 0))
+				__atomic_store_n(&pmap_ktemp_stale, true, __ATOMIC_RELEASE);
+		}
 		pmap_tlb_update(PMAP_KERNEL);
 	}
 }

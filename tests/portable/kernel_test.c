@@ -296,9 +296,20 @@ t_qenter(void)
 	void *t = pmap_kenter_temporary(ptest_page_pa(pgs[1]), 2);
 	is_u64(peek((vaddr_t)t + 2 * PAGE_SIZE, 0), 0x101,
 	    "pmap_kenter_temporary(pa, 2): page at the window base + 2 pages");
-	/* The window keeps its last mapping (crash-dump use); map something
-	 * harmless over it before the page goes back. */
-	pmap_kenter_temporary(ptest_device_pa(), 2);
+	/* The window keeps its last mapping (crash-dump use) until the page
+	 * goes: pmap_page_protect(NONE) empties it, on every CPU. */
+	ok(pmap_extract(pmap_kernel(), (vaddr_t)t + 2 * PAGE_SIZE, NULL),
+	    "the window keeps mapping the page");
+	pmap_page_protect(pgs[1], VM_PROT_NONE);
+	ok(!pmap_extract(pmap_kernel(), (vaddr_t)t + 2 * PAGE_SIZE, NULL) &&
+	    ptest_load((vaddr_t)t + 2 * PAGE_SIZE, 8, &(uint64_t){ 0 }, 0) == PTEST_PF,
+	    "pmap_page_protect(NONE) of the page takes it out of the window");
+	pmap_kenter_temporary(ptest_page_pa(pgs[2]), 3);
+	pmap_kenter_temporary(ptest_device_pa(), 3);	/* moved on: pgs[2] no longer there */
+	pmap_page_protect(pgs[2], VM_PROT_NONE);
+	ok(pmap_extract(pmap_kernel(), (vaddr_t)t + 3 * PAGE_SIZE, NULL),
+	    "a window that has moved on to another page is left alone");
+	audit_ok("kenter_temporary windows");
 	for (int i = 0; i < 3; i++)
 		ptest_page_free(pgs[i]);
 }
