@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # libpmap - top-level, non-recursive makefile.
 #
 #   make            build the library, the simulated machine, tools and tests
@@ -209,6 +210,12 @@ check-mi:
 	done; done
 	@echo "machine-independent core: no machine names, no machine headers ($(ARCHES))"
 
+# ---- licence: an SPDX line in every source file (LICENSE: BSD-2-Clause) ----
+# tools/check-spdx.sh says which files are exempt (documentation, data).
+.PHONY: check-spdx
+check-spdx:
+	@tools/check-spdx.sh
+
 # ---- running tests ----
 NPROC := $(shell nproc 2>/dev/null || echo 2)
 PROVE := prove --exec '' --timer
@@ -324,7 +331,7 @@ check-fuzz: $(FUZZ_DIR)/pmap_fuzz
 include platform/pc/pc.mk
 
 ifeq ($(ARCH),amd64)
-check: check-freestanding check-mi check-man check-asan check-run check-explore check-diag \
+check: check-freestanding check-mi check-spdx check-man check-asan check-run check-explore check-diag \
 		check-tsan check-clang check-fuzz check-i386 \
 		pc-portable-all pc-mmu-diff-check-all
 	@echo "make check: all suites passed"
