@@ -32,6 +32,7 @@
 #include <stdint.h>
 
 #include <pmap/pmap_config.h>
+#include <pmap/pmap_version.h>
 #include <pmap/pmap_md.h>
 
 #ifdef __cplusplus
