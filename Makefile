@@ -29,8 +29,10 @@ BA := build/$(ARCH)
 ARCH_FLAGS := -m32 -Wno-psabi	# (gcc notes the 64-bit _Atomic alignment change of GCC 11)
 endif
 B ?= $(BA)/$(VARIANT)
+# CROSS_COMPILE prefixes the default tools (CC, AR, LD, NM, OBJDUMP), as
+# in Linux and most kernels' builds: make lib CROSS_COMPILE=x86_64-elf-
 ifeq ($(origin CC),default)
-CC := gcc
+CC := $(CROSS_COMPILE)gcc
 endif
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -210,6 +212,68 @@ check-mi:
 	done; done
 	@echo "machine-independent core: no machine names, no machine headers ($(ARCHES))"
 
+# ---- the kernel library: make lib, install, uninstall ----
+# libpmap.a built as a kernel links it (libpmap.mk's sources and flags:
+# freestanding, no FPU/SIMD registers; amd64 no red zone and the kernel
+# code model, i386 32-bit), for ARCH, in build/lib/$(ARCH)/, then checked
+# by tools/check-lib.sh: no FPU/SIMD/x87 instruction, no undefined symbol
+# but the hooks (pmap_host_*), memset, memcpy (and on i386 libatomic's
+# __atomic_*_8), every global symbol named pmap_* or sf_buf_*.  It honours
+# CC, CROSS_COMPILE and CFLAGS (appended: CFLAGS=-O1 overrides -O2); -D
+# options in CFLAGS (pmap_config.h) go into libpmap.pc's Cflags too.
+LIBPMAP_ARCH := $(ARCH)
+include libpmap.mk
+
+ifeq ($(origin AR),default)
+AR := $(CROSS_COMPILE)ar
+endif
+ifeq ($(origin LD),default)
+LD := $(CROSS_COMPILE)ld
+endif
+NM ?= $(CROSS_COMPILE)nm
+OBJDUMP ?= $(CROSS_COMPILE)objdump
+
+LIB_DIR ?= build/lib/$(ARCH)
+LIB_A := $(LIB_DIR)/libpmap.a
+LIB_OBJS := $(LIBPMAP_SRCS:%.c=$(LIB_DIR)/%.o)
+# No libc headers at all: the compiler's own freestanding ones only.
+LIB_CFLAGS = $(LIBPMAP_CFLAGS) -nostdinc -isystem $(shell $(CC) -print-file-name=include) \
+	-O2 -g $(WARN) $(CFLAGS)
+
+# The objects are rebuilt when the compiler or its flags change.
+$(LIB_DIR)/cflags: FORCE
+	@mkdir -p $(@D)
+	@echo '$(CC) $(LIB_CFLAGS)' | cmp -s - $@ || echo '$(CC) $(LIB_CFLAGS)' > $@
+
+$(LIB_DIR)/%.o: %.c $(LIB_DIR)/cflags
+	@mkdir -p $(dir $@)
+	@echo "  CC/LIB  $@"
+	$(Q)$(CC) $(LIB_CFLAGS) $(LIBPMAP_INCLUDES) $(LIBPMAP_PRIVATE_INCLUDES) -MMD -MP -c $< -o $@
+
+$(LIB_A): $(LIB_OBJS)
+	@rm -f $@
+	$(Q)$(AR) rcs $@ $^
+
+.PHONY: lib check-lib FORCE
+FORCE:
+lib: $(LIB_A)
+	@NM="$(NM)" OBJDUMP="$(OBJDUMP)" tools/check-lib.sh $(ARCH) $(LIB_A)
+
+# make lib for every port, with gcc and with clang, and the build
+# fragments: libpmap.mk's sources are the ones the tree builds, and
+# libpmap.cmake gives the same sources and flags (built with CMake where
+# it is installed).
+check-lib:
+	@[ "$(sort $(CORE_SRCS))" = "$(sort $(LIBPMAP_SRCS))" ] || { echo "check-lib:" \
+		"libpmap.mk's sources ($(LIBPMAP_SRCS)) are not the Makefile's CORE_SRCS" \
+		"($(CORE_SRCS))"; exit 1; }
+	$(Q)for a in $(ARCHES); do \
+		$(MAKE) --no-print-directory ARCH=$$a lib && \
+		$(MAKE) --no-print-directory ARCH=$$a CC=clang LIB_DIR=build/lib/clang-$$a lib \
+			|| exit 1; \
+	done
+	$(Q)CC="$(CC)" tools/check-fragments.sh $(ARCHES)
+
 # ---- licence: an SPDX line in every source file (LICENSE: BSD-2-Clause) ----
 # tools/check-spdx.sh says which files are exempt (documentation, data).
 .PHONY: check-spdx
@@ -331,7 +395,7 @@ check-fuzz: $(FUZZ_DIR)/pmap_fuzz
 include platform/pc/pc.mk
 
 ifeq ($(ARCH),amd64)
-check: check-freestanding check-mi check-spdx check-man check-asan check-run check-explore check-diag \
+check: check-freestanding check-mi check-spdx check-lib check-man check-asan check-run check-explore check-diag \
 		check-tsan check-clang check-fuzz check-i386 \
 		pc-portable-all pc-mmu-diff-check-all
 	@echo "make check: all suites passed"
