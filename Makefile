@@ -274,6 +274,64 @@ check-lib:
 	done
 	$(Q)CC="$(CC)" tools/check-fragments.sh $(ARCHES)
 
+# make install [PREFIX=/usr/local] [DESTDIR=] [ARCH=amd64]: ARCH's library
+# and public headers (a kernel includes <pmap/pmap.h>), libpmap.pc, the
+# manual pages man/*.3 and man/*.9.  make uninstall removes them.
+PREFIX ?= /usr/local
+INCLUDEDIR ?= $(PREFIX)/include
+LIBDIR ?= $(PREFIX)/lib
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+MANDIR ?= $(PREFIX)/share/man
+INSTALL ?= install
+PMAP_VERSION := $(shell sed -n 's/^\#define PMAP_VERSION_\(MAJOR\|MINOR\|PATCH\) \([0-9]*\)$$/\2/p' \
+	include/pmap/pmap_version.h | paste -sd.)
+INSTALL_HEADERS := $(wildcard include/pmap/*.h) $(wildcard arch/$(ARCH)/include/pmap/*.h)
+# Every port's header names, so that uninstall leaves none whatever ARCH says.
+UNINSTALL_HEADERS := $(sort $(notdir $(wildcard include/pmap/*.h arch/*/include/pmap/*.h)))
+INSTALL_MAN3 := $(wildcard man/*.3)
+INSTALL_MAN9 := $(wildcard man/*.9)
+
+# In libpmap.pc: the prefix-relative directories as ${prefix}/...
+pc_rel = $(patsubst $(PREFIX)/%,$${prefix}/%,$(1))
+$(LIB_DIR)/libpmap.pc: libpmap.pc.in FORCE
+	@mkdir -p $(@D)
+	@sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@INCLUDEDIR@|$(call pc_rel,$(INCLUDEDIR))|' \
+		-e 's|@LIBDIR@|$(call pc_rel,$(LIBDIR))|' -e 's|@VERSION@|$(PMAP_VERSION)|' \
+		-e 's|@ARCH@|$(ARCH)|' -e 's|@KERNEL_CFLAGS@|$(LIBPMAP_CFLAGS)|' \
+		-e 's|@DEFINES@|$(strip $(filter -D% -U%,$(CFLAGS)))|' \
+		-e 's| *$$||' libpmap.pc.in > $@.tmp && mv $@.tmp $@
+
+.PHONY: install uninstall check-install
+install: lib $(LIB_DIR)/libpmap.pc
+	$(INSTALL) -d $(DESTDIR)$(INCLUDEDIR)/pmap $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PKGCONFIGDIR)
+	$(INSTALL) -m 644 $(INSTALL_HEADERS) $(DESTDIR)$(INCLUDEDIR)/pmap/
+	$(INSTALL) -m 644 $(LIB_A) $(DESTDIR)$(LIBDIR)/
+	$(INSTALL) -m 644 $(LIB_DIR)/libpmap.pc $(DESTDIR)$(PKGCONFIGDIR)/
+ifneq ($(INSTALL_MAN3),)
+	$(INSTALL) -d $(DESTDIR)$(MANDIR)/man3
+	$(INSTALL) -m 644 $(INSTALL_MAN3) $(DESTDIR)$(MANDIR)/man3/
+endif
+ifneq ($(INSTALL_MAN9),)
+	$(INSTALL) -d $(DESTDIR)$(MANDIR)/man9
+	$(INSTALL) -m 644 $(INSTALL_MAN9) $(DESTDIR)$(MANDIR)/man9/
+endif
+
+uninstall:
+	rm -f $(UNINSTALL_HEADERS:%=$(DESTDIR)$(INCLUDEDIR)/pmap/%) \
+		$(DESTDIR)$(LIBDIR)/libpmap.a $(DESTDIR)$(PKGCONFIGDIR)/libpmap.pc \
+		$(INSTALL_MAN3:man/%=$(DESTDIR)$(MANDIR)/man3/%) \
+		$(INSTALL_MAN9:man/%=$(DESTDIR)$(MANDIR)/man9/%)
+	rmdir $(DESTDIR)$(INCLUDEDIR)/pmap 2>/dev/null || true
+
+# A fresh install into a temporary DESTDIR, for each port: a kernel-style
+# file including <pmap/pmap.h> compiles with pkg-config's Cflags against the
+# installed copy, --libs names the installed library and ld -r against it
+# resolves everything but the hooks; then make uninstall leaves nothing.
+check-install:
+	$(Q)for a in $(ARCHES); do \
+		MAKE="$(MAKE)" CC="$(CC)" LD="$(LD)" NM="$(NM)" tools/check-install.sh $$a || exit 1; \
+	done
+
 # ---- licence: an SPDX line in every source file (LICENSE: BSD-2-Clause) ----
 # tools/check-spdx.sh says which files are exempt (documentation, data).
 .PHONY: check-spdx
@@ -395,7 +453,7 @@ check-fuzz: $(FUZZ_DIR)/pmap_fuzz
 include platform/pc/pc.mk
 
 ifeq ($(ARCH),amd64)
-check: check-freestanding check-mi check-spdx check-lib check-man check-asan check-run check-explore check-diag \
+check: check-freestanding check-mi check-spdx check-lib check-install check-man check-asan check-run check-explore check-diag \
 		check-tsan check-clang check-fuzz check-i386 \
 		pc-portable-all pc-mmu-diff-check-all
 	@echo "make check: all suites passed"
