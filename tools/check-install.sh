@@ -43,7 +43,9 @@ trap 'rm -rf "$dest" "$work"' EXIT
 dest=$(cd "$dest" && pwd -P)
 
 # ---- 1. install ----
-$MAKE --no-print-directory ARCH="$arch" install DESTDIR="$dest" PREFIX="$prefix" \
+# (The library is built afresh in $work: nothing shared with make lib, which
+# make check may be running at the same time.)
+$MAKE --no-print-directory ARCH="$arch" LIB_DIR="$work/lib" install DESTDIR="$dest" PREFIX="$prefix" \
 	> "$work/install.log" 2>&1 || { cat "$work/install.log"; die "make install failed"; }
 inc=$dest$prefix/include/pmap
 lib=$dest$prefix/lib/libpmap.a
