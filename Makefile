@@ -7,6 +7,9 @@
 #                   multi-CPU tests, freestanding build of the core, clang
 #                   build, and the real-machine suite under QEMU
 #   make bench      benchmarks (release build)
+#   make lib        the freestanding libpmap.a a kernel links (ARCH's), checked
+#   make install    it, the public headers, libpmap.pc and the manual pages
+#                   (PREFIX=/usr/local, DESTDIR); make uninstall
 #
 # Build variants live in build/<variant>/: release (default), asan, tsan.
 # Pick one with `make VARIANT=asan ...`; `make check` drives them itself.
