@@ -332,7 +332,7 @@ uninstall:
 # resolves everything but the hooks; then make uninstall leaves nothing.
 check-install:
 	$(Q)for a in $(ARCHES); do \
-		MAKE="$(MAKE)" CC="$(CC)" LD="$(LD)" NM="$(NM)" tools/check-install.sh $$a || exit 1; \
+		MAKE="$(MAKE)" CC="$(CC)" AR="$(AR)" LD="$(LD)" NM="$(NM)" tools/check-install.sh $$a || exit 1; \
 	done
 
 # ---- licence: an SPDX line in every source file (LICENSE: BSD-2-Clause) ----

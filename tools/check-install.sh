@@ -19,7 +19,7 @@
 #  4. make uninstall leaves no file in the DESTDIR.
 #
 # Usage: tools/check-install.sh ARCH   (make check-install runs it for each
-# port; MAKE, CC, LD, NM and PKG_CONFIG are honoured)
+# port; MAKE, CC, AR, LD, NM and PKG_CONFIG are honoured)
 
 arch=$1
 [ -n "$arch" ] || { echo "usage: $0 amd64|i386" >&2; exit 2; }
@@ -183,7 +183,7 @@ ldemu=
 (cd "$work" && $LD $ldemu -r -Map=ld.map -o kernel.o kern_vm.o $libs > ld.log 2>&1) ||
 	{ cat "$work/ld.log"; die "ld -r kern_vm.o $libs failed"; }
 # The map's "Archive member included" section: one line per member taken.
-members=$(ar t "$lib" | wc -l)
+members=$(${AR:-ar} t "$lib" | wc -l)
 used=$(grep -c "^$libdir/libpmap\.a(" "$work/ld.map")
 [ "$used" -eq "$members" ] || { sed -n '1,/^$/p' "$work/ld.map";
 	die "ld -r took $used of the installed libpmap.a's $members members"; }
