@@ -186,7 +186,7 @@ pmap_destroy(pmap_t pm)
 		return;
 	long res = atomic_load(&pm->pm_resident);
 	PMAP_KASSERTMSG(res == 0, "pmap %p still has %ld mappings", (void *)pm, res);
-	pv_release_spare(pm);
+	pmap_pv_release_spare(pm);
 	PMAP_KASSERTMSG(pm->pm_ptps == 0 && pm->pm_pvchunks == NULL, "pmap %p holds "
 	    "%ld page-table pages and pv chunk %p with no mappings", (void *)pm,
 	    pm->pm_ptps, (void *)pm->pm_pvchunks);
@@ -221,7 +221,7 @@ pmap_ptp_count(pmap_t pm)
 void
 pmap_get_counters(struct pmap_counters *c)
 {
-	c->pc_pv_entries = pv_entries_total();
+	c->pc_pv_entries = pmap_pv_entries_total();
 	c->pc_pv_chunks = atomic_load(&pmap_ctr.pv_chunks);
 	c->pc_ptp_pages = atomic_load(&pmap_ctr.ptp_pages);
 	c->pc_kptp_pages = atomic_load(&pmap_ctr.kptp_pages);
@@ -266,7 +266,7 @@ pmap_fork(pmap_t src, pmap_t dst)
  * may lower their rights or clear A/D, which the copy drops anyway.  Runs
  * of at most COPY_RUN leaves are read into a buffer before the
  * destination's table is reached: a port may map only one user table at a
- * time per CPU (i386's table window), so the source's pointer dies there.
+ * time per CPU (a table window), so the source's pointer dies there.
  */
 #define COPY_RUN 64
 
@@ -303,7 +303,7 @@ copy_run(pmap_t dst, vaddr_t dva, const pmap_pte_t *e, const unsigned *off, unsi
 		}
 		if (dptes == NULL)
 			dptes = pmap_pt_commit(dst, dva, &prep);
-		npv += pv_insert(pp, dst, va, pv);
+		npv += pmap_pv_insert(pp, dst, va, pv);
 		/* The slot is empty: no MMU sets A/D in it and no page-side
 		 * operation reaches it before pp_lock drops, so a store does. */
 		pmap_pte_store_new(&dptes[off[i]], pmap_pte_restrict(e[i],
@@ -492,7 +492,7 @@ pmap_enter(pmap_t pm, vaddr_t va, paddr_t pa, vm_prot_t prot, u_int flags)
 	struct pmap_pv *opv = NULL;
 	if (pmap_pte_valid_p(opte)) {
 		if (opp != NULL) {
-			opv = pv_remove(opp, pm, va);
+			opv = pmap_pv_remove(opp, pm, va);
 			pp_attrs_set(opp, pp_attrs_of_pte(opte));
 		}
 		if (pmap_pte_wired_p(opte))
@@ -508,7 +508,7 @@ pmap_enter(pmap_t pm, vaddr_t va, paddr_t pa, vm_prot_t prot, u_int flags)
 	}
 	if (npp != NULL) {
 		/* We hold npp's lock since we looked: pv is used iff we made one. */
-		bool used = pv_insert(npp, pm, va, pv);
+		bool used = pmap_pv_insert(npp, pm, va, pv);
 		PMAP_KASSERTMSG(used == (pv != NULL), "pmap %p va %#llx: pv %p, used %d",
 		    (void *)pm, (unsigned long long)va, (void *)pv, used);
 	}
@@ -516,7 +516,7 @@ pmap_enter(pmap_t pm, vaddr_t va, paddr_t pa, vm_prot_t prot, u_int flags)
 		pm_stat_add(pm, &pm->pm_wired, 1);
 	unlock_two(npp, opp);
 	if (opv != NULL)
-		pv_free(pm, opv);
+		pmap_pv_free(pm, opv);
 	pv_count_add((pv != NULL) - (opv != NULL));
 	pmap_unlock(pm);
 	DIAG_PMAP(pm);
@@ -554,7 +554,7 @@ remove_leaf(pmap_t pm, vaddr_t va, pmap_pte_t *ptep, bool solo)
 	}
 	struct pmap_pv *opv = NULL;
 	if (pp != NULL) {
-		opv = pv_remove(pp, pm, va);
+		opv = pmap_pv_remove(pp, pm, va);
 		pp_attrs_set(pp, pp_attrs_of_pte(e));
 		pp_unlock_inpm(pp);
 	}
@@ -569,7 +569,7 @@ remove_leaf(pmap_t pm, vaddr_t va, pmap_pte_t *ptep, bool solo)
 		pmap_tlb_defer(pm, va);
 	if (opv == NULL)
 		return 0;
-	pv_free(pm, opv);
+	pmap_pv_free(pm, opv);
 	return 1;
 }
 
@@ -968,7 +968,7 @@ page_remove_all(struct vm_page *pg, struct pmap_tlb_batch *b)
 		}
 		pmap_pte_t *ptep = pv_pte(pp, pv);
 		pmap_pte_t e = pmap_pte_swap(ptep, 0);
-		struct pmap_pv *opv = pv_remove(pp, pm, va);
+		struct pmap_pv *opv = pmap_pv_remove(pp, pm, va);
 		pp_attrs_set(pp, pp_attrs_of_pte(e));
 		pm_stat_add(pm, &pm->pm_resident, -1);
 		if (pmap_pte_wired_p(e))
@@ -977,7 +977,7 @@ page_remove_all(struct vm_page *pg, struct pmap_tlb_batch *b)
 			pmap_tlb_sync_add(b, pm, va);
 		pmap_pt_removed(pm, va, 1, b);
 		if (opv != NULL) {
-			pv_free(pm, opv);
+			pmap_pv_free(pm, opv);
 			pv_count_add(-1);
 		}
 		pmap_unlock(pm);
@@ -1030,10 +1030,16 @@ page_clear(struct vm_page *pg, pmap_pte_t bit, uint8_t attr)
 	if (aclear)	/* before any A is cleared: see pmap_pte_maybe_cached_p */
 		atomic_fetch_add_explicit(&pmap_aclear_inflight, 1, memory_order_relaxed);
 	pp_lock(pp);
-	bool was = (__atomic_fetch_and(&pp->pp_attrs, (uint8_t)~attr, __ATOMIC_RELAXED)
-	    & attr) != 0;
+	/* A look before each locked AND: most bits are clear already.  A bit
+	 * an MMU sets just after the look is a use after the clear, which the
+	 * next test sees. */
+	bool was = (__atomic_load_n(&pp->pp_attrs, __ATOMIC_RELAXED) & attr) != 0 &&
+	    (__atomic_fetch_and(&pp->pp_attrs, (uint8_t)~attr, __ATOMIC_RELAXED) & attr) != 0;
 	for (struct pmap_pv *pv = pv_first(pp); pv != NULL; pv = pv_next(pp, pv)) {
-		pmap_pte_t e = pmap_pte_clear(pv_pte(pp, pv), bit);
+		pmap_pte_t *ptep = pv_pte(pp, pv);
+		pmap_pte_t e = pmap_pte_load(ptep);
+		if ((e & bit) != 0)
+			e = pmap_pte_clear(ptep, bit);
 		if (e & bit) {
 			/* A TLB may hold this translation (A) or hold it dirty
 			 * (D): it must re-walk before the next use or write. */
@@ -1149,7 +1155,7 @@ pmap_check_pmap(pmap_t pm)
 	else
 		pmap_pt_foreach_leaf(pm, 0, PMAP_USER_MAX, check_leaf, &cc);
 	long ptps = pmap_pt_check_ptps(pm);
-	long listed = pv_count(pm);
+	long listed = pmap_pv_count(pm);
 	long res = atomic_load(&pm->pm_resident), wired = atomic_load(&pm->pm_wired);
 	long have_ptps = pm->pm_ptps;
 	pmap_unlock(pm);

@@ -383,9 +383,9 @@ pv_chunk_of(const struct pmap_pv *pv)
 
 #define PV_PER_CHUNK ((PAGE_SIZE - sizeof(struct pv_chunk)) / sizeof(struct pmap_pv))
 
-struct pmap_pv *pv_alloc_slow(pmap_t pm);
-void pv_chunk_filled(pmap_t pm, struct pv_chunk *c);
-void pv_chunk_corrupt(pmap_t pm, struct pv_chunk *c) __attribute__((noreturn));
+struct pmap_pv *pmap_pv_alloc_slow(pmap_t pm);
+void pmap_pv_chunk_filled(pmap_t pm, struct pv_chunk *c);
+void pmap_pv_chunk_corrupt(pmap_t pm, struct pv_chunk *c) __attribute__((noreturn));
 
 /* The entry of chunk c (pm's, with a free entry) to use next. */
 static inline struct pmap_pv *
@@ -395,12 +395,12 @@ pv_alloc_from(pmap_t pm, struct pv_chunk *c)
 	unsigned w = c->pc_hint;
 	while (c->pc_free[w] == 0)
 		if (__predict_false(++w == PV_CHUNK_WORDS))
-			pv_chunk_corrupt(pm, c);
+			pmap_pv_chunk_corrupt(pm, c);
 	c->pc_hint = w;
 	unsigned b = (unsigned)pmap_ctz64(c->pc_free[w]);
 	c->pc_free[w] &= ~(1ULL << b);
 	if (__predict_false(--c->pc_nfree == 0))
-		pv_chunk_filled(pm, c);
+		pmap_pv_chunk_filled(pm, c);
 	if (__predict_false(c == pm->pm_pvspare))
 		pm->pm_pvspare = NULL;
 	return &c->pc_pv[w * 64 + b];
@@ -413,19 +413,19 @@ pv_alloc(pmap_t pm)
 {
 	struct pv_chunk *c = pm->pm_pvchunks;
 	if (__predict_false(c == NULL || c->pc_nfree == 0))
-		return pv_alloc_slow(pm);
+		return pmap_pv_alloc_slow(pm);
 	return pv_alloc_from(pm, c);
 }
 /* Give one back.  pm_lock held.  The caller counts it (pv_count_add). */
-void pv_free(pmap_t pm, struct pmap_pv *pv);
+void pmap_pv_free(pmap_t pm, struct pmap_pv *pv);
 /* Add (pm, va) to the page's mappings, using pv (an entry of pm's) if the
  * in-place slot is taken (pv may be NULL only when the slot is free).
  * pp_lock held.  Returns true if pv was consumed. */
-bool pv_insert(struct pmap_page *pp, pmap_t pm, vaddr_t va, struct pmap_pv *pv);
+bool pmap_pv_insert(struct pmap_page *pp, pmap_t pm, vaddr_t va, struct pmap_pv *pv);
 /* Remove (pm, va) from the page's mappings; returns the entry that held
- * it for pv_free, or NULL if it was the in-place slot.  Panics if absent.
+ * it for pmap_pv_free, or NULL if it was the in-place slot.  Panics if absent.
  * pp_lock held. */
-struct pmap_pv *pv_remove(struct pmap_page *pp, pmap_t pm, vaddr_t va);
+struct pmap_pv *pmap_pv_remove(struct pmap_page *pp, pmap_t pm, vaddr_t va);
 
 static inline bool
 pv_empty_p(const struct pmap_page *pp)
@@ -473,10 +473,10 @@ pv_va(struct pmap_page *pp, struct pmap_pv *pv)
 }
 
 /* Entries of pm in use (for the checker). */
-long pv_count(pmap_t pm);
-void pv_release_spare(pmap_t pm);	/* give back the kept empty chunk */
+long pmap_pv_count(pmap_t pm);
+void pmap_pv_release_spare(pmap_t pm);	/* give back the kept empty chunk */
 /* pv entries in use, all CPUs (pmap_get_counters). */
-uint64_t pv_entries_total(void);
+uint64_t pmap_pv_entries_total(void);
 /* Count n entries taken (or, negative, given back) by this CPU, once per
  * operation: the per-CPU count pmap_cpu.pc_pv_entries, changed under a
  * pmap's lock - preemption off, so by this CPU alone: a load and a

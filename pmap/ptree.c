@@ -219,8 +219,14 @@ pmap_pt_removed(pmap_t pm, vaddr_t va, long n, struct pmap_tlb_batch *sync)
 		    "table %#llx count underflow (%ld valid, %ld removed)", (void *)pm,
 		    (unsigned long long)va, l, (unsigned long long)tpa[l],
 		    pp->pp_ptp_nvalid, n);
-		if ((pp->pp_ptp_nvalid -= n) > 0)
+		if ((pp->pp_ptp_nvalid -= n) > 0) {
+			if (l == 1) {	/* the next removal is likely next door */
+				pm->pm_leaf_va = leaf_base(va);
+				pm->pm_leaf_pa = tpa[1];
+				pm->pm_leaf_pp = pp;
+			}
 			return;
+		}
 		/* Empty: unlink it from its parent and free it after a flush. */
 		pm->pm_leaf_pp = NULL;
 		pmap_pte_t *pslot = &table_of(pm, va, l + 1, tpa[l + 1])[pmap_md_index(va, l + 1)];

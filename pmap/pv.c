@@ -110,7 +110,7 @@ chunk_new(pmap_t pm)
 }
 
 uint64_t
-pv_entries_total(void)
+pmap_pv_entries_total(void)
 {
 	long n = 0;
 	for (int i = 0; i < PMAP_MAXCPUS; i++)
@@ -119,7 +119,7 @@ pv_entries_total(void)
 }
 
 struct pmap_pv *
-pv_alloc_slow(pmap_t pm)
+pmap_pv_alloc_slow(pmap_t pm)
 {
 	struct pv_chunk *c = pm->pm_pvchunks;
 	if (c == NULL || c->pc_nfree == 0) {
@@ -131,7 +131,7 @@ pv_alloc_slow(pmap_t pm)
 }
 
 void
-pv_chunk_filled(pmap_t pm, struct pv_chunk *c)
+pmap_pv_chunk_filled(pmap_t pm, struct pv_chunk *c)
 {
 	/* Full chunks go to the back: free ones stay in front. */
 	chunk_unlink(pm, c);
@@ -139,14 +139,14 @@ pv_chunk_filled(pmap_t pm, struct pv_chunk *c)
 }
 
 void
-pv_chunk_corrupt(pmap_t pm, struct pv_chunk *c)
+pmap_pv_chunk_corrupt(pmap_t pm, struct pv_chunk *c)
 {
 	PMAP_PANIC("pmap %p: chunk %p claims %u free entries but has none", (void *)pm,
 	    (void *)c, c->pc_nfree);
 }
 
 void
-pv_free(pmap_t pm, struct pmap_pv *pv)
+pmap_pv_free(pmap_t pm, struct pmap_pv *pv)
 {
 	struct pv_chunk *c = pv_chunk_of(pv);
 	PMAP_KASSERTMSG(c->pc_pmap == pm, "pv %p belongs to pmap %p, freed by %p",
@@ -160,7 +160,7 @@ pv_free(pmap_t pm, struct pmap_pv *pv)
 	if (++c->pc_nfree == PV_PER_CHUNK) {
 		if (PMAP_MD_META_FREE_SHOOTS && pm->pm_pvspare == NULL) {
 			/* Giving the page back would shoot every CPU here: keep
-			 * one empty chunk per pmap (pv_release_spare). */
+			 * one empty chunk per pmap (pmap_pv_release_spare). */
 			pm->pm_pvspare = c;
 			return;
 		}
@@ -174,7 +174,7 @@ pv_free(pmap_t pm, struct pmap_pv *pv)
 }
 
 void
-pv_release_spare(pmap_t pm)
+pmap_pv_release_spare(pmap_t pm)
 {
 	struct pv_chunk *c = pm->pm_pvspare;
 	if (c == NULL)
@@ -188,7 +188,7 @@ pv_release_spare(pmap_t pm)
 }
 
 long
-pv_count(pmap_t pm)
+pmap_pv_count(pmap_t pm)
 {
 	long n = 0;
 	for (struct pv_chunk *c = pm->pm_pvchunks; c != NULL; c = c->pc_next)
@@ -197,7 +197,7 @@ pv_count(pmap_t pm)
 }
 
 bool
-pv_insert(struct pmap_page *pp, pmap_t pm, vaddr_t va, struct pmap_pv *pv)
+pmap_pv_insert(struct pmap_page *pp, pmap_t pm, vaddr_t va, struct pmap_pv *pv)
 {
 	pp->pp_gen++;
 	if (pp->pp_pv.pv_pmap == NULL) {
@@ -217,7 +217,7 @@ pv_insert(struct pmap_page *pp, pmap_t pm, vaddr_t va, struct pmap_pv *pv)
 }
 
 struct pmap_pv *
-pv_remove(struct pmap_page *pp, pmap_t pm, vaddr_t va)
+pmap_pv_remove(struct pmap_page *pp, pmap_t pm, vaddr_t va)
 {
 	pp->pp_gen++;
 	if (pp->pp_pv.pv_pmap == pm && pp->pp_pv.pv_va == va) {

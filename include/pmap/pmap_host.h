@@ -22,6 +22,28 @@
 
 #include <pmap/pmap.h>
 
+/*
+ * Hot hooks, inline.  A host may hand the library static inline versions
+ * of the lookups it makes per PTE, instead of a call each (as lwIP's
+ * arch/cc.h does): build the library's own files (pmap/, arch/) with
+ * -DPMAP_HOST_INLINE='"my_pmap_inline.h"' naming a header that defines any
+ * of these, and for each one it defines, the macro beside it:
+ *
+ *   pmap_host_phys_map       PMAP_HOST_INLINE_PHYS_MAP
+ *   pmap_host_phys_to_page   PMAP_HOST_INLINE_PHYS_TO_PAGE
+ *   pmap_host_page_md        PMAP_HOST_INLINE_PAGE_MD
+ *   pmap_host_page_pa        PMAP_HOST_INLINE_PAGE_PA
+ *
+ * Their contracts are the ones below.  The header is included here, after
+ * <pmap/pmap.h>, so it sees paddr_t and struct pmap_page; it brings its own
+ * struct vm_page.  Everything it does not define stays an extern call, and
+ * a library built without PMAP_HOST_INLINE calls every hook
+ * (platform/sim/sim_host_inline.h is an example).
+ */
+#ifdef PMAP_HOST_INLINE
+#include PMAP_HOST_INLINE
+#endif
+
 /* ---------------- Tier 0: usable from pmap_bootstrap on ---------------- */
 
 /*
@@ -73,7 +95,9 @@ void pmap_host_page_free(paddr_t pa);
  *   address it can use; a simulator its host pointer).  At most two are
  *   held at once.
  */
+#ifndef PMAP_HOST_INLINE_PHYS_MAP
 void *pmap_host_phys_map(paddr_t pa);
+#endif
 void *pmap_host_phys_tmp_map(paddr_t pa);
 void pmap_host_phys_tmp_unmap(void *p);
 
@@ -83,9 +107,15 @@ void pmap_host_phys_tmp_unmap(void *p);
  * (hot).  pmap_host_page_md returns the struct pmap_page embedded in pg,
  * pmap_host_page_pa the page's physical address (both hot).
  */
+#ifndef PMAP_HOST_INLINE_PHYS_TO_PAGE
 struct vm_page *pmap_host_phys_to_page(paddr_t pa);
+#endif
+#ifndef PMAP_HOST_INLINE_PAGE_MD
 struct pmap_page *pmap_host_page_md(struct vm_page *pg);
+#endif
+#ifndef PMAP_HOST_INLINE_PAGE_PA
 paddr_t pmap_host_page_pa(struct vm_page *pg);
+#endif
 
 /*
  * Interrupts on this CPU (cli/sti, or the host's spl).  disable returns the

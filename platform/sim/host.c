@@ -27,9 +27,9 @@
 
 #define SIM_VEC_SHOOTDOWN 1
 
-static struct vm_page *vm_pages;
-static uint8_t *vm_page_ram;	/* per frame: RAM (1) or a hole (0); a hot lookup */
-static uint64_t vm_npages;
+struct vm_page *sim_vm_pages;	/* (sim_host_inline.h reads these three) */
+uint8_t *sim_vm_page_ram;	/* per frame: RAM (1) or a hole (0) */
+uint64_t sim_vm_npages;
 /* The host's per-CPU state, reached through the machine's per-CPU pointer. */
 struct host_cpu {
 	struct lwp *hc_curlwp;
@@ -289,6 +289,12 @@ pmap_host_phys_to_page(paddr_t pa)
 	return pg;
 }
 
+struct vm_page *
+sim_host_phys_to_page_call(paddr_t pa)
+{
+	return pmap_host_phys_to_page(pa);
+}
+
 struct pmap_page *
 pmap_host_page_md(struct vm_page *pg)
 {
@@ -439,9 +445,9 @@ pmap_host_lwp_pmap(struct lwp *l)
 struct vm_page *
 sim_pa_to_vm_page(paddr_t pa)
 {
-	if ((pa >> 12) >= vm_npages || !vm_page_ram[pa >> 12])
+	if ((pa >> 12) >= sim_vm_npages || !sim_vm_page_ram[pa >> 12])
 		return NULL;
-	return &vm_pages[pa >> 12];
+	return &sim_vm_pages[pa >> 12];
 }
 
 void
@@ -544,20 +550,20 @@ sim_pmap_boot(const struct sim_pmap_config *c)
 	struct sim_config m = c->machine;
 	sim_host_arch_boot(c, &m);
 	sim_init(&m);
-	vm_npages = sim_phys_end() >> 12;
-	vm_pages = calloc(vm_npages, sizeof(struct vm_page));
-	if (vm_pages == NULL) {
-		fprintf(stderr, "sim_pmap_boot: out of host memory for vm_pages\n");
+	sim_vm_npages = sim_phys_end() >> 12;
+	sim_vm_pages = calloc(sim_vm_npages, sizeof(struct vm_page));
+	if (sim_vm_pages == NULL) {
+		fprintf(stderr, "sim_pmap_boot: out of host memory for sim_vm_pages\n");
 		abort();
 	}
-	vm_page_ram = calloc(vm_npages, 1);
-	if (vm_page_ram == NULL) {
-		fprintf(stderr, "sim_pmap_boot: out of host memory for vm_page_ram\n");
+	sim_vm_page_ram = calloc(sim_vm_npages, 1);
+	if (sim_vm_page_ram == NULL) {
+		fprintf(stderr, "sim_pmap_boot: out of host memory for sim_vm_page_ram\n");
 		abort();
 	}
-	for (uint64_t i = 0; i < vm_npages; i++) {
-		vm_pages[i].phys_addr = i << 12;
-		vm_page_ram[i] = sim_pa_is_ram(i << 12);
+	for (uint64_t i = 0; i < sim_vm_npages; i++) {
+		sim_vm_pages[i].phys_addr = i << 12;
+		sim_vm_page_ram[i] = sim_pa_is_ram(i << 12);
 	}
 	sim_set_intr_handler(SIM_VEC_SHOOTDOWN, shootdown_handler);
 	sim_host_arch_booted();
@@ -573,9 +579,9 @@ void
 sim_pmap_shutdown(void)
 {
 	sim_fini();
-	free(vm_pages);
-	free(vm_page_ram);
-	vm_pages = NULL;
-	vm_page_ram = NULL;
-	vm_npages = 0;
+	free(sim_vm_pages);
+	free(sim_vm_page_ram);
+	sim_vm_pages = NULL;
+	sim_vm_page_ram = NULL;
+	sim_vm_npages = 0;
 }

@@ -63,6 +63,12 @@ pmap_host_phys_map(paddr_t pa)
 	return p;
 }
 
+void *
+sim_host_phys_map_call(paddr_t pa)
+{
+	return pmap_host_phys_map(pa);
+}
+
 
 /* ---- amd64 instructions ---- */
 

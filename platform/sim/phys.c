@@ -29,6 +29,11 @@
 
 #include "sim_internal.h"
 
+/* The library's inline direct map (sim_host_inline.h): simulated memory
+ * when it is one host mapping, else NULL and 0. */
+uint8_t *sim_phys_flat;
+uint64_t sim_phys_flat_end;
+
 struct sim_machine sim_m;
 
 void
@@ -137,6 +142,8 @@ sim_phys_init(const struct sim_config *c)
 			sim_fatal("cannot map %llu bytes of simulated memory (try phys_sparse)",
 			    (unsigned long long)end);
 		sim_m.m_phys = p;
+		sim_phys_flat = p;
+		sim_phys_flat_end = end;
 	}
 
 	uint64_t npages = end / SIM_PAGE_SIZE, nram = 0;
@@ -193,6 +200,8 @@ sim_phys_chunk(size_t i)
 void
 sim_phys_fini(void)
 {
+	sim_phys_flat = NULL;
+	sim_phys_flat_end = 0;
 	if (sim_m.m_phys != NULL)
 		munmap(sim_m.m_phys, (size_t)sim_m.m_phys_end);
 	for (size_t i = 0; i < sim_m.m_nchunks; i++)

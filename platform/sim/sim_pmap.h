@@ -13,11 +13,12 @@
 #include <pmap/pmap.h>
 
 #include "sim.h"
+#include "sim_vm_page.h"
 
-struct vm_page {
-	struct pmap_page mdpage;	/* the library's per-page data */
-	paddr_t phys_addr;
-};
+/* The out-of-line direct-map and vm_page hooks, which the library's inline
+ * ones (sim_host_inline.h) fall back on. */
+void *sim_host_phys_map_call(paddr_t pa);
+struct vm_page *sim_host_phys_to_page_call(paddr_t pa);
 
 struct lwp {
 	pmap_t l_pmap;
