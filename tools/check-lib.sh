@@ -16,9 +16,8 @@
 #    (pmap_host_*), memset or memcpy - on i386 also libatomic's
 #    __atomic_*_8, which GCC calls for 64-bit atomics without FPU or SSE.
 # 3. No name a kernel may already use: every global symbol the library
-#    defines starts with pmap_ or sf_buf_.  The names in PENDING_RENAMES
-#    below predate the rule and are printed, not failed, until they are
-#    renamed; any other is an error.
+#    defines starts with pmap_ or sf_buf_ (a helper shared between the
+#    library's files is pmap_-prefixed too, or static).
 #
 # Tools: $NM (default nm) and $OBJDUMP (default objdump), as make lib
 # passes them (CROSS_COMPILE).  Prints one summary line, or every problem
@@ -31,13 +30,6 @@ if [ -z "$arch" ] || [ ! -f "$lib" ]; then
 	echo "usage: $0 amd64|i386 path/to/libpmap.a" >&2
 	exit 2
 fi
-
-# Global symbols defined before the pmap_/sf_buf_ rule (issue 12), to be
-# renamed by the core's maintainers; remove each from here as it goes.
-PENDING_RENAMES="
-pv_alloc_slow pv_chunk_corrupt pv_chunk_filled pv_count pv_entries_total
-pv_free pv_insert pv_release_spare pv_remove
-"
 
 fail=0
 
@@ -82,29 +74,12 @@ fi
 
 # ---- 3. global names ----
 offenders=$(echo "$defined" | grep -vE '^(pmap_|sf_buf_)' | grep -v '^$')
-pending= new=
-for s in $offenders; do
-	case " $(echo $PENDING_RENAMES) " in
-	*" $s "*) pending="$pending $s" ;;
-	*) new="$new $s" ;;
-	esac
-done
-if [ -n "$new" ]; then
+if [ -n "$offenders" ]; then
 	echo "check-lib: $lib defines global symbols outside pmap_* and sf_buf_* (a kernel's own"
-	echo "  names may collide; rename them, or make them static):"
-	for s in $new; do echo "  $s"; done
+	echo "  names may collide; prefix them with pmap_, or make them static):"
+	echo "$offenders" | sed 's/^/  /'
 	fail=1
 fi
-if [ -n "$pending" ]; then
-	echo "check-lib: warning: $(echo $pending | wc -w) global symbols still await the pmap_ prefix" \
-		"(PENDING_RENAMES in tools/check-lib.sh):"
-	echo "  $(echo $pending)"
-fi
-gone=
-for s in $PENDING_RENAMES; do
-	echo "$offenders" | grep -qxF "$s" || gone="$gone $s"
-done
-[ -n "$gone" ] && echo "check-lib: note: renamed already, drop from PENDING_RENAMES:$gone"
 
 [ $fail = 0 ] || exit 1
 echo "check-lib: $lib ($arch): no FPU/SIMD instructions," \

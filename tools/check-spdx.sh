@@ -7,22 +7,22 @@
 #
 #	// SPDX-License-Identifier: BSD-2-Clause        .c, .h
 #	/* SPDX-License-Identifier: BSD-2-Clause */     .S, .ld
+#	.\" SPDX-License-Identifier: BSD-2-Clause        manual pages (mdoc)
 #	# SPDX-License-Identifier: BSD-2-Clause         shell, perl, python,
 #	                                                Makefile, *.mk, *.t,
 #	                                                *.txt, *.cmake, *.pc.in
 #
 # "Source file" means every file of the tree (git's tracked files plus new,
 # not ignored ones; outside a git checkout, every file) except the ones
-# matched by EXEMPT below, which are documentation and data:
+# exempt() below matches, which are documentation and data:
 #
 #	build/*           generated (the build directory)
 #	*.md              documentation (README, traces/README, ...)
-#	man/*.[0-9]       manual pages: documentation, installed as is
 #	LICENSE NEWS      the licence text itself, the release notes
 #	.gitignore        configuration of git, not of the project
 #	traces/*.gz       recorded data (valgrind lackey traces)
 #
-# A new kind of file is a source file until it is added to EXEMPT here.
+# A new kind of file is a source file until exempt() names it.
 # Prints every file without the line and exits 1, or one summary line.
 # Usage: tools/check-spdx.sh   (from anywhere; `make check-spdx`)
 
@@ -30,7 +30,7 @@ cd "$(dirname "$0")/.." || exit 2
 
 exempt() {
 	case "$1" in
-	build/*|*.md|man/*.[0-9]|LICENSE|NEWS|.gitignore|traces/*.gz) return 0 ;;
+	build/*|*.md|LICENSE|NEWS|.gitignore|traces/*.gz) return 0 ;;
 	esac
 	return 1
 }
