@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # libpmap - top-level, non-recursive makefile.
 #
 #   make            build the library, the simulated machine, tools and tests
@@ -6,6 +7,9 @@
 #                   multi-CPU tests, freestanding build of the core, clang
 #                   build, and the real-machine suite under QEMU
 #   make bench      benchmarks (release build)
+#   make lib        the freestanding libpmap.a a kernel links (ARCH's), checked
+#   make install    it, the public headers, libpmap.pc and the manual pages
+#                   (PREFIX=/usr/local, DESTDIR); make uninstall
 #
 # Build variants live in build/<variant>/: release (default), asan, tsan.
 # Pick one with `make VARIANT=asan ...`; `make check` drives them itself.
@@ -28,8 +32,10 @@ BA := build/$(ARCH)
 ARCH_FLAGS := -m32 -Wno-psabi	# (gcc notes the 64-bit _Atomic alignment change of GCC 11)
 endif
 B ?= $(BA)/$(VARIANT)
+# CROSS_COMPILE prefixes the default tools (CC, AR, LD, NM, OBJDUMP), as
+# in Linux and most kernels' builds: make lib CROSS_COMPILE=x86_64-elf-
 ifeq ($(origin CC),default)
-CC := gcc
+CC := $(CROSS_COMPILE)gcc
 endif
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -213,6 +219,132 @@ check-mi:
 	done; done
 	@echo "machine-independent core: no machine names, no machine headers ($(ARCHES))"
 
+# ---- the kernel library: make lib, install, uninstall ----
+# libpmap.a built as a kernel links it (libpmap.mk's sources and flags:
+# freestanding, no FPU/SIMD registers; amd64 no red zone and the kernel
+# code model, i386 32-bit), for ARCH, in build/lib/$(ARCH)/, then checked
+# by tools/check-lib.sh: no FPU/SIMD/x87 instruction, no undefined symbol
+# but the hooks (pmap_host_*), memset, memcpy (and on i386 libatomic's
+# __atomic_*_8), every global symbol named pmap_* or sf_buf_*.  It honours
+# CC, CROSS_COMPILE and CFLAGS (appended: CFLAGS=-O1 overrides -O2); -D
+# options in CFLAGS (pmap_config.h) go into libpmap.pc's Cflags too.
+LIBPMAP_ARCH := $(ARCH)
+include libpmap.mk
+
+ifeq ($(origin AR),default)
+AR := $(CROSS_COMPILE)ar
+endif
+ifeq ($(origin LD),default)
+LD := $(CROSS_COMPILE)ld
+endif
+NM ?= $(CROSS_COMPILE)nm
+OBJDUMP ?= $(CROSS_COMPILE)objdump
+
+LIB_DIR ?= build/lib/$(ARCH)
+LIB_A := $(LIB_DIR)/libpmap.a
+LIB_OBJS := $(LIBPMAP_SRCS:%.c=$(LIB_DIR)/%.o)
+# No libc headers at all: the compiler's own freestanding ones only.
+LIB_CFLAGS = $(LIBPMAP_CFLAGS) -nostdinc -isystem $(shell $(CC) -print-file-name=include) \
+	-O2 -g $(WARN) $(CFLAGS)
+
+# The objects are rebuilt when the compiler or its flags change.
+$(LIB_DIR)/cflags: FORCE
+	@mkdir -p $(@D)
+	@echo '$(CC) $(LIB_CFLAGS)' | cmp -s - $@ || echo '$(CC) $(LIB_CFLAGS)' > $@
+
+$(LIB_DIR)/%.o: %.c $(LIB_DIR)/cflags
+	@mkdir -p $(dir $@)
+	@echo "  CC/LIB  $@"
+	$(Q)$(CC) $(LIB_CFLAGS) $(LIBPMAP_INCLUDES) $(LIBPMAP_PRIVATE_INCLUDES) -MMD -MP -c $< -o $@
+
+$(LIB_A): $(LIB_OBJS)
+	@rm -f $@
+	$(Q)$(AR) rcs $@ $^
+
+.PHONY: lib check-lib FORCE
+FORCE:
+lib: $(LIB_A)
+	@NM="$(NM)" OBJDUMP="$(OBJDUMP)" tools/check-lib.sh $(ARCH) $(LIB_A)
+
+# make lib for every port, with gcc and with clang, and the build
+# fragments: libpmap.mk's sources are the ones the tree builds, and
+# libpmap.cmake gives the same sources and flags (built with CMake where
+# it is installed).
+check-lib:
+	@[ "$(sort $(CORE_SRCS))" = "$(sort $(LIBPMAP_SRCS))" ] || { echo "check-lib:" \
+		"libpmap.mk's sources ($(LIBPMAP_SRCS)) are not the Makefile's CORE_SRCS" \
+		"($(CORE_SRCS))"; exit 1; }
+	$(Q)for a in $(ARCHES); do \
+		$(MAKE) --no-print-directory ARCH=$$a lib && \
+		$(MAKE) --no-print-directory ARCH=$$a CC=clang LIB_DIR=build/lib/clang-$$a lib \
+			|| exit 1; \
+	done
+	$(Q)CC="$(CC)" tools/check-fragments.sh $(ARCHES)
+
+# make install [PREFIX=/usr/local] [DESTDIR=] [ARCH=amd64]: ARCH's library
+# and public headers (a kernel includes <pmap/pmap.h>), libpmap.pc, the
+# manual pages man/*.3 and man/*.9.  make uninstall removes them.
+PREFIX ?= /usr/local
+INCLUDEDIR ?= $(PREFIX)/include
+LIBDIR ?= $(PREFIX)/lib
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+MANDIR ?= $(PREFIX)/share/man
+INSTALL ?= install
+PMAP_VERSION := $(shell sed -n 's/^\#define PMAP_VERSION_\(MAJOR\|MINOR\|PATCH\) \([0-9]*\)$$/\2/p' \
+	include/pmap/pmap_version.h | paste -sd.)
+INSTALL_HEADERS := $(wildcard include/pmap/*.h) $(wildcard arch/$(ARCH)/include/pmap/*.h)
+# Every port's header names, so that uninstall leaves none whatever ARCH says.
+UNINSTALL_HEADERS := $(sort $(notdir $(wildcard include/pmap/*.h arch/*/include/pmap/*.h)))
+INSTALL_MAN3 := $(wildcard man/*.3)
+INSTALL_MAN9 := $(wildcard man/*.9)
+
+# In libpmap.pc: the prefix-relative directories as ${prefix}/...
+pc_rel = $(patsubst $(PREFIX)/%,$${prefix}/%,$(1))
+$(LIB_DIR)/libpmap.pc: libpmap.pc.in FORCE
+	@mkdir -p $(@D)
+	@sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@INCLUDEDIR@|$(call pc_rel,$(INCLUDEDIR))|' \
+		-e 's|@LIBDIR@|$(call pc_rel,$(LIBDIR))|' -e 's|@VERSION@|$(PMAP_VERSION)|' \
+		-e 's|@ARCH@|$(ARCH)|' -e 's|@KERNEL_CFLAGS@|$(LIBPMAP_CFLAGS)|' \
+		-e 's|@DEFINES@|$(strip $(filter -D% -U%,$(CFLAGS)))|' \
+		-e 's| *$$||' libpmap.pc.in > $@.tmp && mv $@.tmp $@
+
+.PHONY: install uninstall check-install
+install: lib $(LIB_DIR)/libpmap.pc
+	$(INSTALL) -d $(DESTDIR)$(INCLUDEDIR)/pmap $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PKGCONFIGDIR)
+	$(INSTALL) -m 644 $(INSTALL_HEADERS) $(DESTDIR)$(INCLUDEDIR)/pmap/
+	$(INSTALL) -m 644 $(LIB_A) $(DESTDIR)$(LIBDIR)/
+	$(INSTALL) -m 644 $(LIB_DIR)/libpmap.pc $(DESTDIR)$(PKGCONFIGDIR)/
+ifneq ($(INSTALL_MAN3),)
+	$(INSTALL) -d $(DESTDIR)$(MANDIR)/man3
+	$(INSTALL) -m 644 $(INSTALL_MAN3) $(DESTDIR)$(MANDIR)/man3/
+endif
+ifneq ($(INSTALL_MAN9),)
+	$(INSTALL) -d $(DESTDIR)$(MANDIR)/man9
+	$(INSTALL) -m 644 $(INSTALL_MAN9) $(DESTDIR)$(MANDIR)/man9/
+endif
+
+uninstall:
+	rm -f $(UNINSTALL_HEADERS:%=$(DESTDIR)$(INCLUDEDIR)/pmap/%) \
+		$(DESTDIR)$(LIBDIR)/libpmap.a $(DESTDIR)$(PKGCONFIGDIR)/libpmap.pc \
+		$(INSTALL_MAN3:man/%=$(DESTDIR)$(MANDIR)/man3/%) \
+		$(INSTALL_MAN9:man/%=$(DESTDIR)$(MANDIR)/man9/%)
+	rmdir $(DESTDIR)$(INCLUDEDIR)/pmap 2>/dev/null || true
+
+# A fresh install into a temporary DESTDIR, for each port: a kernel-style
+# file including <pmap/pmap.h> compiles with pkg-config's Cflags against the
+# installed copy, --libs names the installed library and ld -r against it
+# resolves everything but the hooks; then make uninstall leaves nothing.
+check-install:
+	$(Q)for a in $(ARCHES); do \
+		MAKE="$(MAKE)" CC="$(CC)" AR="$(AR)" LD="$(LD)" NM="$(NM)" tools/check-install.sh $$a || exit 1; \
+	done
+
+# ---- licence: an SPDX line in every source file (LICENSE: BSD-2-Clause) ----
+# tools/check-spdx.sh says which files are exempt (documentation, data).
+.PHONY: check-spdx
+check-spdx:
+	@tools/check-spdx.sh
+
 # ---- running tests ----
 NPROC := $(shell nproc 2>/dev/null || echo 2)
 PROVE := prove --exec '' --timer
@@ -333,7 +465,7 @@ check-fuzz: $(FUZZ_DIR)/pmap_fuzz
 include platform/pc/pc.mk
 
 ifeq ($(ARCH),amd64)
-check: check-freestanding check-mi check-man check-asan check-run check-explore check-diag \
+check: check-freestanding check-mi check-spdx check-lib check-install check-man check-asan check-run check-explore check-diag \
 		check-tsan check-clang check-fuzz check-i386 \
 		pc-portable-all pc-mmu-diff-check-all
 	@echo "make check: all suites passed"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * bench_mmu - cost of a simulated access: TLB hit (micro-TLB and main
  * table) and a full page walk.  Prints nanoseconds per access and

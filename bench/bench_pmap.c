@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * bench_pmap - what libpmap's operations cost on the simulated machine,
  * next to what the host's Linux takes for the same page-table work, in one

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # ir.sh - instructions per page for each line of bench_pmap's main table,
 # counted by callgrind: unlike the times of `make bench`, repeatable on a
 # noisy machine, so two versions of the library compare exactly.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * linux_ops.c - the host Linux's side of bench_pmap's vs-linux lines: the
  * same page-table work as the library's, done by the kernel we run on.

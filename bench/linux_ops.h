@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * linux_ops.h - the host Linux doing the page-table work bench_pmap times
  * libpmap doing: hosted POSIX code (mmap, mprotect, fork, munmap), timed

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * kmem.c - a fixed-size object allocator for struct pmap, carved from host
  * pages (the core has no malloc).  Each page holds as many pmaps as fit

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * pmap.c - the machine-independent heart of libpmap: pmap(9) itself.
  *

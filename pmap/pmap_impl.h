@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * pmap_impl.h - libpmap's private structures, locks and assertions.
  *

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * pv.c - pv entries: the reverse map from a physical page to its mappings.
  *

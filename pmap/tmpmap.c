@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * tmpmap.c - temporary kernel mappings: pmap_quick_enter_page(9),
  * sf_buf(9), pmap_kenter_temporary() and pmap_qenter()/pmap_qremove().

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # record.sh - re-record every trace in this folder from scratch.
 #
 #   cd traces && bash record.sh            # all traces

@@ -1,4 +1,5 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: BSD-2-Clause
 # stats.pl - summarise a (thinned) lackey trace read on stdin:
 # record counts by kind, distinct 4 KiB pages touched (any kind, counting
 # both pages when an access straddles a boundary), min/max address, and

@@ -1,4 +1,5 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: BSD-2-Clause
 # thin.pl - thin a Valgrind lackey --trace-mem=yes log (stdin -> stdout).
 #
 #   * lines that are not I/L/S/M records (e.g. "==123== ..." headers) are dropped;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * vm.c - the VM system on libpmap (see vm.h for what it offers).
  *

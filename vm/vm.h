@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * vm.h - a small virtual-memory system built on libpmap.
  *

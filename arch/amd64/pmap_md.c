@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * pmap_md.c - the amd64 half of libpmap: 4-level page tables, the kernel
  * address space, leaf PTE encoding, and the invalidation instructions.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * pmap_md_impl.h - what the machine-independent core needs from the amd64
  * layer: the page-table tree's shape, how pages are reached, the address

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * pmap_md_impl.h - what the machine-independent core needs from the i386
  * layer (32-bit paging, no PAE): the page-table tree's shape, how tables

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * pmap.h - libpmap's public interface.
  *
@@ -31,6 +32,7 @@
 #include <stdint.h>
 
 #include <pmap/pmap_config.h>
+#include <pmap/pmap_version.h>
 #include <pmap/pmap_md.h>
 
 #ifdef __cplusplus

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * pmap_config.h - compile-time options of libpmap, with their defaults.
  *

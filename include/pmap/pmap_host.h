@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * pmap_host.h - everything libpmap needs from the kernel that embeds it.
  *

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * acpi.c - just enough ACPI to enumerate CPUs: RSDP -> RSDT/XSDT -> MADT.
  *

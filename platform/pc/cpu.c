@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * cpu.c - per-CPU records, descriptor tables, CPUID, control registers,
  * interrupt state and spin locks.

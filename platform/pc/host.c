@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * host.c - libpmap's host hooks on the bare-metal kernel, and the boot of
  * the library (pc_pmap_boot).

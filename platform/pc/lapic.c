@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * lapic.c - local APIC (x2APIC or xAPIC), legacy PIC, TSC timekeeping.
  *

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * main.c - boot sequence of CPU 0, from boot.S to pc_main().
  *

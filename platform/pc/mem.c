@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * mem.c - physical memory: the multiboot memory map and the page-frame
  * allocator.  How physical memory is reached (the direct map on amd64, the

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # mmu-diff.sh - the real MMU referees the simulated one.
 #
 # usage: mmu-diff.sh SEED COUNT [BUILD_DIR]

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * mmuprobe_common.c - what the two kernels' MMU-probe modes share (see
  * <arch>/mmuprobe.c for the design): the data pages' slot pattern, the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * panic.c - panics, panic catching, backtraces, and leaving QEMU.
  *

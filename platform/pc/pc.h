@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * pc.h - services of the bare-metal kernel (platform/pc), on amd64 and i386.
  *

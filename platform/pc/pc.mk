@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # platform/pc/pc.mk - build and run the bare-metal kernel for QEMU, on
 # amd64 and on i386.
 #

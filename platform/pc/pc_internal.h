@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * pc_internal.h - private interfaces between the files of platform/pc.
  *

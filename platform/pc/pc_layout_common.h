@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * pc_layout_common.h - the ABI constants both pc kernels share, for C and
  * assembly; each arch's pc_layout.h includes it after its own layout.

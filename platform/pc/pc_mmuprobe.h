@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * pc_mmuprobe.h - the part of the MMU-probe mode both kernels share
  * (mmuprobe_common.c), for <arch>/mmuprobe.c.

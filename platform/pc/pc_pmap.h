@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * pc_pmap.h - the bare-metal kernel as a libpmap host: its struct vm_page
  * and struct lwp, how it boots the library, and what host.c offers the

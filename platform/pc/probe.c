@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * probe.c - accesses that may fault, in ring 0 and ring 3.
  *

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * ptest_pc.c - the portable test API (tests/lib/ptest.h) on the bare-metal
  * kernel, and pc_main(): boot libpmap, run every portable suite linked into

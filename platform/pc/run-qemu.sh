@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # run-qemu.sh - boot a platform/pc kernel under QEMU and turn its serial
 # output into a clean TAP stream on stdout.
 #

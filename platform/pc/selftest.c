@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * selftest.c - pc_main() that tests the platform itself and prints TAP.
  *

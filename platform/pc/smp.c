@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * smp.c - bringing up the application processors, and cross-calls.
  *

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * string.c - the few C library string functions the kernel needs.
  *

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * trap.c - the IDT and the dispatcher every interrupt and exception goes
  * through.

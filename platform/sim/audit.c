@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * audit.c - check every CPU's cached translations against the truth.
  *

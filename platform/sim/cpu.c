@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * cpu.c - simulated CPUs: host threads, their work queues, interrupts.
  *

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * host.c - libpmap's host hooks on the simulated machine.
  *

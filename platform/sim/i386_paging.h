@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * i386_paging.h - the bits of legacy 32-bit paging (CR4.PAE = 0) that the
  * simulated MMU's i386 mode needs beyond <pmap/amd64_pte.h>, named after

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * mmu_amd64.c - a software model of the x86-64 MMU (4-level paging, and
  * legacy 32-bit paging in i386 mode) with per-CPU TLBs and paging-structure

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * phys.c - simulated physical memory and its page allocator.
  *

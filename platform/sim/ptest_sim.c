@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * ptest_sim.c - the portable test API (tests/lib/ptest.h) on the simulated
  * machine, and the main() of every portable suite built for it.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * sim.h - the simulated machine: physical memory, CPUs, an x86 MMU (4-level
  * amd64 paging or legacy 32-bit i386 paging) with per-CPU TLBs and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * sim_host.h - between the machine-independent part of the simulated
  * machine's host (host.c) and each machine's part (host_<arch>.c: the

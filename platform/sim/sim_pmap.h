@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * sim_pmap.h - the simulated machine as a libpmap host: its struct vm_page
  * and struct lwp, and how to boot the library on it.

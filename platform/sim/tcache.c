@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * tcache.c - the hash table behind each simulated CPU's TLB and
  * paging-structure caches.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * vm_host_sim.c - the VM layer's host on the simulated machine: its kernel
  * memory is the host process's heap.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * pmap_fuzz.c - libFuzzer target: the fuzzer's bytes choose a sequence of
  * pmap operations (every choice the random suite makes with its

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * pmap_model.h - a reference model of the pmap(9) contracts, and random
  * operations checked against it step by step.  Shared by the random suite

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * ptest_util.h - small helpers shared by the portable suites.
  */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * tap.c - see tap.h.  Not thread-safe by design: checks are made by the
  * test's controlling code; worker CPUs report through their return values.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * tap.h - a Test Anything Protocol producer for libpmap's tests.
  *

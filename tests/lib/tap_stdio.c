@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* tap_stdio.c - TAP output for hosted test programs. */
 #include <stdio.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * vm_oracle.h - the integrity oracle for the VM layer (vm/vm.h).
  *

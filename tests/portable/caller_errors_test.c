@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * caller_errors_test.c - a caller error is a panic whose message names the
  * function and the offending values, raised before anything changed; the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * concurrency_test.c - every CPU at once: each mutates its own pmap over a
  * set of shared pages (pmap_enter, pmap_remove, pmap_protect, accesses)

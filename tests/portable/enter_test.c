@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * enter_test.c - pmap_enter / pmap_remove / pmap_extract / pmap_update on
  * one CPU: mappings appear and disappear as the MMU sees them, rights are

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * faultinj_test.c - resource exhaustion.  Every allocation pmap_enter can
  * make (page-table pages at each level, a pv chunk) is failed in turn:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * kernel_test.c - the kernel pmap: pmap_kenter_pa/pmap_kremove, wiring and
  * the statistics, pmap_growkernel seen from every pmap, the bootstrap

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * modref_test.c - referenced and modified are attributes of the page
  * (pmap(9) "MODIFIED/REFERENCED INFORMATION"):

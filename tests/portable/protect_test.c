@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * protect_test.c - lowering rights: pmap_protect (deferred, completed by
  * pmap_update) and pmap_page_protect (immediate), seen from every CPU,

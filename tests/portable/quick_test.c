@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * quick_test.c - pmap_quick_enter_page(9): a per-CPU slot, usable at once,
  * always succeeds, coherent with the page's other mappings, and gone (on

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * random_test.c - seeded random sequences of pmap operations checked, step
  * by step, against the reference model of tests/lib/pmap_model.h: 4 seeds

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * sfbuf_test.c - sf_buf(9), in whichever mode the machine booted with (the
  * simulated machine runs this suite in both): kva and page, reference

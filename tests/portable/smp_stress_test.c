@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * smp_stress_test.c - invalidation under fire: CPUs 1..N-1 keep reading and
  * writing through user mappings (every CPU runs the same user pmap) and

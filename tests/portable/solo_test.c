@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * solo_test.c - the solo walks of pmap_protect and pmap_remove against a
  * CPU that activates the pmap in the middle of one.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * mmu_test.c - the simulated MMU against the rules of Intel SDM vol. 3A
  * chapter 4 - 4-level paging (amd64 mode) and 32-bit paging (i386 mode,

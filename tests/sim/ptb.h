@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * ptb.h - build amd64 (4-level) and i386 (legacy 32-bit) page tables by hand
  * in simulated physical memory, for the MMU tests (no pmap involved).

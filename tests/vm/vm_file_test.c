@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * vm_file_test.c - files in the VM layer (vm/), checked by the integrity
  * oracle: shared file mappings (stores reach the file and every other

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * vm_test.c - the VM layer (vm/) on libpmap, checked by the integrity
  * oracle: copy-on-write after fork (both directions, fork of a fork, the

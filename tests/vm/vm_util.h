@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * vm_util.h - what the VM suites share: touching pages through the
  * oracle, and the VM's own consistency check as a TAP line.

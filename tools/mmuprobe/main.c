@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * mmuprobe - run random MMU probes through the simulated MMU and print one
  * line per probe (see probe_gen.h for what a probe is).

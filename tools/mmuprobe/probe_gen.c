@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * probe_gen.c - see probe_gen.h.  Freestanding.
  */

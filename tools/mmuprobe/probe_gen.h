@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * probe_gen.h - random MMU probes, shared by the simulated machine's probe
  * tool and the bare-metal kernel, so both print the same lines for the

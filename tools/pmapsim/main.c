@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * pmapsim - real programs' memory traces, a forking server and other
  * built-in workloads run by the VM layer (vm/) on libpmap, on the simulated

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * boot.S - multiboot entry, boot page tables, switch to long mode.
  *

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * cpu_md.c - amd64 descriptor tables and the switches only long mode has.
  *

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * host_md.c - the amd64 part of libpmap's host on the bare-metal kernel:
  * the hooks of <pmap/amd64_host.h>, the direct map behind

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * mem_md.c - amd64: the direct map and the boot page tables.
  *

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * mmuprobe.c - the real MMU as the oracle for the simulated one.
  *

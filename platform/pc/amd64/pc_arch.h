@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * pc_arch.h - what the amd64 kernel's services look like where the two
  * machines differ: the trap frame, the jmp_buf, the width of a page-table

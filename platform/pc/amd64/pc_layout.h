@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * pc_layout.h - memory layout and ABI constants of the pc kernel, shared by
  * C and assembly.

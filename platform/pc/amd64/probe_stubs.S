@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * probe_stubs.S - the instructions that perform probed accesses.
  *

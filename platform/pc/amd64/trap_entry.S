@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * trap_entry.S - the 256 interrupt/exception entry stubs.
  *

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * trap_md.c - the amd64 IDT and register dump.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * ap_tramp.S - real-mode entry for i386 application processors.
  *

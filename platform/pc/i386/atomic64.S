@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * atomic64.S - 64-bit atomic operations for the 32-bit kernel.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * boot.S - i386 multiboot entry: boot page tables, paging, the higher half.
  *

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * cpu_md.c - i386 descriptor tables, and the switches 32-bit paging lacks.
  *

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * host_md.c - the i386 part of libpmap's host on the bare-metal kernel: the
  * hooks of <pmap/i386_host.h>, the boot-time page access the library needs

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * mem_md.c - i386: reaching physical memory without a direct map, and the
  * boot page tables.

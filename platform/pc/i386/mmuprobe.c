@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * mmuprobe.c - the real MMU as the oracle for the simulated one (i386:
  * legacy 32-bit paging).  See ../amd64/mmuprobe.c for the design; this is

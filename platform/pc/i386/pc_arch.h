@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * pc_arch.h - what the i386 kernel's services look like where the two
  * machines differ (see ../amd64/pc_arch.h for the other one): the trap

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * pc_layout.h - memory layout and ABI constants of the i386 pc kernel,
  * shared by C and assembly (the amd64 kernel's are in ../amd64/).

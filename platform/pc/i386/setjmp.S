@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * setjmp.S - pc_setjmp / pc_longjmp for the i386 kernel (cdecl).
  *

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * trap_md.c - the i386 IDT, register dump and probe resumption.
  *

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # portable-mapped.t - the sf_buf and quick-mapping suites again, with the
 # library booted in mapped sf_buf mode (no direct map for sf_bufs), as the
 # simulated machine runs them a second time.  PC_MAPPED_SUITES names them

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # portable-oldcpu.t - some suites again on an older CPU (QEMU's CPU model
 # with features removed), as the simulated machine runs them with
 # --old-cpu: on amd64 without NX, global pages, INVPCID, 1 GiB pages and

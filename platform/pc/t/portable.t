@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # portable.t - prove wrapper: libpmap's portable suites on the real MMU.
 #
 #	prove -v platform/pc/t/portable.t

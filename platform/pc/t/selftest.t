@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # selftest.t - prove wrapper for the platform/pc self-test kernel.
 #
 #	prove -v platform/pc/t/selftest.t

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * amd64_host.h - the x86-64 instructions libpmap's amd64 layer executes,
  * supplied by the host: inline assembly on real hardware (platform/pc),

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * amd64_pte.h - every bit of the x86-64 4-level paging structures, named as
  * the Intel SDM (vol. 3A, chapter 4, "4-Level Paging") names it.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * pmap_md.h - amd64 constants the public API exposes: page size, the
  * virtual address map, and the per-page fields the MD layer keeps.

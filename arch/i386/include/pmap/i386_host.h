@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * i386_host.h - what the i386 layer of libpmap needs from its host beyond
  * <pmap/pmap_host.h>: the CPU's features and a few instructions, and how

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * i386_pte.h - the bits of legacy 32-bit paging (no PAE), named as the
  * Intel SDM names them (vol. 3A, 4.3 "32-Bit Paging", tables 4-4 .. 4-6).

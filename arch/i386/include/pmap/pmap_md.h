@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * pmap_md.h - i386 constants the public API exposes: page size, the
  * virtual address map, and the address types.
