@@ -114,7 +114,7 @@ phase(bool stay_in_x, bool remove)
 		}
 		if (here == 0)		/* CPU 1 came after the walk: sooner */
 			delay_hi = delay_hi * 3 / 4;
-		else if (here == NPT)	/* before it: later */
+		else if (here == NPT && delay_hi < (1 << 24))	/* before it: later */
 			delay_hi = delay_hi * 5 / 4 + 16;
 	}
 	ptest_wait(1);
