@@ -528,10 +528,14 @@ dump_rec(paddr_t table, int level, vaddr_t base, vaddr_t sva, vaddr_t eva, int d
 void
 pmap_dump(pmap_t pm, vaddr_t sva, vaddr_t eva)
 {
-	pmap_host_printf("pmap %p%s: PML4 at pa %#llx, %ld resident, %ld wired, "
-	    "%ld page-table pages\n", (void *)pm, pmap_is_kernel(pm) ? " (kernel)" : "",
+	pmap_host_printf("pmap %p%s: PML4 at pa %#llx; the whole pmap: %ld resident, "
+	    "%ld wired, %ld page-table pages below the root; tables and leaves in "
+	    "[%#llx, %#llx):\n", (void *)pm, pmap_is_kernel(pm) ? " (kernel)" : "",
 	    (unsigned long long)pm->pm_md.md_root_pa, pmap_resident_count(pm),
-	    pmap_wired_count(pm), pm->pm_ptps);
+	    pmap_wired_count(pm), pm->pm_ptps, (unsigned long long)sva,
+	    (unsigned long long)eva);
+	/* No lock: a debugger calls this with every other CPU stopped, maybe
+	 * one of them holding it (the caller keeps the pmap still). */
 	struct dump_run r = { .dr_open = false };
 	dump_rec(pm->pm_md.md_root_pa, AMD64_LVL_PML4, 0, sva, eva, 1, &r);
 	dump_flush(&r);

@@ -708,10 +708,12 @@ dump_leaf(struct dump_run *r, vaddr_t va, pmap_pte_t e, vsize_t size)
 void
 pmap_dump(pmap_t pm, vaddr_t sva, vaddr_t eva)
 {
-	pmap_host_printf("pmap %p%s: page directory at pa %#llx, %ld resident, %ld wired, "
-	    "%ld page-table pages\n", (void *)pm, pmap_is_kernel(pm) ? " (kernel)" : "",
+	pmap_host_printf("pmap %p%s: page directory at pa %#llx; the whole pmap: %ld "
+	    "resident, %ld wired, %ld page-table pages below the root; tables and "
+	    "leaves in [%#llx, %#llx):\n", (void *)pm, pmap_is_kernel(pm) ? " (kernel)" : "",
 	    (unsigned long long)pm->pm_md.md_pdir_pa, pmap_resident_count(pm),
-	    pmap_wired_count(pm), pm->pm_ptps);
+	    pmap_wired_count(pm), pm->pm_ptps, (unsigned long long)sva,
+	    (unsigned long long)eva);
 	if (!pmap_is_kernel(pm))
 		pmap_lock(pm);
 	struct dump_run r = { .dr_open = false };
