@@ -402,8 +402,8 @@ t_errors(void)
 
 struct race {
 	struct vm_page **pg;
-	volatile int stop;
-	unsigned done;
+	int stop;		/* __atomic */
+	unsigned done;		/* __atomic */
 };
 
 static void
@@ -411,14 +411,14 @@ race_pages(void *arg)
 {
 	struct race *r = arg;
 	uint64_t st = 77;
-	while (!r->stop) {
+	while (!__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE)) {
 		struct vm_page *g = r->pg[ptest_rand(&st) % CN];
 		switch (ptest_rand(&st) % 3) {
 		case 0: pmap_page_protect(g, VM_PROT_NONE); break;
 		case 1: pmap_clear_modify(g); break;
 		default: pmap_page_protect(g, VM_PROT_READ); break;
 		}
-		r->done++;
+		__atomic_fetch_add(&r->done, 1, __ATOMIC_RELAXED);
 		ptest_relax();	/* (lets a deterministic scheduler run CPU 0) */
 	}
 }
@@ -463,10 +463,10 @@ t_race(void)
 		uspace_free(&c);
 		uspace_free(&p);
 	}
-	r.stop = 1;
+	__atomic_store_n(&r.stop, 1, __ATOMIC_RELEASE);
 	ptest_wait(1);
 	ok(good, "%u copies raced %u page-side operations on CPU 1: no deadlock, every "
-	    "copy consistent", rounds, r.done);
+	    "copy consistent", rounds, __atomic_load_n(&r.done, __ATOMIC_RELAXED));
 	int consistent = 0;
 	for (int i = 0; i < CN; i++) {
 		char msg[512];
