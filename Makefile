@@ -163,8 +163,8 @@ $(B)/bin/bench_mmu: $(B)/bench/bench_mmu.o $(SIM_LIB)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^
 
-$(B)/bin/bench_pmap: $(B)/bench/bench_pmap.o $(B)/bench/linux_ops.o $(SIMHOST_OBJS) \
-		$(LIBPMAP) $(SIM_LIB)
+$(B)/bin/bench_pmap: $(B)/bench/bench_pmap.o $(B)/bench/bench_ops.o $(B)/bench/linux_ops.o \
+		$(SIMHOST_OBJS) $(LIBPMAP) $(SIM_LIB)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^
 
