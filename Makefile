@@ -112,7 +112,7 @@ TSAN_TESTS := tests/sim/mmu_test $(filter-out %/caller_errors_test,\
 	$(PORTABLE_NAMES:%=tests/portable/%)) $(VM_TEST_NAMES:%=tests/vm/%)
 
 TOOLS := $(B)/bin/mmuprobe $(B)/bin/pmapsim
-BENCHES := $(B)/bin/bench_mmu $(B)/bin/bench_pmap
+BENCHES := $(B)/bin/bench_mmu $(B)/bin/bench_pmap $(B)/bin/linux_bench
 
 all: $(LIBPMAP) $(SIM_LIB) $(SIM_TESTS) $(PORTABLE_TESTS) $(VM_TESTS) $(TOOLS) $(BENCHES)
 
@@ -160,6 +160,11 @@ $(B)/bin/pmapsim: $(B)/tools/pmapsim/main.o $(VM_OBJS) $(PTEST_SIM_OBJS) $(SIMHO
 	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^
 
 $(B)/bin/bench_mmu: $(B)/bench/bench_mmu.o $(SIM_LIB)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^
+
+# The host's Linux alone, for make pc-bench (platform/pc/pc.mk).
+$(B)/bin/linux_bench: $(B)/bench/linux_bench.o $(B)/bench/linux_ops.o
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^
 
