@@ -108,11 +108,11 @@ PC_SELFTEST_SRCS := $(PC_DIR)/selftest.c
 # The libpmap kernel: the host glue, the library core, the portable suites
 # (new ones are picked up automatically), TAP and the probe generator.
 PC_GLUE_SRCS  := $(PC_DIR)/host.c $(PC_ADIR)/host_md.c $(PC_DIR)/ptest_pc.c \
-	$(PC_DIR)/mmuprobe_common.c $(PC_ADIR)/mmuprobe.c
+	$(PC_DIR)/mmuprobe_common.c $(PC_ADIR)/mmuprobe.c $(PC_DIR)/bench_pc.c
 PC_CORE_SRCS  := pmap/pmap.c pmap/pv.c pmap/tlb.c pmap/tmpmap.c pmap/kmem.c pmap/ptree.c \
 	arch/$(PC_ARCH)/pmap_md.c
 PC_SUITE_SRCS := $(sort $(wildcard tests/portable/*_test.c))
-PC_TLIB_SRCS  := tests/lib/tap.c tools/mmuprobe/probe_gen.c
+PC_TLIB_SRCS  := tests/lib/tap.c tools/mmuprobe/probe_gen.c bench/bench_ops.c
 
 pc_obj = $(patsubst %.c,$(PC_BUILD)/%.o,$(patsubst %.S,$(PC_BUILD)/%.o,$(1)))
 
@@ -127,7 +127,7 @@ PC_PMAP_OBJS     := $(call pc_obj,$(PC_GLUE_SRCS) $(PC_CORE_SRCS) \
 # sources are the same ones the simulated machine builds, and use the same
 # warning set, which allows unused parameters.
 $(PC_PMAP_OBJS): PC_OBJ_CFLAGS := -Iinclude -Iarch/$(PC_ARCH)/include \
-	-Iarch/$(PC_ARCH) -Iarch/amd64/include -Ipmap -Itests/lib -Itools/mmuprobe \
+	-Iarch/$(PC_ARCH) -Iarch/amd64/include -Ipmap -Itests/lib -Itools/mmuprobe -Ibench \
 	-Wno-unused-parameter
 
 # Running make with -f platform/pc/pc.mk: build the kernels by default.
