@@ -10,6 +10,8 @@
 #   make lib        the freestanding libpmap.a a kernel links (ARCH's), checked
 #   make install    it, the public headers, libpmap.pc and the manual pages
 #                   (PREFIX=/usr/local, DESTDIR); make uninstall
+#   make pc-bench   the same operations in the bare-metal kernels under QEMU,
+#                   beside this host's Linux (platform/pc/pc.mk)
 #
 # Build variants live in build/<variant>/: release (default), asan, tsan.
 # Pick one with `make VARIANT=asan ...`; `make check` drives them itself.
@@ -501,7 +503,7 @@ include platform/pc/pc.mk
 ifeq ($(ARCH),amd64)
 check: check-freestanding check-mi check-spdx check-lib check-install check-man check-example check-asan check-run check-explore check-diag \
 		check-tsan check-clang check-fuzz check-i386 \
-		pc-portable-all pc-mmu-diff-check-all
+		pc-portable-all pc-mmu-diff-check-all pc-bench-smoke
 	@echo "make check: all suites passed"
 else
 # make check covers every port whatever ARCH says.

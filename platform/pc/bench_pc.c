@@ -289,7 +289,8 @@ pc_bench_main(void)
 	uint64_t need = (uint64_t)n + (uint64_t)n / 64 + 1024;
 	if (need > nfree)
 		pc_panic("bench: pages=%ld needs about %llu MiB and %llu MiB are free: boot "
-		    "with more memory (run-qemu.sh --mem) or ask for fewer pages", n,
+		    "with more memory (run-qemu.sh --mem; make pc-bench PC_BENCH_MEM=) or "
+		    "ask for fewer pages", n,
 		    (unsigned long long)(need >> 8), (unsigned long long)(nfree >> 8));
 	pgs = kmem_get((size_t)n * sizeof(*pgs));
 	pas = kmem_get((size_t)n * sizeof(*pas));
