@@ -177,8 +177,9 @@ for arch in $arches; do
 	esac
 	mem=${PC_BENCH_MEM:-$(mem_for "$arch")}
 	[ "$smoke" = 1 ] || echo
-	if ! make -s -f platform/pc/pc.mk PC_ARCH="$arch" "$kernel" >&2; then
-		echo "$prog: $arch: cannot build $kernel"
+	if ! make -s -f platform/pc/pc.mk PC_ARCH="$arch" "$kernel" > "$tmp/$arch.build" 2>&1; then
+		echo "$prog: $arch: cannot build $kernel:"
+		tail -20 "$tmp/$arch.build" | sed 's/^/  /'
 		status=1
 		continue
 	fi
