@@ -212,8 +212,7 @@ for arch in $arches; do
 	how=$(sed -n 's/^run-qemu: accelerator [A-Z]* //p' "$tmp/$arch.err")
 	echo "$prog: $arch kernel under QEMU/${accel:-?} ${how:-}, $(field cpus) CPUs" \
 		"($(field vendor)), $mem of RAM"
-	echo "$prog: TSC $(awk -v hz="$(field tsc_hz)" 'BEGIN { printf "%.1f", hz / 1e6 }') MHz" \
-		"(PIT channel 2, median of 5 x 50 ms); the pmap active on CPU 0 only"
+	sed -n "s/^# pc-bench: \(TSC .*\|main table: .*\)/$prog: \1/p" "$tmp/$arch.out"
 	case $accel in
 	KVM) echo "$prog: KVM: the real MMU; INVLPG, CR3 loads and IPIs are the hardware's" \
 		"(under a nested hypervisor, its emulation of some)" ;;
