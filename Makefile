@@ -563,6 +563,8 @@ soak:
 # bench_pmap also times the host's Linux doing the same page-table work
 # (bench/linux_ops.c) and plots cost per page against N if gnuplot is
 # installed.  About half a minute; run by hand, not by make check.
+# make pc-bench (platform/pc/pc.mk) times the same operations
+# (bench/bench_ops.c) inside the bare-metal kernels under QEMU.
 bench: all
 	$(B)/bin/bench_mmu
 	$(B)/bin/bench_pmap --plot=$(BA)/bench-scaling.png

@@ -26,7 +26,8 @@
 #                well-formed (make check runs this: a few seconds)
 # Also read: PC_ACCEL (kvm|tcg|auto, for run-qemu.sh), PC_SMP (CPUs,
 # default 4), PC_BENCH_MEM (RAM; default: 512M or what N needs on amd64,
-# 1088M on i386), PC_TIMEOUT (seconds per kernel, default 900), QEMU.
+# 1088M on i386), PC_TIMEOUT (seconds per kernel, default 900; 120 with
+# --smoke), QEMU.
 #
 # Under TCG (no usable /dev/kvm) QEMU emulates the CPU and its MMU in
 # software: every libpmap figure, and so every ratio, then measures the
@@ -72,10 +73,12 @@ done
 if [ "$smoke" = 1 ]; then
 	pages=${pages:-64}
 	reps=${reps:-1}
+	timeout=${PC_TIMEOUT:-120}
 	prog=pc-bench-smoke
 else
 	pages=${pages:-65536}
 	reps=${reps:-3}
+	timeout=${PC_TIMEOUT:-900}
 fi
 case $pages in ''|*[!0-9]*|0) echo "$prog: --pages wants a positive number, not '$pages'" >&2; exit 2 ;; esac
 case $reps in ''|*[!0-9]*|0) echo "$prog: --reps wants a positive number, not '$reps'" >&2; exit 2 ;; esac
@@ -183,7 +186,7 @@ for arch in $arches; do
 		status=1
 		continue
 	fi
-	if ! platform/pc/run-qemu.sh "$kernel" --mem "$mem" --timeout "${PC_TIMEOUT:-900}" \
+	if ! platform/pc/run-qemu.sh "$kernel" --mem "$mem" --timeout "$timeout" \
 	    --append "bench pages=$pages reps=$reps" > "$tmp/$arch.out" 2> "$tmp/$arch.err"; then
 		echo "$prog: $arch: the bench kernel failed:"
 		grep -E '^(not ok|Bail out!|# panic)' "$tmp/$arch.out" | sed 's/^/  /'
