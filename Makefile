@@ -10,6 +10,8 @@
 #   make lib        the freestanding libpmap.a a kernel links (ARCH's), checked
 #   make install    it, the public headers, libpmap.pc and the manual pages
 #                   (PREFIX=/usr/local, DESTDIR); make uninstall
+#   make pc-bench   the same operations in the bare-metal kernels under QEMU,
+#                   beside this host's Linux (platform/pc/pc.mk)
 #
 # Build variants live in build/<variant>/: release (default), asan, tsan.
 # Pick one with `make VARIANT=asan ...`; `make check` drives them itself.
@@ -112,7 +114,7 @@ TSAN_TESTS := tests/sim/mmu_test $(filter-out %/caller_errors_test,\
 	$(PORTABLE_NAMES:%=tests/portable/%)) $(VM_TEST_NAMES:%=tests/vm/%)
 
 TOOLS := $(B)/bin/mmuprobe $(B)/bin/pmapsim
-BENCHES := $(B)/bin/bench_mmu $(B)/bin/bench_pmap
+BENCHES := $(B)/bin/bench_mmu $(B)/bin/bench_pmap $(B)/bin/linux_bench
 
 all: $(LIBPMAP) $(SIM_LIB) $(SIM_TESTS) $(PORTABLE_TESTS) $(VM_TESTS) $(TOOLS) $(BENCHES)
 
@@ -163,8 +165,13 @@ $(B)/bin/bench_mmu: $(B)/bench/bench_mmu.o $(SIM_LIB)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^
 
-$(B)/bin/bench_pmap: $(B)/bench/bench_pmap.o $(B)/bench/linux_ops.o $(SIMHOST_OBJS) \
-		$(LIBPMAP) $(SIM_LIB)
+# The host's Linux alone, for make pc-bench (platform/pc/pc.mk).
+$(B)/bin/linux_bench: $(B)/bench/linux_bench.o $(B)/bench/linux_ops.o
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^
+
+$(B)/bin/bench_pmap: $(B)/bench/bench_pmap.o $(B)/bench/bench_ops.o $(B)/bench/linux_ops.o \
+		$(SIMHOST_OBJS) $(LIBPMAP) $(SIM_LIB)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^
 
@@ -496,7 +503,7 @@ include platform/pc/pc.mk
 ifeq ($(ARCH),amd64)
 check: check-freestanding check-mi check-spdx check-lib check-install check-man check-example check-asan check-run check-explore check-diag \
 		check-tsan check-clang check-fuzz check-i386 \
-		pc-portable-all pc-mmu-diff-check-all
+		pc-portable-all pc-mmu-diff-check-all pc-bench-smoke
 	@echo "make check: all suites passed"
 else
 # make check covers every port whatever ARCH says.
@@ -556,6 +563,8 @@ soak:
 # bench_pmap also times the host's Linux doing the same page-table work
 # (bench/linux_ops.c) and plots cost per page against N if gnuplot is
 # installed.  About half a minute; run by hand, not by make check.
+# make pc-bench (platform/pc/pc.mk) times the same operations
+# (bench/bench_ops.c) inside the bare-metal kernels under QEMU.
 bench: all
 	$(B)/bin/bench_mmu
 	$(B)/bin/bench_pmap --plot=$(BA)/bench-scaling.png

@@ -23,6 +23,10 @@
  *     pmap_remove of 1, 32, 33 and 2^18 pages of a pmap active on every
  *     simulated CPU, then on CPU 0 only.
  *
+ * The operations and the main table's sequence are bench/bench_ops.c,
+ * which the bare-metal kernel's bench mode runs too (make pc-bench), so
+ * the two machines time the same code.
+ *
  * Why these pairs: each libpmap figure is the part of a kernel operation
  * the pmap does, and each Linux figure is the whole of the nearest system
  * call, page-table work and all (mmap with MAP_POPULATE maps the shared
@@ -48,12 +52,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_ops.h"
 #include "linux_ops.h"
 #include "sim_pmap.h"
 
-/* Where the pages are mapped: aligned for either machine's largest leaf
- * (16 TiB on amd64, 384 MiB on i386), so N pages fill whole tables. */
-#define VA0 ((vaddr_t)(PMAP_USER_MAX / 8))
 /* Scaling sizes: 2^10, 2^12, ... 2^20 pages. */
 #define SCALE_MIN 10
 #define SCALE_MAX 20
@@ -73,6 +75,7 @@ static long maxpages;		/* pages allocated: the largest N of any part */
 static long limit;		/* the largest N the machine can take ... */
 static const char *limit_why;	/* ... and what stops it there */
 static struct vm_page **pgs;
+static paddr_t *pas;		/* pgs[i]'s physical address */
 static double t_start;
 
 static double
@@ -83,155 +86,20 @@ now(void)
 	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }
 
-static vaddr_t
-page_va(long i)
+/* The clock bench_ops times with: ns. */
+static uint64_t
+clock_ns(void)
 {
-	return VA0 + (vaddr_t)i * PAGE_SIZE;
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* ------------------------------------------------------------------ */
-/* The operations timed.  Each works on n pages and is a function of its
- * own, never inlined, so bench/ir.sh can count the instructions of
- * exactly the part a line times (callgrind --toggle-collect=op_...).   */
-/* ------------------------------------------------------------------ */
-
-struct pass {
-	long n;
-	pmap_t pm;		/* the pmap the operation is about (a parent) */
-	pmap_t pm2;		/* the second mapping of each page (a child) */
-	long child_after_copy;	/* fork: the child's resident count after pmap_copy */
-	unsigned long sum;
-};
-
-/* A fault's mapping: read-only, the first of its page (and referenced, as
- * the fault that makes it has just read it). */
-static __attribute__((noinline)) void
-op_enter_ro(struct pass *p)
+/* A pass over the first n of the pages. */
+static struct bench_pass
+pass_of(long n)
 {
-	for (long i = 0; i < p->n; i++)
-		pmap_enter(p->pm, page_va(i), pgs[i]->phys_addr, VM_PROT_READ, VM_PROT_READ);
-	pmap_update(p->pm);
-}
-
-/* The pages stay allocated: only the mappings go. */
-static __attribute__((noinline)) void
-op_remove_ro(struct pass *p)
-{
-	pmap_remove(p->pm, VA0, page_va(p->n));
-	pmap_update(p->pm);
-}
-
-/* A written page's mapping, the first of its page. */
-static __attribute__((noinline)) void
-op_enter_first(struct pass *p)
-{
-	for (long i = 0; i < p->n; i++)
-		pmap_enter(p->pm, page_va(i), pgs[i]->phys_addr, VM_PROT_READ | VM_PROT_WRITE,
-		    VM_PROT_READ | VM_PROT_WRITE);
-	pmap_update(p->pm);
-}
-
-static __attribute__((noinline)) void
-op_enter_second(struct pass *p)
-{
-	for (long i = 0; i < p->n; i++)
-		pmap_enter(p->pm2, page_va(i), pgs[i]->phys_addr, VM_PROT_READ, 0);
-	pmap_update(p->pm2);
-}
-
-static __attribute__((noinline)) void
-op_extract(struct pass *p)
-{
-	paddr_t pa;
-	for (long i = 0; i < p->n; i++)
-		p->sum += pmap_extract(p->pm, page_va(i), &pa);
-}
-
-static __attribute__((noinline)) void
-op_protect(struct pass *p)
-{
-	pmap_protect(p->pm, VA0, page_va(p->n), VM_PROT_READ);
-	pmap_update(p->pm);
-}
-
-static __attribute__((noinline)) void
-op_clear_modify(struct pass *p)
-{
-	for (long i = 0; i < p->n; i++)
-		pmap_clear_modify(pgs[i]);
-}
-
-static __attribute__((noinline)) void
-op_page_protect_read(struct pass *p)
-{
-	for (long i = 0; i < p->n; i++)
-		pmap_page_protect(pgs[i], VM_PROT_READ);
-}
-
-static __attribute__((noinline)) void
-op_remove(struct pass *p)
-{
-	pmap_remove(p->pm, VA0, page_va(p->n));
-	pmap_update(p->pm);
-}
-
-static __attribute__((noinline)) void
-op_page_protect_none(struct pass *p)
-{
-	for (long i = 0; i < p->n; i++)
-		pmap_page_protect(pgs[i], VM_PROT_NONE);
-}
-
-/*
- * Fork's page-table work, whoever does it: the parent's private pages
- * become read-only (copy-on-write), then the child gets its mappings -
- * from pmap_copy if it makes them (it is advisory), else from pmap_enter
- * of each page it left out, as a VM system's fork would (the physical
- * address comes from the VM's own records, here pgs[]).
- */
-static __attribute__((noinline)) void
-op_fork(struct pass *p)
-{
-	pmap_t parent = p->pm, child = p->pm2;
-	vsize_t len = (vsize_t)p->n * PAGE_SIZE;
-
-	pmap_protect(parent, VA0, VA0 + len, VM_PROT_READ);
-	pmap_update(parent);
-	pmap_copy(child, parent, VA0, len, VA0);
-	p->child_after_copy = pmap_resident_count(child);
-	/* (A VM knows when pmap_copy mapped everything: no look-ups then.) */
-	for (long i = 0; p->child_after_copy < p->n && i < p->n; i++) {
-		paddr_t pa;
-		if (!pmap_extract(child, page_va(i), &pa))
-			pmap_enter(child, page_va(i), pgs[i]->phys_addr, VM_PROT_READ, 0);
-	}
-	pmap_update(child);
-}
-
-static double
-timed(void (*op)(struct pass *), struct pass *p)
-{
-	double t0 = now();
-	op(p);
-	return now() - t0;
-}
-
-/* Untimed set-up: n written, referenced pages, as a process that has
- * written its memory has them. */
-static void
-map_written(pmap_t pm, long n)
-{
-	for (long i = 0; i < n; i++)
-		pmap_enter(pm, page_va(i), pgs[i]->phys_addr, VM_PROT_READ | VM_PROT_WRITE,
-		    VM_PROT_READ | VM_PROT_WRITE);
-	pmap_update(pm);
-}
-
-static void
-unmap_all(pmap_t pm, long n)
-{
-	pmap_remove(pm, VA0, page_va(n));
-	pmap_update(pm);
+	return (struct bench_pass){ .bp_n = n, .bp_pgs = pgs, .bp_pas = pas };
 }
 
 /* CPU 0 runs a process of pm (a user lwp), or the kernel (pm NULL): the
@@ -250,6 +118,9 @@ cpu0_runs(pmap_t pm)
 	sim_set_curlwp(&cpu0_lwp);
 	pmap_activate(&cpu0_lwp);
 }
+
+/* The operations (bench/bench_ops.c) run on this machine so. */
+static const struct bench_host sim_host = { .bh_clock = clock_ns, .bh_runs = cpu0_runs };
 
 /* ------------------------------------------------------------------ */
 /* Linux's figures (measured before the machine boots)                 */
@@ -292,7 +163,7 @@ add_lsize(long n)
 /* ------------------------------------------------------------------ */
 
 /*
- * The largest N this build's machine can map at VA0 and hold in its RAM,
+ * The largest N this build's machine can map at BENCH_VA0 and hold in its RAM,
  * and why not more.  A 64-bit machine is bounded by nothing a benchmark
  * reaches; a 32-bit one by its 32-bit physical addresses (RAM starts at
  * 16 MiB on the i386 machine) and its user address space.
@@ -300,8 +171,7 @@ add_lsize(long n)
 static long
 pages_limit(const char **why)
 {
-	uint64_t va_room = ((uint64_t)PMAP_USER_MAX - (uint64_t)VA0) / PAGE_SIZE;
-	uint64_t lim = va_room;
+	uint64_t lim = BENCH_VA_PAGES;
 	*why = "the user address space above the benchmark's base address";
 	if (sizeof(paddr_t) < 8) {
 		uint64_t ram = ((1ULL << 32) - (64ULL << 20) - MEM_SLACK) / PAGE_SIZE;
@@ -319,133 +189,68 @@ pages_limit(const char **why)
 /* 2. The main table                                                   */
 /* ------------------------------------------------------------------ */
 
-enum mop {
-	M_ENTER_RO, M_REMOVE_RO, M_ENTER_FIRST, M_ENTER_SECOND, M_EXTRACT, M_PROTECT,
-	M_CLEAR_MODIFY, M_PP_READ, M_REMOVE, M_PP_NONE, M_FORK, M_NOPS
-};
-
-static const char *const mop_label[M_NOPS] = {
-	[M_ENTER_RO] = "pmap_enter (read-only, first mapping of its page)",
-	[M_REMOVE_RO] = "pmap_remove (those, one call; pages kept)",
-	[M_ENTER_FIRST] = "pmap_enter (new mapping, first of its page)",
-	[M_ENTER_SECOND] = "pmap_enter (second mapping: needs a pv entry)",
-	[M_EXTRACT] = "pmap_extract",
-	[M_PROTECT] = "pmap_protect (rw -> r, one call for the range)",
-	[M_CLEAR_MODIFY] = "pmap_clear_modify (2 mappings, 1 dirty)",
-	[M_PP_READ] = "pmap_page_protect(READ) (2 mappings)",
-	[M_REMOVE] = "pmap_remove (one call for the range)",
-	[M_PP_NONE] = "pmap_page_protect(NONE) (1 mapping left)",
-	[M_FORK] = "fork (protect parent, pmap_copy, enter child)",
-};
-
-struct mem_figures {
-	uint64_t pv_chunks_first, pv_chunks_further, pv_entries_further;
-	long ptp_first, ptp_further;
-	long child_after_copy;
-};
-
-/* One pass of the main sequence: every line once, fresh pmaps. */
+/* One pass of the main sequence (bench_main_pass): every line once,
+ * fresh pmaps; times in ns. */
 static void
-main_pass(long n, double t[M_NOPS], struct mem_figures *mf)
+main_pass(long n, double t[BENCH_NOPS], struct bench_mem *mf)
 {
-	struct pass p = { .n = n };
-	struct pmap_counters c0, c1, c2;
+	struct bench_pass p = pass_of(n);
+	uint64_t ticks[BENCH_NOPS];
 
-	/* A process's read faults, then its munmap. */
-	p.pm = pmap_create();
-	cpu0_runs(p.pm);
-	t[M_ENTER_RO] = timed(op_enter_ro, &p);
-	t[M_REMOVE_RO] = timed(op_remove_ro, &p);
-	cpu0_runs(NULL);
-	pmap_destroy(p.pm);
-
-	/* Every page mapped by two pmaps, one of them running on CPU 0. */
-	p.pm = pmap_create();
-	p.pm2 = pmap_create();
-	cpu0_runs(p.pm);
-	pmap_get_counters(&c0);
-	t[M_ENTER_FIRST] = timed(op_enter_first, &p);
-	pmap_get_counters(&c1);
-	mf->ptp_first = pmap_ptp_count(p.pm);
-	t[M_ENTER_SECOND] = timed(op_enter_second, &p);
-	pmap_get_counters(&c2);
-	mf->ptp_further = pmap_ptp_count(p.pm2);
-	mf->pv_chunks_first = c1.pc_pv_chunks - c0.pc_pv_chunks;
-	mf->pv_chunks_further = c2.pc_pv_chunks - c1.pc_pv_chunks;
-	mf->pv_entries_further = c2.pc_pv_entries - c1.pc_pv_entries;
-	t[M_EXTRACT] = timed(op_extract, &p);
-	t[M_PROTECT] = timed(op_protect, &p);
-	t[M_CLEAR_MODIFY] = timed(op_clear_modify, &p);
-	t[M_PP_READ] = timed(op_page_protect_read, &p);
-	t[M_REMOVE] = timed(op_remove, &p);
-	t[M_PP_NONE] = timed(op_page_protect_none, &p);
-	cpu0_runs(NULL);
-	pmap_destroy(p.pm);
-	pmap_destroy(p.pm2);
-
-	/* A process that has written its pages forks. */
-	p.pm = pmap_create();
-	p.pm2 = pmap_create();
-	cpu0_runs(p.pm);
-	map_written(p.pm, n);
-	t[M_FORK] = timed(op_fork, &p);
-	mf->child_after_copy = p.child_after_copy;
-	unmap_all(p.pm2, n);
-	unmap_all(p.pm, n);
-	cpu0_runs(NULL);
-	pmap_destroy(p.pm);
-	pmap_destroy(p.pm2);
+	bench_main_pass(&sim_host, &p, ticks, mf);
+	for (int i = 0; i < BENCH_NOPS; i++)
+		t[i] = (double)ticks[i];
 }
 
 /* The compared operations, libpmap's side and Linux's. */
 static const struct {
 	enum linux_op lop;
-	enum mop mop;
+	enum bench_op mop;
 } compared[LINUX_NOPS] = {
-	{ LINUX_ENTER, M_ENTER_RO }, { LINUX_PROTECT, M_PROTECT },
-	{ LINUX_FORK, M_FORK }, { LINUX_REMOVE, M_REMOVE_RO },
+	{ LINUX_ENTER, BENCH_ENTER_RO }, { LINUX_PROTECT, BENCH_PROTECT },
+	{ LINUX_FORK, BENCH_FORK }, { LINUX_REMOVE, BENCH_REMOVE_RO },
 };
 
 static void
 main_table(void)
 {
 	long n = npages;
-	double best[M_NOPS];
-	struct mem_figures mf = { 0 };
+	double best[BENCH_NOPS];
+	struct bench_mem mf = { 0 };
 
 	for (int r = 0; r < reps; r++) {
-		double t[M_NOPS];
-		struct mem_figures m;
+		double t[BENCH_NOPS];
+		struct bench_mem m;
 		main_pass(n, t, &m);
 		if (r == 0)
 			mf = m;
-		for (int i = 0; i < M_NOPS; i++)
+		for (int i = 0; i < BENCH_NOPS; i++)
 			if (r == 0 || t[i] < best[i])
 				best[i] = t[i];
 	}
 
 	printf("\nmain table: %ld pages (%ld MiB), the pmap active on CPU 0 only, best of %d "
 	    "pass%s\n", n, n >> 8, reps, reps == 1 ? "" : "es");
-	for (int i = 0; i < M_NOPS; i++)
-		printf("%-50s %8.1f ns/page\n", mop_label[i], best[i] / (double)n);
+	for (int i = 0; i < BENCH_NOPS; i++)
+		printf("%-50s %8.1f ns/page\n", bench_ops[i].bo_label, best[i] / (double)n);
 	printf("%-50s %8.2f bytes/mapping\n", "page-table memory, first mapping of a page",
-	    (double)mf.ptp_first * PAGE_SIZE / (double)n);
+	    (double)mf.bm_ptp_first * PAGE_SIZE / (double)n);
 	printf("%-50s %8.2f bytes/mapping\n", "page-table memory, each further mapping",
-	    (double)mf.ptp_further * PAGE_SIZE / (double)n);
+	    (double)mf.bm_ptp_further * PAGE_SIZE / (double)n);
 	printf("%-50s %8.2f bytes/mapping\n", "pv memory, first mapping of a page",
-	    (double)mf.pv_chunks_first * PAGE_SIZE / (double)n);
+	    (double)mf.bm_pv_chunks_first * PAGE_SIZE / (double)n);
 	printf("%-50s %8.2f bytes/mapping (%llu pv entries in %llu chunk pages)\n",
 	    "pv memory, each further mapping",
-	    (double)mf.pv_chunks_further * PAGE_SIZE / (double)n,
-	    (unsigned long long)mf.pv_entries_further,
-	    (unsigned long long)mf.pv_chunks_further);
-	if (mf.child_after_copy == 0)
+	    (double)mf.bm_pv_chunks_further * PAGE_SIZE / (double)n,
+	    (unsigned long long)mf.bm_pv_entries_further,
+	    (unsigned long long)mf.bm_pv_chunks_further);
+	if (mf.bm_child_after_copy == 0)
 		printf("pmap_copy: did nothing (the child held 0 pages after it): the fork "
 		    "line's child mappings are pmap_enter's\n");
 	else
 		printf("pmap_copy: did the work for %ld of %ld pages (the child's resident "
-		    "count after it)%s\n", mf.child_after_copy, n,
-		    mf.child_after_copy < n ? "; pmap_enter made the rest" : "");
+		    "count after it)%s\n", mf.bm_child_after_copy, n,
+		    mf.bm_child_after_copy < n ? "; pmap_enter made the rest" : "");
 
 	if (main_only)
 		return;
@@ -483,34 +288,34 @@ scale_one(struct scale_row *row)
 {
 	long n = row->n;
 	for (int r = 0; r < reps; r++) {
-		struct pass p = { .n = n };
+		struct bench_pass p = pass_of(n);
 		double t[LINUX_NOPS];
 
-		p.pm = pmap_create();
-		cpu0_runs(p.pm);
-		t[LINUX_ENTER] = timed(op_enter_ro, &p);
-		t[LINUX_REMOVE] = timed(op_remove_ro, &p);
+		p.bp_pm = pmap_create();
+		cpu0_runs(p.bp_pm);
+		t[LINUX_ENTER] = (double)bench_timed(&sim_host, bench_op_enter_ro, &p);
+		t[LINUX_REMOVE] = (double)bench_timed(&sim_host, bench_op_remove_ro, &p);
 		cpu0_runs(NULL);
-		pmap_destroy(p.pm);
+		pmap_destroy(p.bp_pm);
 
-		p.pm = pmap_create();
-		cpu0_runs(p.pm);
-		map_written(p.pm, n);
-		t[LINUX_PROTECT] = timed(op_protect, &p);
-		unmap_all(p.pm, n);
+		p.bp_pm = pmap_create();
+		cpu0_runs(p.bp_pm);
+		bench_map_written(&p, p.bp_pm, n);
+		t[LINUX_PROTECT] = (double)bench_timed(&sim_host, bench_op_protect, &p);
+		bench_unmap_all(p.bp_pm, n);
 		cpu0_runs(NULL);
-		pmap_destroy(p.pm);
+		pmap_destroy(p.bp_pm);
 
-		p.pm = pmap_create();
-		p.pm2 = pmap_create();
-		cpu0_runs(p.pm);
-		map_written(p.pm, n);
-		t[LINUX_FORK] = timed(op_fork, &p);
-		unmap_all(p.pm2, n);
-		unmap_all(p.pm, n);
+		p.bp_pm = pmap_create();
+		p.bp_pm2 = pmap_create();
+		cpu0_runs(p.bp_pm);
+		bench_map_written(&p, p.bp_pm, n);
+		t[LINUX_FORK] = (double)bench_timed(&sim_host, bench_op_fork, &p);
+		bench_unmap_all(p.bp_pm2, n);
+		bench_unmap_all(p.bp_pm, n);
 		cpu0_runs(NULL);
-		pmap_destroy(p.pm);
-		pmap_destroy(p.pm2);
+		pmap_destroy(p.bp_pm);
+		pmap_destroy(p.bp_pm2);
 
 		for (int k = 0; k < LINUX_NOPS; k++)
 			if (r == 0 || t[k] / (double)n < row->lib[k])
@@ -720,33 +525,13 @@ park(void *arg)
 	pmap_activate(NULL);
 }
 
-struct sd_count {
-	uint64_t rounds, ipis;
-};
-
-/* Rounds and IPIs of one operation and its pmap_update. */
-static struct sd_count
-shootdowns(pmap_t pm, long n, bool remove)
-{
-	struct pmap_counters c0, c1;
-	pmap_get_counters(&c0);
-	if (remove)
-		pmap_remove(pm, VA0, page_va(n));
-	else
-		pmap_protect(pm, VA0, page_va(n), VM_PROT_READ);
-	pmap_update(pm);
-	pmap_get_counters(&c1);
-	return (struct sd_count){ c1.pc_shootdowns - c0.pc_shootdowns,
-		c1.pc_shootdown_ipis - c0.pc_shootdown_ipis };
-}
-
 #define NSD 4
 
 static void
 shootdown_table(void)
 {
 	long sizes[NSD] = { 1, 32, 33, 1L << 18 };
-	struct sd_count res[2][NSD][2];	/* [everywhere, CPU 0][size][protect, remove] */
+	struct bench_sd res[2][NSD][2];	/* [everywhere, CPU 0][size][protect, remove] */
 	int ncpus = sim_ncpus();
 	if (sizes[NSD - 1] > maxpages)
 		sizes[NSD - 1] = maxpages;
@@ -770,9 +555,10 @@ shootdown_table(void)
 		}
 		for (int s = 0; s < NSD; s++) {
 			/* Referenced, dirty pages: a TLB may hold each one. */
-			map_written(pm, sizes[s]);
-			res[where][s][0] = shootdowns(pm, sizes[s], false);
-			res[where][s][1] = shootdowns(pm, sizes[s], true);
+			struct bench_pass p = pass_of(sizes[s]);
+			bench_map_written(&p, pm, sizes[s]);
+			res[where][s][0] = bench_shootdowns(pm, sizes[s], false);
+			res[where][s][1] = bench_shootdowns(pm, sizes[s], true);
 		}
 	}
 	cpu0_runs(NULL);
@@ -798,8 +584,8 @@ shootdown_table(void)
 		printf("%8ld", sizes[s]);
 		for (int where = 0; where < 2; where++)
 			for (int op = 0; op < 2; op++)
-				printf("  %6llu %5llu", (unsigned long long)res[where][s][op].rounds,
-				    (unsigned long long)res[where][s][op].ipis);
+				printf("  %6llu %5llu", (unsigned long long)res[where][s][op].bs_rounds,
+				    (unsigned long long)res[where][s][op].bs_ipis);
 		printf("\n");
 	}
 	printf("(the library's aim: one round whatever the size, none when no other CPU "
@@ -813,7 +599,8 @@ run(void *arg)
 {
 	(void)arg;
 	pgs = calloc((size_t)maxpages, sizeof(*pgs));
-	if (pgs == NULL) {
+	pas = calloc((size_t)maxpages, sizeof(*pas));
+	if (pgs == NULL || pas == NULL) {
 		fprintf(stderr, "bench_pmap: out of host memory\n");
 		exit(1);
 	}
@@ -823,7 +610,8 @@ run(void *arg)
 			fprintf(stderr, "bench_pmap: out of simulated memory at page %ld\n", i);
 			exit(1);
 		}
-		pgs[i] = sim_pa_to_vm_page((paddr_t)pa);
+		pas[i] = (paddr_t)pa;
+		pgs[i] = sim_pa_to_vm_page(pas[i]);
 	}
 	main_table();
 	if (main_only)

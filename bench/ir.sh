@@ -7,7 +7,7 @@
 #   bench/ir.sh [build dir] [pages]      (defaults: build/release 4096)
 #
 # bench_pmap --main-only --reps=1 runs each line once, each the call of
-# one function of its own (op_<name> in bench/bench_pmap.c) over all the
+# one function of its own (bench_op_<name> in bench/bench_ops.c) over all the
 # pages; callgrind counts inside that function only, so the count is
 # exactly what the line times, whatever else the program does.
 # The first count includes the simulated host's hooks the operation calls
@@ -36,7 +36,7 @@ for spec in \
 	# The compiler may rename a static function it specialises
 	# (op_x.isra.0, op_x.constprop.0): count those too.
 	valgrind --tool=callgrind --callgrind-out-file="$out" \
-		--toggle-collect="op_$op" --toggle-collect="op_$op.*" \
+		--toggle-collect="bench_op_$op" --toggle-collect="bench_op_$op.*" \
 		"$b/bin/bench_pmap" --main-only --reps=1 --pages="$n" >/dev/null 2>&1
 	ir=$(callgrind_annotate "$out" 2>/dev/null | awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1 }')
 	# The host's share: the inclusive cost of every pmap_host_* hook

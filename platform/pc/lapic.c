@@ -20,7 +20,9 @@
  * around the pair.
  *
  * Time: the TSC is calibrated against PIT channel 2 (10 ms, best of
- * three), which works the same under KVM and TCG.
+ * three), which works the same under KVM and TCG.  pc_tsc_measure_hz
+ * measures it again over a longer interval (the bench mode does, five
+ * times 50 ms), and pc_tsc_cpuid reports what CPUID claims.
  */
 #include "pc_internal.h"
 
@@ -192,8 +194,11 @@ pc_rdtsc(void)
 #define PIT_HZ          1193182u
 #define PIT_CAL_COUNT   11932u          /* 10 ms */
 
+/* TSC ticks per second, from the TSC ticks PIT channel 2 takes to count
+ * `count` of its 1.193182 MHz periods down (mode 0, gate on, speaker
+ * off); 0 if it never finishes (no PIT). */
 static uint64_t
-tsc_measure_once(void)
+tsc_measure_once(uint32_t count)
 {
 	uint8_t p61 = pc_inb(0x61);
 	uint64_t t0, t1;
@@ -201,16 +206,18 @@ tsc_measure_once(void)
 
 	pc_outb(0x61, (uint8_t)((p61 & ~0x02) | 0x01)); /* gate on, no spkr */
 	pc_outb(0x43, 0xb0);            /* ch 2, lo/hi, mode 0, binary */
-	pc_outb(0x42, PIT_CAL_COUNT & 0xff);
-	pc_outb(0x42, PIT_CAL_COUNT >> 8);
+	pc_outb(0x42, count & 0xff);
+	pc_outb(0x42, (count >> 8) & 0xff);
 	t0 = pc_rdtsc();
 	while ((pc_inb(0x61) & 0x20) == 0) {
-		if (++spins > 100000000u)
+		if (++spins > 100000000u) {
+			pc_outb(0x61, p61);
 			return 0;       /* no PIT */
+		}
 	}
 	t1 = pc_rdtsc();
 	pc_outb(0x61, p61);
-	return (t1 - t0) * PIT_HZ / PIT_CAL_COUNT;
+	return (t1 - t0) * PIT_HZ / count;
 }
 
 void
@@ -219,7 +226,7 @@ pc_tsc_calibrate(void)
 	uint64_t best = 0;
 
 	for (int i = 0; i < 3; i++) {
-		uint64_t hz = tsc_measure_once();
+		uint64_t hz = tsc_measure_once(PIT_CAL_COUNT);
 
 		if (hz != 0 && (best == 0 || hz < best))
 			best = hz;
@@ -235,6 +242,53 @@ uint64_t
 pc_tsc_hz(void)
 {
 	return pc_tsc_freq;
+}
+
+uint64_t
+pc_tsc_measure_hz(uint32_t us)
+{
+	uint64_t count = (uint64_t)us * PIT_HZ / 1000000;
+	pc_intr_state_t s;
+	uint64_t hz;
+
+	if (count < 1)
+		count = 1;
+	if (count > 0xffff)
+		count = 0xffff;         /* the counter's 16 bits: 54.9 ms */
+	s = pc_intr_disable();
+	hz = tsc_measure_once((uint32_t)count);
+	pc_intr_restore(s);
+	return hz;
+}
+
+void
+pc_tsc_cpuid(struct pc_tsc_cpuid *tc)
+{
+	const struct pc_cpu_features *f = pc_cpu_features();
+	uint32_t r[4];
+
+	tc->tc_leaf15_hz = tc->tc_leaf16_hz = tc->tc_hv_hz = 0;
+	pc_cpuid(0, 0, r);
+	if (r[0] >= 0x15) {
+		/* eax/ebx = TSC / crystal; ecx = crystal Hz (0: not given) */
+		pc_cpuid(0x15, 0, r);
+		if (r[0] != 0 && r[1] != 0 && r[2] != 0)
+			tc->tc_leaf15_hz = (uint64_t)r[2] * r[1] / r[0];
+	}
+	pc_cpuid(0, 0, r);
+	if (r[0] >= 0x16) {
+		pc_cpuid(0x16, 0, r);   /* eax = base frequency, MHz */
+		tc->tc_leaf16_hz = (uint64_t)(r[0] & 0xffff) * 1000000;
+	}
+	if (f->cf_hypervisor) {
+		/* The hypervisors' timing leaf (VMware's, which KVM and QEMU
+		 * offer too): eax = TSC kHz. */
+		pc_cpuid(0x40000000, 0, r);
+		if (r[0] >= 0x40000010) {
+			pc_cpuid(0x40000010, 0, r);
+			tc->tc_hv_hz = (uint64_t)r[0] * 1000;
+		}
+	}
 }
 
 static uint64_t

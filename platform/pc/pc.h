@@ -251,6 +251,19 @@ uint64_t pc_rdtsc(void);
 uint64_t pc_tsc_hz(void);
 uint64_t pc_uptime_us(void);            /* since pc_boot_main() */
 void pc_udelay(uint64_t us);
+/* The TSC's rate measured now against PIT channel 2 over `us`
+ * microseconds (1 PIT period to 54,925 us; interrupts are disabled
+ * meanwhile): Hz, or 0 if the PIT does not count.  Does not change
+ * pc_tsc_hz().  Any CPU, but one at a time (the PIT is shared). */
+uint64_t pc_tsc_measure_hz(uint32_t us);
+/* What CPUID says the TSC's rate is, 0 where it says nothing: leaf 0x15
+ * (crystal clock x ratio), leaf 0x16 (the processor's base frequency,
+ * which is the TSC's on most Intel CPUs) and the hypervisor timing leaf
+ * 0x40000010 (TSC kHz). */
+struct pc_tsc_cpuid {
+	uint64_t tc_leaf15_hz, tc_leaf16_hz, tc_hv_hz;
+};
+void pc_tsc_cpuid(struct pc_tsc_cpuid *tc);
 static inline void
 pc_cpu_relax(void)
 {

@@ -10,6 +10,9 @@
 #	make -f platform/pc/pc.mk pc-mmu-diff-check  # fixed seeds, 10500 probes
 #	make -f platform/pc/pc.mk pc-mmu-diff-check-all  # ... on both arches
 #	make -f platform/pc/pc.mk pc-check           # the platform self-test (amd64)
+#	make -f platform/pc/pc.mk pc-bench           # libpmap timed in both kernels,
+#	                                             # beside this host's Linux
+#	make -f platform/pc/pc.mk pc-bench-smoke     # the bench mode runs (make check)
 #	make -f platform/pc/pc.mk pc-clean
 #
 # PC_ARCH picks the machine: amd64 (the default) or i386; when the file is
@@ -35,6 +38,9 @@
 #	PC_LDSCRIPT         platform/pc/$(PC_ARCH)/kernel.ld (which includes
 #	                    platform/pc/kernel_image.ld: link with -L platform/pc)
 #	PC_ACCEL            kvm, tcg or auto (run-qemu.sh; default auto)
+#	PC_BENCH_PAGES, PC_BENCH_REPS, PC_BENCH_ARCHES
+#	                    pc-bench: page count (65536), best of (3), the
+#	                    kernels ("amd64 i386")
 #	PC_QEMU             the QEMU binary (qemu-system-x86_64: it runs the
 #	                    32-bit kernel too, with KVM where there is one)
 #
@@ -108,11 +114,11 @@ PC_SELFTEST_SRCS := $(PC_DIR)/selftest.c
 # The libpmap kernel: the host glue, the library core, the portable suites
 # (new ones are picked up automatically), TAP and the probe generator.
 PC_GLUE_SRCS  := $(PC_DIR)/host.c $(PC_ADIR)/host_md.c $(PC_DIR)/ptest_pc.c \
-	$(PC_DIR)/mmuprobe_common.c $(PC_ADIR)/mmuprobe.c
+	$(PC_DIR)/mmuprobe_common.c $(PC_ADIR)/mmuprobe.c $(PC_DIR)/bench_pc.c
 PC_CORE_SRCS  := pmap/pmap.c pmap/pv.c pmap/tlb.c pmap/tmpmap.c pmap/kmem.c pmap/ptree.c \
 	arch/$(PC_ARCH)/pmap_md.c
 PC_SUITE_SRCS := $(sort $(wildcard tests/portable/*_test.c))
-PC_TLIB_SRCS  := tests/lib/tap.c tools/mmuprobe/probe_gen.c
+PC_TLIB_SRCS  := tests/lib/tap.c tools/mmuprobe/probe_gen.c bench/bench_ops.c
 
 pc_obj = $(patsubst %.c,$(PC_BUILD)/%.o,$(patsubst %.S,$(PC_BUILD)/%.o,$(1)))
 
@@ -127,7 +133,7 @@ PC_PMAP_OBJS     := $(call pc_obj,$(PC_GLUE_SRCS) $(PC_CORE_SRCS) \
 # sources are the same ones the simulated machine builds, and use the same
 # warning set, which allows unused parameters.
 $(PC_PMAP_OBJS): PC_OBJ_CFLAGS := -Iinclude -Iarch/$(PC_ARCH)/include \
-	-Iarch/$(PC_ARCH) -Iarch/amd64/include -Ipmap -Itests/lib -Itools/mmuprobe \
+	-Iarch/$(PC_ARCH) -Iarch/amd64/include -Ipmap -Itests/lib -Itools/mmuprobe -Ibench \
 	-Wno-unused-parameter
 
 # Running make with -f platform/pc/pc.mk: build the kernels by default.
@@ -261,6 +267,36 @@ pc-mmu-diff-check-all:
 	@$(MAKE) --no-print-directory -f $(PC_DIR)/pc.mk PC_ARCH=amd64 pc-mmu-diff-check
 	@echo "pc-mmu-diff-check: i386"
 	@$(MAKE) --no-print-directory -f $(PC_DIR)/pc.mk PC_ARCH=i386 pc-mmu-diff-check
+
+# libpmap's operations (bench/bench_ops.c, what bench_pmap times on the
+# simulated machine) timed in each kernel's bench mode (bench_pc.c), set
+# beside this host's Linux at the same page count (bench/linux_bench,
+# built through the top-level makefile, as mmu-diff's tool is) in vs-linux
+# lines: bench/pc-bench.sh.  A benchmark, not part of make check, which
+# runs pc-bench-smoke instead: each kernel's bench mode at 64 pages, its
+# checks and the form of its lines.
+PC_BENCH_PAGES  ?= 65536
+PC_BENCH_REPS   ?= 3
+PC_BENCH_ARCHES ?= amd64 i386
+PC_LINUX_BENCH  := $(PC_SIM_BUILD)/bin/linux_bench
+
+.PHONY: pc-bench pc-bench-tool pc-bench-smoke
+pc-bench-tool:
+	@$(MAKE) --no-print-directory -f Makefile ARCH=amd64 VARIANT=release \
+		B=$(PC_SIM_BUILD) $(PC_LINUX_BENCH) >/dev/null
+
+pc-bench: pc-bench-tool
+	$(pc_need_qemu)
+	@if command -v $(PC_QEMU) >/dev/null 2>&1; then \
+		QEMU=$(PC_QEMU) $(if $(PC_ACCEL),PC_ACCEL=$(PC_ACCEL)) \
+		bench/pc-bench.sh --pages $(PC_BENCH_PAGES) --reps $(PC_BENCH_REPS) \
+			--arches "$(PC_BENCH_ARCHES)" --linux $(PC_LINUX_BENCH); fi
+
+pc-bench-smoke:
+	$(pc_need_qemu)
+	@if command -v $(PC_QEMU) >/dev/null 2>&1; then \
+		QEMU=$(PC_QEMU) $(if $(PC_ACCEL),PC_ACCEL=$(PC_ACCEL)) \
+		bench/pc-bench.sh --smoke --arches "$(PC_BENCH_ARCHES)"; fi
 
 pc-clean:
 	rm -rf build/pc build/pc-i386

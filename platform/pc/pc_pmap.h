@@ -77,6 +77,13 @@ bool pc_md_translate(uint64_t va, uint64_t *pa);
 /* The MMU-probe mode (<arch>/mmuprobe.c); runs on the boot page tables. */
 int pc_mmuprobe_main(void);
 
+/* The bench mode (bench_pc.c): boots libpmap and times bench/bench_ops.c. */
+int pc_bench_main(void);
+
+/* What runs this kernel, from CPUID's hypervisor leaf: "TCG", "KVM",
+ * another hypervisor's vendor string, or "bare-metal". */
+const char *pc_machine_name(void);
+
 /* Command-line helpers: is the bare word present; the value of key=. */
 bool pc_cmdline_flag(const char *word);
 bool pc_cmdline_value(const char *key, char *buf, size_t len);

@@ -32,6 +32,7 @@
  *   scale=N             ptest_scale_percent() (default: calibrated, below)
  *   suite=A,B,...       run only the suites whose name contains A or B ...
  *   mmuprobe ...        MMU-probe mode instead of the tests (mmuprobe.c)
+ *   bench ...           bench mode instead of the tests (bench_pc.c)
  */
 #include <stdarg.h>
 
@@ -687,8 +688,8 @@ configure(void)
 	device_pa = find_device_pa();
 }
 
-static const char *
-machine_name(void)
+const char *
+pc_machine_name(void)
 {
 	const struct pc_cpu_features *f = pc_cpu_features();
 
@@ -710,12 +711,14 @@ pc_main(void)
 
 	if (pc_cmdline_flag("mmuprobe"))
 		return pc_mmuprobe_main();
+	if (pc_cmdline_flag("bench"))
+		return pc_bench_main();
 
 	configure();
 	filtered = pc_cmdline_value("suite", filter, sizeof(filter));
 	tap_diag("libpmap on the real MMU: %d CPUs, %s (%s), %s, sf_buf %s mode, "
 	    "seed %llu, scale %u%% (calibration: 400 probes in %llu us)",
-	    pc_ncpus(), machine_name(), f->cf_vendor, PMAP_MACHINE,
+	    pc_ncpus(), pc_machine_name(), f->cf_vendor, PMAP_MACHINE,
 	    sfbuf_mode == PMAP_SFBUF_MAPPED ? "mapped" : "direct-map",
 	    (unsigned long long)seed, scale, (unsigned long long)calib_us);
 	t0 = pc_uptime_us();
