@@ -6,7 +6,7 @@
  *
  *   pmapsim [--trace=FILE]... [--fork] [--churn] [--storm] [--pageout] [--files]
  *           [--mem=PAGES] [--cpus=N] [--seed=N] [--quantum=N] [--sfbuf=dmap|mapped]
- *           [--no-launder] [--no-map]
+ *           [--no-launder] [--no-map] [--no-pcid]
  *
  * Each --trace is one process replaying a Valgrind lackey --trace-mem=yes
  * trace ("I  addr,size", " L addr,size", " S addr,size", " M addr,size";
@@ -32,7 +32,9 @@
  * after fsync, must hold exactly the model's bytes.
  * Processes are scheduled round-robin over the CPUs, --quantum accesses at
  * a time, moving between CPUs; the VM has --mem pages of memory and pages
- * out to swap when that is less than the working set.
+ * out to swap when that is less than the working set.  --no-pcid runs
+ * them on a CPU without PCIDs (amd64), so every switch of address space
+ * flushes the TLB - for comparing the per-CPU TLB counters of the summary.
  *
  * Output: a progress line every two seconds, a summary, a residency map
  * per process, and last, exactly:
@@ -89,7 +91,7 @@ struct sproc {
 static struct trace traces[MAXTRACES];
 static int ntraces;
 static bool fork_workload, churn_workload, storm_workload, pageout_workload;
-static bool files_workload, launder = true, show_map = true;
+static bool files_workload, launder = true, show_map = true, no_pcid;
 static uint64_t mem_pages = 256, seed = 1, quantum = 2000;
 static int ncpus = 4;
 
@@ -972,10 +974,11 @@ body(void *arg)
 	    pc.pc_shootdown_ipis, peak_pv, peak_ptp);
 	for (int c = 0; c < ncpus; c++) {
 		struct sim_cpu_stats s = sim_cpu_stats(c);
-		printf("cpu %d           %9" PRIu64 " accesses, %9" PRIu64 " TLB hits, %7" PRIu64
-		    " walks, %6" PRIu64 " faults, %6" PRIu64 " INVLPG, %5" PRIu64 " CR3 loads, %6"
-		    PRIu64 " IPIs taken\n", c, s.accesses, s.tlb_hits, s.walks, s.page_faults,
-		    s.invlpg, s.cr3_loads, s.ipis_taken);
+		printf("cpu %d           %9" PRIu64 " accesses, %7" PRIu64 " TLB misses, %7" PRIu64
+		    " walks, %6" PRIu64 " faults, %6" PRIu64 " INVLPG, %5" PRIu64 " CR3 loads (%"
+		    PRIu64 " kept the TLB), %6" PRIu64 " IPIs taken\n", c, s.accesses,
+		    s.accesses - s.tlb_hits, s.walks, s.page_faults, s.invlpg, s.cr3_loads,
+		    s.cr3_keeps, s.ipis_taken);
 	}
 	if (show_map) {
 		printf("\n--- residency (R own, C copy-on-write, S shared or file, s swapped, "
@@ -1059,11 +1062,13 @@ main(int argc, char **argv)
 			sfbuf = a + 8;
 		else if (strcmp(a, "--no-map") == 0)
 			show_map = false;
+		else if (strcmp(a, "--no-pcid") == 0)
+			no_pcid = true;
 		else
 			die2("unknown argument \"%s\"\nusage: pmapsim [--trace=FILE]... [--fork] "
 			    "[--churn] [--storm] [--pageout] [--files] [--mem=PAGES] [--cpus=N] "
 			    "[--seed=N] [--quantum=N] [--sfbuf=dmap|mapped] [--no-launder] "
-			    "[--no-map]", a);
+			    "[--no-map] [--no-pcid]", a);
 	}
 	if (ntraces == 0 && !fork_workload && !churn_workload && !storm_workload &&
 	    !pageout_workload && !files_workload)
@@ -1075,6 +1080,11 @@ main(int argc, char **argv)
 		c.sfbuf_mode = strcmp(sfbuf, "mapped") == 0 ? PMAP_SFBUF_MAPPED : PMAP_SFBUF_DMAP;
 	c.machine.ncpus = ncpus;
 	c.machine.seed = seed;
+	if (no_pcid)
+		c.clear_features |= sim_pmap_pcid_feature();
+	/* The address spaces of exited processes must not pile up in the
+	 * TLBs (see sim.h): thousands of them over a run. */
+	c.machine.pcid_dead_drop = true;
 	/* Enough for the VM and the page tables; the dump walks all of it. */
 	if (c.machine.mem_size == 0 || c.machine.mem_size > (128ULL << 20))
 		c.machine.mem_size = 128ULL << 20;
@@ -1084,8 +1094,9 @@ main(int argc, char **argv)
 	    (storm_workload ? STORM_PAGES * (1 + STORM_KIDS) : 0) +
 	    (pageout_workload ? SWEEP_PAGES : 0) +
 	    (files_workload ? FDATA_PAGES + FSTATIC_PAGES + FBUF_PAGES * (1 + FCLIENTS) : 0);
-	printf("pmapsim: the VM layer on libpmap, simulated %d-CPU " PMAP_MACHINE " machine, "
-	    "strict TLB, seed %llu\n", ncpus, (unsigned long long)seed);
+	printf("pmapsim: the VM layer on libpmap, simulated %d-CPU " PMAP_MACHINE " machine%s, "
+	    "strict TLB, seed %llu\n", ncpus, sim_pmap_pcid_feature() == 0 ? "" :
+	    no_pcid ? " without PCIDs" : " with PCIDs", (unsigned long long)seed);
 	for (int i = 0; i < ntraces; i++) {
 		printf("  trace %s: %" PRIu64 " records, %" PRIu64 " pages touched\n",
 		    traces[i].t_name, traces[i].t_n, traces[i].t_pages);
