@@ -132,20 +132,31 @@ pmap_set_shootdown_timeout(uint64_t spins)
 	    __ATOMIC_RELAXED);
 }
 
+/* Tell the MD layer that cpus' translations of pm went stale. */
+static void
+asid_hint(pmap_t pm, uint64_t cpus)
+{
+	for (uint64_t t = cpus; t != 0; t &= t - 1)
+		pmap_md_asid_stale(pm, pmap_ctz64(t));
+}
+
 /*
- * cpus' cached translations of pm are stale: off pm_kept, then the hint.
- * In that order: a CPU that reloads pm keeping its entries just before the
- * clearing is shot, but may take the shot while it runs another pmap (a
- * request that names none): the hint must come after that reload, which
- * the MD layer's host may take as "good again".  A hint after a reload
- * that follows the clearing (and flushes) is merely too cautious.
+ * cpus' cached translations of pm are stale: off pm_kept, with the hint.
+ * The hint that counts comes after the clearing: a CPU that reloads pm
+ * keeping its entries just before it is shot, but may take the shot while
+ * it runs another pmap (a request that names none), and that reload may
+ * have told the MD layer's host "good again".  A hint after a reload that
+ * follows the clearing (and flushes) is merely too cautious.  The one
+ * before is early news - and, on the simulated machine, a point where its
+ * schedulers may run an activation of pm inside the window that targets_of's
+ * second read of pm_active closes (no other host call is there).
  */
 static void
 asid_drop(pmap_t pm, uint64_t cpus)
 {
+	asid_hint(pm, cpus);
 	atomic_fetch_and(&pm->pm_kept, ~cpus);	/* seq_cst */
-	for (uint64_t t = cpus; t != 0; t &= t - 1)
-		pmap_md_asid_stale(pm, pmap_ctz64(t));
+	asid_hint(pm, cpus);
 }
 
 /*
@@ -771,8 +782,7 @@ pmap_tlb_evict(pmap_t pm)
 	 * identifier since the hint it was given). */
 	if (pmap_md_asids_p()) {
 		atomic_store(&pm->pm_kept, 0);
-		for (int c = 0; c < pmap_host_ncpus(); c++)
-			pmap_md_asid_stale(pm, c);
+		asid_hint(pm, pmap_all_cpus());
 	}
 }
 
