@@ -1013,7 +1013,7 @@ sim_mmu_cpu_fini(struct sim_cpu *c)
 }
 
 struct sim_cpu_stats
-sim_cpu_stats(int cpu)
+sim_cpu_counters(int cpu)
 {
 	struct sim_cpu_stats s = { 0 };
 	if (cpu < 0 || cpu >= sim_m.m_ncpus)
@@ -1030,6 +1030,16 @@ sim_cpu_stats(int cpu)
 	s.flushes_full = STAT_GET(c, flushes_full);
 	s.ipis_taken = STAT_GET(c, ipis_taken);
 	s.spec_fills = STAT_GET(c, spec_fills);
+	return s;
+}
+
+struct sim_cpu_stats
+sim_cpu_stats(int cpu)
+{
+	struct sim_cpu_stats s = sim_cpu_counters(cpu);
+	if (cpu < 0 || cpu >= sim_m.m_ncpus)
+		return s;
+	struct sim_cpu *c = &sim_m.m_cpus[cpu];
 	pthread_mutex_lock(&c->c_tlb_lock);
 	for (size_t i = 0; i <= c->c_tc.tc_mask; i++) {
 		const struct tc_entry *e = &c->c_tc.tc_slots[i];

@@ -360,6 +360,9 @@ struct sim_cpu_stats {
 	uint64_t psc_entries;	/* current */
 };
 struct sim_cpu_stats sim_cpu_stats(int cpu);
+/* The counters alone (tlb_entries and psc_entries 0): no scan of the
+ * caches, cheap enough to take around every quantum of a workload. */
+struct sim_cpu_stats sim_cpu_counters(int cpu);
 void sim_stats_reset(void);
 
 /* ------------------------------------------------------------------ */
