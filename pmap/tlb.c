@@ -159,12 +159,21 @@ asid_drop(pmap_t pm, uint64_t cpus)
 	asid_hint(pm, cpus);
 }
 
+/* targets_of's slow path: CPUs to drop from pm_kept. */
+static __attribute__((noinline)) uint64_t
+targets_drop(pmap_t pm, uint64_t active, uint64_t stale)
+{
+	asid_drop(pm, stale);
+	/* Whoever came back keeping its entries before the clearing. */
+	return active | atomic_fetch_add_explicit(&pm->pm_active, 0, memory_order_seq_cst);
+}
+
 /*
  * The CPUs to shoot for pm, after its changes were made.  named: the
  * request names pm (ADDRESS-SPACE IDENTIFIERS), so the CPUs shot keep
  * what they cached of it; otherwise every CPU drops it.
  */
-static uint64_t
+static inline uint64_t
 targets_of(pmap_t pm, bool named)
 {
 	if (pmap_is_kernel(pm))
@@ -182,9 +191,7 @@ targets_of(pmap_t pm, bool named)
 	    ~(named ? active : 0);
 	if (stale == 0)
 		return active;
-	asid_drop(pm, stale);
-	/* Whoever came back keeping its entries before the clearing. */
-	return active | atomic_fetch_add_explicit(&pm->pm_active, 0, memory_order_seq_cst);
+	return targets_drop(pm, active, stale);
 }
 
 bool
@@ -362,8 +369,8 @@ batch_free_pages(paddr_t p, unsigned n)
 /* ---- performing requests ---- */
 
 /* Perform one request on this CPU (interrupts off); it is about pm if
- * not NULL. */
-static void
+ * not NULL.  Inline: batch_run's common case is a page or two here. */
+static inline __attribute__((always_inline)) void
 tlb_do(unsigned nva, const vaddr_t *va, bool full, bool global, pmap_t evict, pmap_t pm)
 {
 	struct pmap_cpu *pc = pmap_curcpu();
@@ -373,7 +380,7 @@ tlb_do(unsigned nva, const vaddr_t *va, bool full, bool global, pmap_t evict, pm
 		pc->pc_curpmap = PMAP_KERNEL;
 		atomic_fetch_and(&evict->pm_active, ~(1ULL << cpu));
 	}
-	if (pm != NULL && pc->pc_curpmap != pm) {
+	if (__predict_false(pm != NULL && pc->pc_curpmap != pm)) {
 		/*
 		 * In pm_active but not running pm (left it, or is loading it):
 		 * nothing of pm is cached under the current identifier, and what
