@@ -391,16 +391,19 @@ PROVE := prove --exec '' --timer
 # Suites run again in another machine configuration: wrapper scripts
 # named <suite>-<variant>.t that pass the options (commas: spaces).
 # "spec": speculative TLB fills at 10% of accesses and interrupt points;
-# "random", "pct": the deterministic scheduler (platform/sim/sched.c).
+# "random", "pct": the deterministic scheduler (platform/sim/sched.c);
+# "nopcid": a CPU without PCIDs (every switch of address space flushes).
 SPEC := --spec=100000
 VARIANT_RUNS := sfbuf_test:mapped:--sfbuf=mapped quick_test:mapped:--sfbuf=mapped \
+	switch_test:nopcid:--no-pcid switch_test:spec:$(SPEC) explore_test:nopcid:--no-pcid \
 	random_test:capacity:--tlb=24 random_test:oldcpu:--old-cpu \
 	kernel_test:oldcpu:--old-cpu protect_test:oldcpu:--old-cpu kernel_test:bigmem:--mem=2100 \
 	sfbuf_test:spec:--sfbuf=mapped,$(SPEC) quick_test:spec:--sfbuf=mapped,$(SPEC) \
 	quick_test:specdmap:$(SPEC) concurrency_test:spec:--sfbuf=mapped,$(SPEC) \
 	smp_stress_test:spec:$(SPEC) random_test:spec:$(SPEC) \
 	$(foreach t,concurrency_test smp_stress_test random_test races_test,\
-	  $(t):random:--sched=random,--seed=11 $(t):pct:--sched=pct,--seed=12)
+	  $(t):random:--sched=random,--seed=11 $(t):pct:--sched=pct,--seed=12) \
+	switch_test:random:--sched=random,--seed=13 switch_test:pct:--sched=pct,--seed=14
 EXTRA_T := $(foreach r,$(VARIANT_RUNS),$(word 1,$(subst :, ,$(r)))-$(word 2,$(subst :, ,$(r))).t)
 # The VM suites again: sf_bufs mapped, a capacity-limited TLB, speculative
 # fills, and the deterministic scheduler (random walk and PCT).
@@ -449,7 +452,7 @@ check-explore:
 
 # PMAP_DIAGNOSTIC: every operation checks the pmap or page it changed.
 DIAG_TESTS := random_test concurrency_test races_test modref_test protect_test \
-	enter_test faultinj_test
+	enter_test faultinj_test switch_test
 check-diag:
 	$(MAKE) -j$(NPROC) VARIANT=diag $(DIAG_TESTS:%=$(BA)/diag/tests/portable/%)
 	$(PROVE) $(DIAG_TESTS:%=$(BA)/diag/tests/portable/%)

@@ -814,14 +814,20 @@ pmap_activate(struct lwp *l)
 	pmap_intr_state_t s = pmap_host_intr_disable();
 	pmap_t old = pc->pc_curpmap;
 	if (old != pm) {
+		bool keep = false;
 		if (!pmap_is_kernel(pm)) {
 			atomic_fetch_or(&pm->pm_active, 1ULL << cpu);	/* seq_cst */
 			pmap_solo_wait(pm);	/* before this MMU can touch a PTE */
+			/* After both (tlb.c, ADDRESS-SPACE IDENTIFIERS): is what this
+			 * CPU cached of pm last time still good? */
+			keep = pmap_tlb_asid_keep(pm, cpu);
 		}
-		pmap_md_activate(pm);
+		pmap_md_activate(pm, keep);
 		pc->pc_curpmap = pm;
-		if (old != NULL && !pmap_is_kernel(old))
+		if (old != NULL && !pmap_is_kernel(old)) {
+			pmap_tlb_asid_leave(old, cpu);
 			atomic_fetch_and(&old->pm_active, ~(1ULL << cpu));
+		}
 	}
 	pmap_host_intr_restore(s);
 	pmap_host_preempt_enable();

@@ -55,7 +55,22 @@
 /* Address spaces: a pmap's root (0 or PMAP_ENOMEM), loading it here. */
 int pmap_md_pmap_init(pmap_t pm);
 void pmap_md_pmap_fini(pmap_t pm);
-void pmap_md_activate(pmap_t pm);
+/*
+ * Load pm's root on this CPU (interrupts off).  Where cached translations
+ * carry an address-space identifier (pmap_md_asids_p, in pmap_md_impl.h),
+ * keep says whether this CPU's translations of pm cached under pm's
+ * identifier are still good (tlb.c, ADDRESS-SPACE IDENTIFIERS): kept if
+ * so, dropped if not.  Without identifiers keep is ignored and the
+ * load drops every non-global translation.
+ */
+void pmap_md_activate(pmap_t pm, bool keep);
+/* cpu's translations of pm cached under pm's identifier went stale; they
+ * will be dropped before pm runs there again.  A hint the MD layer may pass
+ * to its host (a TLB auditor); it changes no state.  Any CPU, any lock. */
+void pmap_md_asid_stale(pmap_t pm, int cpu);
+/* Hand out at most n identifiers per CPU before starting over (tests; 0:
+ * the machine's number). */
+void pmap_md_asid_limit(unsigned n);
 /* The address map: user space, the KVA pmap_growkernel serves, the
  * direct map (always false without one), mappable physical addresses
  * (below the CPU's width), the first KVA the caller owns (below it, the
@@ -191,6 +206,8 @@ struct pmap_tlb_batch {
 	bool tb_full;			/* overflowed: flush all non-global */
 	bool tb_global;			/* and global (kernel) entries too */
 	bool tb_kernel;			/* some queued address is a kernel one */
+	struct pmap *tb_pm;		/* the user pmap it is all about, or NULL
+					 * (named in its requests: tlb.c) */
 	vaddr_t tb_va[PMAP_TLB_MAXVA];
 	paddr_t tb_free_head;		/* page-table pages to free after it */
 	unsigned tb_nfree;
@@ -209,6 +226,10 @@ struct pmap {
 	atomic_long pm_wired;
 	long pm_ptps;			/* page-table pages below the root (pm_lock) */
 	atomic_uint_least64_t pm_active; /* CPUs whose MMU runs this pmap's tables */
+	atomic_uint_least64_t pm_kept;	/* CPUs whose cached translations of it,
+					 * under its address-space identifier,
+					 * are still good (tlb.c; 0 without
+					 * identifiers) */
 	atomic_uint pm_solo;		/* a solo walk is on (pmap_solo_begin) */
 	struct pv_chunk *pm_pvchunks;	/* chunks with free entries first (pm_lock) */
 	struct pv_chunk *pm_pvtail;	/* the last of them (pm_lock) */
@@ -547,7 +568,14 @@ void pmap_tlb_sync_add_free(struct pmap_tlb_batch *b, pmap_t pm, vaddr_t va,
     paddr_t ptp);
 void pmap_tlb_sync_run(struct pmap_tlb_batch *b);
 
-/* Make every CPU that has pm loaded switch to the kernel pmap. */
+/* pmap_activate(pm) on cpu, after joining pm_active and pmap_solo_wait:
+ * may cpu keep what it cached of pm (false without address-space
+ * identifiers)?  Interrupts off. */
+bool pmap_tlb_asid_keep(pmap_t pm, int cpu);
+/* pmap_activate on cpu, having loaded another root than old's. */
+void pmap_tlb_asid_leave(pmap_t old, int cpu);
+/* Make every CPU that has pm loaded switch to the kernel pmap; pm's
+ * address-space identifiers die. */
 void pmap_tlb_evict(pmap_t pm);
 /* After pmap_tlb_evict of a dying pmap: free what its batch holds. */
 void pmap_tlb_release(pmap_t pm);
@@ -560,6 +588,7 @@ struct pmap_shootdown {
 	unsigned sd_nva;
 	bool sd_full, sd_global;
 	struct pmap *sd_evict;		/* leave this pmap if it is loaded */
+	struct pmap *sd_pm;		/* the user pmap it is about, or NULL */
 	vaddr_t sd_va[PMAP_TLB_MAXVA];
 	atomic_uint_least64_t sd_pending; /* targets that have not answered */
 };

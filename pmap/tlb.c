@@ -53,7 +53,51 @@
  * completer reads pm_active with a seq_cst read-modify-write of the same
  * word after every change in the batch was made (they were made under
  * pm_lock, which it took).  Either it sees the CPU, or the CPU's fresh root
- * load (which flushes) came after the changes.
+ * load (which flushes: but see below) came after the changes.
+ *
+ * ADDRESS-SPACE IDENTIFIERS.  Where the MD layer tags cached translations
+ * with the address space they belong to (pmap_md_asids_p), loading
+ * another pmap's root need not drop them, and a CPU that comes back to a
+ * pmap may find its translations still cached - worth having only if a
+ * shootdown still interrupts nobody but pm_active, so the others must drop
+ * what they kept before they run the pmap again: lazily.  pm_kept holds
+ * the CPUs whose cached translations of pm are good (every change to pm's
+ * tables since they were cached has been invalidated there):
+ *
+ *   pmap_activate   sets its bit in pm_kept (seq_cst fetch_or) after
+ *                   joining pm_active and after pmap_solo_wait (which
+ *                   serves shootdowns); the MD layer keeps pm's entries if
+ *                   the bit was set already, and drops them if not;
+ *   a completer     (targets_of, after every change it completes) reads
+ *                   pm_active (seq_cst RMW), clears in pm_kept the CPUs it
+ *                   will not shoot (seq_cst fetch_and), reads pm_active
+ *                   again, and shoots both reads' CPUs.
+ *
+ * Dekker on two words.  A CPU the second read does not see joins pm_active
+ * after it (later in that word's order), so it sets its pm_kept bit after
+ * the clearing, finds it clear, and flushes (and what it fills comes after
+ * the changes).  A CPU the first read missed that came back keeping stale
+ * entries before the clearing is seen by the second read, and shot.  The
+ * completer skips the clearing when a load of pm_kept shows no bit to
+ * clear: a CPU that left pm did so by an RMW of pm_active that the first
+ * read follows, so its pm_kept bit, set before it left, shows.
+ *
+ * A CPU shot for pm may not run it: it left pm after the completer read
+ * pm_active, or is inside pmap_activate(pm) serving shootdowns before it
+ * loads pm's root.  Invalidating under its current identifier would be no
+ * use; it clears its own pm_kept bit instead (tlb_do), and flushes when it
+ * next runs pm.  For that a request names its pmap (sd_pm) - only
+ * pmap_update's, whose pmap lives until it returns.  A synchronous batch
+ * (page-side operations) may span pmaps that die before it runs, so it
+ * names none, and clears the targets' bits too: a CPU running such a pmap
+ * is shot and keeps running it, but flushes when it comes back to it.
+ *
+ * A dying pmap (pmap_tlb_evict) leaves translations cached under its
+ * identifiers, which the MD layer never hands out again without a flush:
+ * no CPU can use them, or reach its page tables through them, again.
+ * Every time a CPU's bit leaves pm_kept, and when a CPU leaves a pmap
+ * whose bit it does not have, pmap_md_asid_stale tells the MD layer (a
+ * hint for a TLB auditor, which stops checking those entries).
  *
  * THE PROTOCOL.  Each CPU owns one outgoing request (struct
  * pmap_shootdown) and one inbox word with a bit per initiator.  The
@@ -88,8 +132,49 @@ pmap_set_shootdown_timeout(uint64_t spins)
 	    __ATOMIC_RELAXED);
 }
 
-static uint64_t
-targets_of(pmap_t pm)
+/* Tell the MD layer that cpus' translations of pm went stale. */
+static void
+asid_hint(pmap_t pm, uint64_t cpus)
+{
+	for (uint64_t t = cpus; t != 0; t &= t - 1)
+		pmap_md_asid_stale(pm, pmap_ctz64(t));
+}
+
+/*
+ * cpus' cached translations of pm are stale: off pm_kept, with the hint.
+ * The hint that counts comes after the clearing: a CPU that reloads pm
+ * keeping its entries just before it is shot, but may take the shot while
+ * it runs another pmap (a request that names none), and that reload may
+ * have told the MD layer's host "good again".  A hint after a reload that
+ * follows the clearing (and flushes) is merely too cautious.  The one
+ * before is early news - and, on the simulated machine, a point where its
+ * schedulers may run an activation of pm inside the window that targets_of's
+ * second read of pm_active closes (no other host call is there).
+ */
+static void
+asid_drop(pmap_t pm, uint64_t cpus)
+{
+	asid_hint(pm, cpus);
+	atomic_fetch_and(&pm->pm_kept, ~cpus);	/* seq_cst */
+	asid_hint(pm, cpus);
+}
+
+/* targets_of's slow path: CPUs to drop from pm_kept. */
+static __attribute__((noinline)) uint64_t
+targets_drop(pmap_t pm, uint64_t active, uint64_t stale)
+{
+	asid_drop(pm, stale);
+	/* Whoever came back keeping its entries before the clearing. */
+	return active | atomic_fetch_add_explicit(&pm->pm_active, 0, memory_order_seq_cst);
+}
+
+/*
+ * The CPUs to shoot for pm, after its changes were made.  named: the
+ * request names pm (ADDRESS-SPACE IDENTIFIERS), so the CPUs shot keep
+ * what they cached of it; otherwise every CPU drops it.
+ */
+static inline uint64_t
+targets_of(pmap_t pm, bool named)
 {
 	if (pmap_is_kernel(pm))
 		return pmap_all_cpus();
@@ -99,7 +184,44 @@ targets_of(pmap_t pm)
 	 * activating CPU's fetch_or on the same word, which makes the pairing
 	 * plain (and visible to ThreadSanitizer, which ignores fences).
 	 */
-	return atomic_fetch_add_explicit(&pm->pm_active, 0, memory_order_seq_cst);
+	uint64_t active = atomic_fetch_add_explicit(&pm->pm_active, 0, memory_order_seq_cst);
+	if (!pmap_md_asids_p())
+		return active;
+	uint64_t stale = atomic_load_explicit(&pm->pm_kept, memory_order_relaxed) &
+	    ~(named ? active : 0);
+	if (stale == 0)
+		return active;
+	return targets_drop(pm, active, stale);
+}
+
+bool
+pmap_tlb_asid_keep(pmap_t pm, int cpu)
+{
+	if (!pmap_md_asids_p())
+		return false;
+	uint64_t bit = 1ULL << cpu;
+	return (atomic_fetch_or(&pm->pm_kept, bit) & bit) != 0;	/* seq_cst */
+}
+
+void
+pmap_tlb_asid_leave(pmap_t old, int cpu)
+{
+	/*
+	 * Leaving old with this CPU's pm_kept bit off (it went off while the
+	 * CPU ran old): what stays cached under old's identifier will be
+	 * dropped on the way back.  Say so again: a reload of the current
+	 * identifier since the bit went off (a full flush) may have spent the
+	 * hint given then.
+	 */
+	if (pmap_md_asids_p() && (atomic_load_explicit(&old->pm_kept, memory_order_relaxed) &
+	    (1ULL << cpu)) == 0)
+		pmap_md_asid_stale(old, cpu);
+}
+
+void
+pmap_set_asid_limit(unsigned n)
+{
+	pmap_md_asid_limit(n);
 }
 
 /* ---- solo walks (pmap_impl.h) ---- */
@@ -155,6 +277,7 @@ pmap_tlb_batch_init(struct pmap_tlb_batch *b)
 	b->tb_targets = 0;
 	b->tb_nva = 0;
 	b->tb_full = b->tb_global = b->tb_kernel = false;
+	b->tb_pm = NULL;
 	b->tb_free_head = 0;
 	b->tb_nfree = 0;
 	atomic_init(&b->tb_started, 0);
@@ -245,16 +368,30 @@ batch_free_pages(paddr_t p, unsigned n)
 
 /* ---- performing requests ---- */
 
-/* Perform one request on this CPU (interrupts off). */
-static void
-tlb_do(unsigned nva, const vaddr_t *va, bool full, bool global, pmap_t evict)
+/* Perform one request on this CPU (interrupts off); it is about pm if
+ * not NULL.  Inline: batch_run's common case is a page or two here. */
+static inline __attribute__((always_inline)) void
+tlb_do(unsigned nva, const vaddr_t *va, bool full, bool global, pmap_t evict, pmap_t pm)
 {
 	struct pmap_cpu *pc = pmap_curcpu();
 	if (evict != NULL && pc->pc_curpmap == evict) {
 		int cpu = pmap_host_cpu_id();
-		pmap_md_activate(PMAP_KERNEL);
+		pmap_md_activate(PMAP_KERNEL, true);
 		pc->pc_curpmap = PMAP_KERNEL;
 		atomic_fetch_and(&evict->pm_active, ~(1ULL << cpu));
+	}
+	if (__predict_false(pm != NULL && pc->pc_curpmap != pm)) {
+		/*
+		 * In pm_active but not running pm (left it, or is loading it):
+		 * nothing of pm is cached under the current identifier, and what
+		 * is cached under pm's must go before pm runs here again
+		 * (ADDRESS-SPACE IDENTIFIERS).  Without identifiers the root
+		 * load that left pm, or the one about to enter it, drops it all.
+		 */
+		uint64_t bit = 1ULL << pmap_host_cpu_id();
+		if (pmap_md_asids_p() && (atomic_load(&pm->pm_kept) & bit) != 0)
+			asid_drop(pm, bit);
+		return;
 	}
 	if (full || global) {
 		pmap_md_invalidate_all(global);
@@ -279,7 +416,8 @@ pmap_tlb_poll(void)
 		int i = pmap_ctz64(from);
 		from &= from - 1;
 		struct pmap_shootdown *sd = &pmap_cpus[i].pc_sd;
-		tlb_do(sd->sd_nva, sd->sd_va, sd->sd_full, sd->sd_global, sd->sd_evict);
+		tlb_do(sd->sd_nva, sd->sd_va, sd->sd_full, sd->sd_global, sd->sd_evict,
+		    sd->sd_pm);
 		atomic_fetch_and_explicit(&sd->sd_pending, ~(1ULL << self),
 		    memory_order_release);
 	}
@@ -379,7 +517,7 @@ batch_run(int self, const struct pmap_tlb_batch *b, uint64_t targets)
 	if (!(b->tb_nva != 0 || b->tb_full))
 		return 0;		/* nothing cached to drop (pages only) */
 	if (targets & (1ULL << self))
-		tlb_do(b->tb_nva, b->tb_va, b->tb_full, b->tb_global, NULL);
+		tlb_do(b->tb_nva, b->tb_va, b->tb_full, b->tb_global, NULL, b->tb_pm);
 	uint64_t others = targets & ~(1ULL << self);
 	if (others == 0)
 		return 0;
@@ -390,6 +528,7 @@ batch_run(int self, const struct pmap_tlb_batch *b, uint64_t targets)
 	sd->sd_full = b->tb_full;
 	sd->sd_global = b->tb_global;
 	sd->sd_evict = NULL;
+	sd->sd_pm = b->tb_pm;
 	return tlb_shoot(self, others);
 }
 
@@ -489,9 +628,10 @@ update_user(pmap_t pm)
 	mine = batch_busy_p(pb);
 	if (mine) {
 		batch_take(pb, &b);
+		b.tb_pm = pm;		/* it lives until we return */
 		t = atomic_load_explicit(&pb->tb_started, memory_order_relaxed) + 1;
 		atomic_store_explicit(&pb->tb_started, t, memory_order_relaxed);
-		targets = targets_of(pm);	/* after every change: we hold pm_lock */
+		targets = targets_of(pm, true);	/* after every change: we hold pm_lock */
 	} else {
 		t = atomic_load_explicit(&pb->tb_started, memory_order_relaxed);
 	}
@@ -581,8 +721,9 @@ pmap_tlb_update(pmap_t pm)
 void
 pmap_tlb_sync_add(struct pmap_tlb_batch *b, pmap_t pm, vaddr_t va)
 {
-	/* After the PTE change: see WHO IS SHOT. */
-	b->tb_targets |= targets_of(pm);
+	/* After the PTE change: see WHO IS SHOT.  Not named: pm may be gone
+	 * before the batch runs. */
+	b->tb_targets |= targets_of(pm, false);
 	batch_add_va(b, va, pmap_is_kernel(pm));
 }
 
@@ -629,19 +770,27 @@ pmap_tlb_evict(pmap_t pm)
 	int self = pmap_host_cpu_id();
 	struct pmap_cpu *pc = &pmap_cpus[self];
 	if (pc->pc_curpmap == pm)
-		tlb_do(0, NULL, false, false, pm);
+		tlb_do(0, NULL, false, false, pm, NULL);
 	uint64_t others = atomic_load(&pm->pm_active) & ~(1ULL << self);
 	if (others != 0) {
 		struct pmap_shootdown *sd = &pc->pc_sd;
 		sd->sd_nva = 0;
 		sd->sd_full = sd->sd_global = false;
 		sd->sd_evict = pm;
+		sd->sd_pm = NULL;
 		uint64_t late = tlb_shoot(self, others);
 		if (__predict_false(late != 0))
 			tlb_timeout("pmap_destroy", self, late, s);
 	}
 	pmap_host_intr_restore(s);
 	pmap_host_preempt_enable();
+	/* Its identifiers die with it (ADDRESS-SPACE IDENTIFIERS): every
+	 * CPU's, kept or not (a CPU off pm_kept may have reloaded its
+	 * identifier since the hint it was given). */
+	if (pmap_md_asids_p()) {
+		atomic_store(&pm->pm_kept, 0);
+		asid_hint(pm, pmap_all_cpus());
+	}
 }
 
 void
@@ -649,10 +798,12 @@ pmap_tlb_release(pmap_t pm)
 {
 	/*
 	 * pm is loaded nowhere (pmap_tlb_evict): each CPU that had it loaded
-	 * another root since, which drops every non-global translation and
-	 * cached upper-level entry of it.  So what its batch still holds
-	 * needs no invalidation, and its page-table pages can go back at
-	 * once - after any pmap_update of it still running elsewhere.
+	 * another root since, which dropped every non-global translation and
+	 * cached upper-level entry of it - or, with address-space
+	 * identifiers, left them under identifiers of pm that no CPU uses
+	 * again without dropping them.  So what its batch still holds needs
+	 * no invalidation, and its page-table pages can go back at once -
+	 * after any pmap_update of it still running elsewhere.
 	 */
 	struct pmap_tlb_batch *pb = &pm->pm_batch;
 	pmap_host_preempt_disable();

@@ -13,6 +13,36 @@
  * Kernel mappings are global (CR4.PGE) so they survive CR3 loads; a
  * mapping is invalidated with INVLPG, which drops global entries too.
  *
+ * Address-space identifiers.  With CR4.PCIDE every TLB and
+ * paging-structure-cache entry carries the PCID that was current when it
+ * was filled, only entries of the current PCID (and global ones) are
+ * used, and a MOV to CR3 with bit 63 set drops nothing: a switch of
+ * address space need not flush.  When a CPU's entries of a pmap are still
+ * good is the MI layer's business (tlb.c, ADDRESS-SPACE IDENTIFIERS: it
+ * passes "keep" to pmap_md_activate); naming them is this layer's.  Each
+ * CPU hands out PCIDs 1..md_pcid_max in order, in generations (as FreeBSD
+ * does): md_asid[cpu] of a pmap is pcid | gen << 12, good on that CPU
+ * while gen is the CPU's generation.  Activation, interrupts off:
+ *
+ *   a PCID of this generation, keep    load it with bit 63: entries stay
+ *   a PCID of this generation, !keep   load it without: its entries go
+ *   none, or of an older generation    the next free PCID, loaded without
+ *
+ * When the PCIDs run out the CPU starts a generation and flushes every
+ * non-global entry of every PCID (INVPCID type 3, or a CR4.PGE toggle),
+ * so that no entry of an older generation survives: each PCID has one
+ * owner per generation, and what a CPU caches under a PCID other than the
+ * current one belongs to the pmap that PCID was last handed to.  A pmap's
+ * PCIDs die with it (they are not handed out again before that flush, and
+ * a new pmap starts with none), so its tables may be freed while entries
+ * tagged with them linger.  PCID 0 is the kernel pmap's: no user
+ * translation is cached under it, and none of its own goes stale (kernel
+ * page tables are never freed, and every kernel mapping that changes is
+ * global), so loading it keeps everything.  PCIDs are used only with
+ * global pages, for that reason: a kernel translation cached under a user
+ * PCID must not need invalidating there (the user-accessible kernel
+ * ranges, the only non-global kernel mappings, never change).
+ *
  * Memory types: the PAT is programmed as WB, WT, UC-, UC, WB, WC, UC-, UC
  * (entry 5 changed from the power-on WT to WC), so a leaf selects WB with
  * no bits, UC with PCD|PWT, UC- with PCD, WC with PAT|PWT.
@@ -35,6 +65,18 @@ static paddr_t md_pa_limit;		/* 1 << MAXPHYADDR */
 static vaddr_t md_kva_grown;		/* KVA below this has page tables */
 static vaddr_t md_kva_start;		/* first address pmap_virtual_space gives */
 static volatile uint8_t md_grow_lock;
+
+/* Address-space identifiers (see the top): in use, PCIDs per generation
+ * (pmap_md_asid_limit), and each CPU's allocator (that CPU only, with
+ * interrupts off). */
+bool pmap_md_asids_on;
+static unsigned md_pcid_max = CR3_PCID_MASK;
+#define ASID_GEN_SHIFT	12
+struct md_pcid_cpu {
+	uint64_t pc_gen;		/* this CPU's generation (from 1) */
+	unsigned pc_next;		/* the next PCID to hand out */
+} __attribute__((aligned(64)));
+static struct md_pcid_cpu md_pcid_cpu[PMAP_MAXCPUS];
 
 /* ---- helpers ---- */
 
@@ -147,10 +189,67 @@ pmap_md_pmap_fini(pmap_t pm)
 	pmap_host_page_free(pm->pm_md.md_root_pa);
 }
 
-void
-pmap_md_activate(pmap_t pm)
+/* Drop every non-global entry of every PCID on this CPU. */
+static void
+flush_all_pcids(void)
 {
-	pmap_host_amd64_lcr3(pm->pm_md.md_root_pa);
+	PMAP_CTR_ADD(full_flushes, 1);
+	if (md_features & AMD64_FEAT_INVPCID) {
+		pmap_host_amd64_invpcid(INVPCID_ALL, 0, 0);
+	} else {
+		uint64_t cr4 = pmap_host_amd64_rcr4();
+		pmap_host_amd64_lcr4(cr4 ^ CR4_PGE);	/* every PCID, globals too */
+		pmap_host_amd64_lcr4(cr4);
+	}
+}
+
+void
+pmap_md_activate(pmap_t pm, bool keep)
+{
+	paddr_t root = pm->pm_md.md_root_pa;
+	if (!pmap_md_asids_on) {
+		pmap_host_amd64_lcr3(root);
+		return;
+	}
+	if (pmap_is_kernel(pm)) {
+		pmap_host_amd64_lcr3(root | CR3_NOFLUSH);	/* PCID 0: see the top */
+		return;
+	}
+	int cpu = pmap_host_cpu_id();
+	struct md_pcid_cpu *pc = &md_pcid_cpu[cpu];
+	uint64_t *tagp = &pm->pm_md.md_asid[cpu];
+	uint64_t tag = __atomic_load_n(tagp, __ATOMIC_RELAXED);
+	if (tag != 0 && tag >> ASID_GEN_SHIFT == pc->pc_gen) {
+		pmap_host_amd64_lcr3(root | (tag & CR3_PCID_MASK) | (keep ? CR3_NOFLUSH : 0));
+		return;
+	}
+	if (pc->pc_next > __atomic_load_n(&md_pcid_max, __ATOMIC_RELAXED)) {
+		/* Out of PCIDs: a new generation, and nothing cached under an
+		 * old one may survive into it. */
+		pc->pc_gen++;
+		pc->pc_next = 1;
+		flush_all_pcids();
+	}
+	uint64_t pcid = pc->pc_next++;
+	__atomic_store_n(tagp, pcid | pc->pc_gen << ASID_GEN_SHIFT, __ATOMIC_RELAXED);
+	/* Fresh in this generation, so nothing is cached under it; flushed
+	 * anyway, which costs next to nothing. */
+	pmap_host_amd64_lcr3(root | pcid);
+}
+
+void
+pmap_md_asid_stale(pmap_t pm, int cpu)
+{
+	uint64_t tag = __atomic_load_n(&pm->pm_md.md_asid[cpu], __ATOMIC_RELAXED);
+	if (tag != 0)
+		pmap_host_amd64_pcid_dead(cpu, (uint16_t)(tag & CR3_PCID_MASK));
+}
+
+void
+pmap_md_asid_limit(unsigned n)
+{
+	__atomic_store_n(&md_pcid_max, n == 0 || n > CR3_PCID_MASK ? (unsigned)CR3_PCID_MASK : n,
+	    __ATOMIC_RELAXED);
 }
 
 bool
@@ -235,7 +334,9 @@ pmap_md_invalidate_all(bool global)
 {
 	PMAP_CTR_ADD(full_flushes, 1);
 	if (!global || !(md_features & AMD64_FEAT_PGE)) {
-		/* Without global pages a CR3 reload drops everything. */
+		/* Without global pages a CR3 reload drops everything (with PCIDs,
+		 * everything of the current one: a CPU is shot for the pmap it
+		 * runs, or, for the kernel, with global set). */
 		pmap_host_amd64_lcr3(pmap_host_amd64_rcr3());
 		return;
 	}
@@ -370,6 +471,7 @@ void
 pmap_md_bootstrap(const struct pmap_bootinfo *bi)
 {
 	md_features = pmap_host_amd64_features();
+	pmap_md_asids_on = (md_features & AMD64_FEAT_PCID) && (md_features & AMD64_FEAT_PGE);
 	pmap_md_pte_noexec_bit = (md_features & AMD64_FEAT_NX) ? PG_XD : 0;
 	int maxpa = pmap_host_amd64_maxphyaddr();
 	PMAP_KASSERTMSG(maxpa >= 32 && maxpa <= 52, "MAXPHYADDR %d out of range", maxpa);
@@ -411,6 +513,13 @@ pmap_md_cpu_init(void)
 		cr4 |= CR4_PGE;
 	pmap_host_amd64_lcr4(cr4 & ~CR4_PCIDE);
 	pmap_host_amd64_lcr3(PMAP_KERNEL->pm_md.md_root_pa);
+	if (pmap_md_asids_on) {
+		/* Setting PCIDE wants CR3[11:0] clear: the kernel's root, PCID 0. */
+		pmap_host_amd64_lcr4(cr4 | CR4_PCIDE);
+		struct md_pcid_cpu *pc = &md_pcid_cpu[pmap_host_cpu_id()];
+		pc->pc_gen = 1;
+		pc->pc_next = 1;
+	}
 	/* The PAT changed: flush everything cached with the old types. */
 	pmap_md_invalidate_all(true);
 }

@@ -36,6 +36,11 @@ typedef uint64_t pmap_pte_t;
 struct pmap_md {
 	paddr_t md_root_pa;		/* PML4 (CR3) */
 	pmap_pte_t *md_root;		/* the same, through pmap_host_phys_map */
+	/* Per CPU: the PCID this pmap has there, and in which of that CPU's
+	 * generations (pcid | gen << 12; 0: none).  Written by that CPU only,
+	 * in pmap_md_activate; read by others for pmap_md_asid_stale's hint
+	 * (relaxed atomics).  See "address-space identifiers" in pmap_md.c. */
+	uint64_t md_asid[PMAP_MAXCPUS];
 };
 /* The root table of a pmap (pmap_md_root(pm) and pmap_md_root_pa(pm) in
  * pmap_impl.h call these with &pm->pm_md). */
@@ -43,6 +48,11 @@ static inline pmap_pte_t *pmap_md_root_of(const struct pmap_md *md) { return md-
 static inline paddr_t pmap_md_root_pa_of(const struct pmap_md *md) { return md->md_root_pa; }
 
 #include "../x86/pmap_md_x86.h"	/* leaf meaning, caching rules, atomics */
+
+/* Does this machine tag cached translations with their address space, so
+ * that a switch keeps them (PCIDs, with CR4.PGE)?  Fixed at bootstrap. */
+extern bool pmap_md_asids_on;
+static inline bool pmap_md_asids_p(void) { return pmap_md_asids_on; }
 
 /* ---- the page-table tree's shape (the walk itself is MI: pmap/ptree.c) ---- */
 

@@ -423,9 +423,23 @@ pmap_md_pmap_fini(pmap_t pm)
 }
 
 void
-pmap_md_activate(pmap_t pm)
+pmap_md_activate(pmap_t pm, bool keep)
 {
+	(void)keep;	/* no address-space identifiers: the load flushes */
 	pmap_host_i386_lcr3(pm->pm_md.md_pdir_pa);
+}
+
+void
+pmap_md_asid_stale(pmap_t pm, int cpu)
+{
+	(void)pm;
+	(void)cpu;
+}
+
+void
+pmap_md_asid_limit(unsigned n)
+{
+	(void)n;
 }
 
 bool

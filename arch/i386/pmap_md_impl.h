@@ -45,6 +45,10 @@ static inline paddr_t pmap_md_root_pa_of(const struct pmap_md *md) { return md->
 
 #include "../x86/pmap_md_x86.h"	/* leaf meaning, caching rules, atomics */
 
+/* Are cached translations tagged with their address space?  Not in 32-bit
+ * paging (no PCIDs): every root load drops the non-global ones. */
+static inline bool pmap_md_asids_p(void) { return false; }
+
 #define PMAP_MD_TMP_DEPTH	4	/* page windows per CPU (pmap_md_tmp_map) */
 
 /* ---- the page-table tree's shape ---- */

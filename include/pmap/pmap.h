@@ -236,6 +236,13 @@ void pmap_set_pv_limit(uint64_t pages);
  * default, PMAP_SHOOTDOWN_SPINS. */
 void pmap_set_shootdown_timeout(uint64_t spins);
 
+/* Where cached translations carry an address-space identifier (amd64:
+ * PCIDs), hand out at most n of them per CPU before starting over - which
+ * flushes that CPU's translations of every address space; 0 restores the
+ * machine's number (4095 PCIDs).  For tests of the wrap-around; no effect
+ * on machines without identifiers.  Any CPU, any time. */
+void pmap_set_asid_limit(unsigned n);
+
 /* Page-table pages (below the PML4) a pmap holds right now. */
 long pmap_ptp_count(pmap_t pmap);
 

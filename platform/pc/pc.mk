@@ -201,8 +201,8 @@ endif
 # then, as the simulated machine does, the sf_buf/quick-mapping suites again
 # in mapped mode (amd64 only: i386 has no direct map, its first run is
 # mapped already, and the second run is a TAP skip saying so) and some
-# suites on an older CPU model (amd64: without NX, PGE, INVPCID, 1 GiB pages
-# and PAT; i386: without PSE, PGE, SMEP and SMAP); under prove.  The TAP
+# suites on an older CPU model (amd64: without NX, PGE, PCID, INVPCID, 1 GiB
+# pages and PAT; i386: without PSE, PGE, SMEP and SMAP); under prove.  The TAP
 # streams are kept in $(PC_BUILD)/portable*.tap for the count.
 # pc-portable-all runs both arches, one after the other.
 PC_MAPPED_SUITES ?= sfbuf,quick

@@ -137,6 +137,16 @@ sim_audit_direct_map(uint64_t start, uint64_t end)
 	sim_m.m_dmap_end = end;
 }
 
+/* An entry of a PCID other than the current one that its owner promised
+ * to flush before using it again (sim_audit_pcid_dead): never used, so it
+ * may be stale and may point at freed pages. */
+static bool
+pcid_dead(const struct sim_cpu *c, const struct tc_entry *e)
+{
+	uint16_t cur = (c->c_cr4 & CR4_PCIDE) ? (uint16_t)(c->c_cr3 & CR3_PCID_MASK) : 0;
+	return !e->te_global && e->te_pcid != cur && c->c_pcid_dead[e->te_pcid];
+}
+
 static void
 audit_entry(const struct tc_entry *e, void *arg)
 {
@@ -150,7 +160,7 @@ audit_entry(const struct tc_entry *e, void *arg)
 	if (e->te_global || e->te_pcid == cur) {
 		root = c->c_cr3 & CR3_FRAME;
 	} else {
-		if (c->c_pcid_dead[e->te_pcid])
+		if (pcid_dead(c, e))
 			return;
 		root = c->c_pcid_root[e->te_pcid];
 	}
@@ -244,6 +254,9 @@ sim_audit_pcid_dead(int cpu, uint16_t pcid)
 	struct sim_cpu *c = &sim_m.m_cpus[cpu];
 	pthread_mutex_lock(&c->c_tlb_lock);
 	c->c_pcid_dead[pcid] = 1;
+	uint16_t cur = (c->c_cr4 & CR4_PCIDE) ? (uint16_t)(c->c_cr3 & CR3_PCID_MASK) : 0;
+	if (sim_m.m_cfg.pcid_dead_drop && pcid != cur)
+		sim_mmu_drop_pcid_locked(c, pcid);
 	pthread_mutex_unlock(&c->c_tlb_lock);
 }
 
@@ -260,7 +273,8 @@ static void
 ref_entry(const struct tc_entry *e, void *arg)
 {
 	struct ref_ctx *r = arg;
-	if (r->r_found || !tc_live(r->r_c, e) || in_direct_map(e) || foreign_window(r->r_c, e))
+	if (r->r_found || !tc_live(r->r_c, e) || in_direct_map(e) || foreign_window(r->r_c, e) ||
+	    pcid_dead(r->r_c, e))
 		return;
 	bool psc = e->te_kind >= TC_KIND_PSC(AMD64_LVL_PD);
 	uint64_t size = psc ? SIM_PAGE_SIZE : sim_level_size(e->te_kind);

@@ -54,6 +54,8 @@ sim_pmap_old_cpu_features(void)
 	    AMD64_FEAT_NX | AMD64_FEAT_PAT | AMD64_FEAT_SMEP | AMD64_FEAT_SMAP;
 }
 
+uint32_t sim_pmap_pcid_feature(void) { return AMD64_FEAT_PCID; }
+
 void *
 pmap_host_phys_map(paddr_t pa)
 {
@@ -139,6 +141,19 @@ pmap_host_amd64_lcr4(uint64_t cr4)
 	if (sim_write_cr4(cr4) != SIM_OK)
 		pmap_host_panic("MOV to CR4 %#llx raised #GP", (unsigned long long)cr4);
 	HOOK_OUT(SIM_HK_LCR4);
+}
+
+/* The library's promise to flush (cpu, pcid) before using it again: the
+ * auditor stops checking its entries (which may now be stale, or point at
+ * freed tables and pages) until the next load of that PCID.  A point only
+ * while the machine explores: it sits inside the library's handshake
+ * between a shootdown's completer and an activating CPU. */
+void
+pmap_host_amd64_pcid_dead(int cpu, uint16_t pcid)
+{
+	LOOKUP_IN(SIM_HK_PCID_DEAD);
+	sim_audit_pcid_dead(cpu, pcid);
+	LOOKUP_OUT(SIM_HK_PCID_DEAD);
 }
 
 uint64_t

@@ -134,6 +134,8 @@ window_frame(uint32_t va)
 bool sim_pmap_have_nx(void) { return false; }
 bool sim_pmap_have_pat(void) { return false; }
 
+uint32_t sim_pmap_pcid_feature(void) { return 0; }
+
 uint32_t
 sim_pmap_old_cpu_features(void)
 {

@@ -465,6 +465,21 @@ flush_locked(struct sim_cpu *c, const struct flush_sel *s)
 	c->c_epoch++;
 }
 
+/*
+ * Called from any thread.  Raises only that PCID's floors: the owner reads
+ * them without the lock only for its current PCID, which pcid is not (the
+ * caller checked under the lock, and a CR3 load takes it); no epoch bump
+ * (the owner reads that without the lock), and none is needed: the
+ * micro-TLB holds entries of the current PCID only past a CR3 load.
+ */
+void
+sim_mmu_drop_pcid_locked(struct sim_cpu *c, uint16_t pcid)
+{
+	uint64_t floor = ++c->c_stamp;
+	c->c_floor_tlb[pcid] = floor;
+	c->c_floor_psc[pcid] = floor;
+}
+
 /* A page fault drops the TLB entries for va and every paging-structure
  * cache entry that would be used to translate it (4.10.4.1). */
 static void
@@ -863,6 +878,8 @@ sim_write_cr3(uint64_t v)
 	if (v & sim_m.m_maxpa_mask)
 		return SIM_GP;
 	STAT_INC(c, cr3_loads);
+	if (noflush)
+		STAT_INC(c, cr3_keeps);
 	uint16_t pcid = pcide ? (uint16_t)(v & CR3_PCID_MASK) : 0;
 	pthread_mutex_lock(&c->c_tlb_lock);
 	c->c_cr3 = v;
@@ -997,7 +1014,7 @@ sim_mmu_cpu_fini(struct sim_cpu *c)
 }
 
 struct sim_cpu_stats
-sim_cpu_stats(int cpu)
+sim_cpu_counters(int cpu)
 {
 	struct sim_cpu_stats s = { 0 };
 	if (cpu < 0 || cpu >= sim_m.m_ncpus)
@@ -1010,9 +1027,20 @@ sim_cpu_stats(int cpu)
 	s.invlpg = STAT_GET(c, invlpg);
 	s.invpcid = STAT_GET(c, invpcid);
 	s.cr3_loads = STAT_GET(c, cr3_loads);
+	s.cr3_keeps = STAT_GET(c, cr3_keeps);
 	s.flushes_full = STAT_GET(c, flushes_full);
 	s.ipis_taken = STAT_GET(c, ipis_taken);
 	s.spec_fills = STAT_GET(c, spec_fills);
+	return s;
+}
+
+struct sim_cpu_stats
+sim_cpu_stats(int cpu)
+{
+	struct sim_cpu_stats s = sim_cpu_counters(cpu);
+	if (cpu < 0 || cpu >= sim_m.m_ncpus)
+		return s;
+	struct sim_cpu *c = &sim_m.m_cpus[cpu];
 	pthread_mutex_lock(&c->c_tlb_lock);
 	for (size_t i = 0; i <= c->c_tc.tc_mask; i++) {
 		const struct tc_entry *e = &c->c_tc.tc_slots[i];
@@ -1039,6 +1067,7 @@ sim_stats_reset(void)
 		STAT_CLEAR(c, invlpg);
 		STAT_CLEAR(c, invpcid);
 		STAT_CLEAR(c, cr3_loads);
+		STAT_CLEAR(c, cr3_keeps);
 		STAT_CLEAR(c, flushes_full);
 		STAT_CLEAR(c, ipis_taken);
 		STAT_CLEAR(c, spec_fills);

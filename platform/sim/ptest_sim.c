@@ -5,13 +5,16 @@
  *
  * A suite runs on a 4-CPU machine in strict TLB mode with the free-time
  * audit on: freeing a page that any TLB or paging-structure cache still
- * references fails the test at that moment.
+ * references (under a PCID the library has not promised to flush before
+ * its next use) fails the test at that moment.
  *
  * Options (argv or environment): --sfbuf=dmap|mapped (PTEST_SFBUF),
  * --seed=N (PTEST_SEED), --cpus=N (PTEST_CPUS), --tlb=N (PTEST_TLB: a
  * capacity-limited TLB of N entries per CPU with seeded random eviction,
  * instead of the strict one), --old-cpu (a CPU without global pages,
- * INVPCID, NX, 1 GiB pages or PAT), PTEST_TIMEOUT (seconds, default 600).
+ * PCIDs, INVPCID, NX, 1 GiB pages or PAT), --no-pcid (PTEST_NO_PCID=1: a
+ * CPU without PCIDs, so every switch of address space flushes the TLB),
+ * PTEST_TIMEOUT (seconds, default 600).
  */
 #include <setjmp.h>
 #include <signal.h>
@@ -400,6 +403,9 @@ ptest_standalone_main(const struct ptest_suite *s, int argc, char **argv)
 	int ncpus = 4;
 	unsigned tlb = tlb_env != NULL ? (unsigned)atoi(tlb_env) : 0;
 	uint32_t nofeat = 0;
+	const char *nopcid_env = getenv("PTEST_NO_PCID");
+	if (nopcid_env != NULL && *nopcid_env != '\0' && strcmp(nopcid_env, "0") != 0)
+		nofeat |= sim_pmap_pcid_feature();
 	if (seed_env != NULL)
 		seed = strtoull(seed_env, NULL, 0);
 	if (cpus_env != NULL)
@@ -420,10 +426,13 @@ ptest_standalone_main(const struct ptest_suite *s, int argc, char **argv)
 		else if (strncmp(argv[i], "--mem=", 6) == 0)
 			mem_mib = strtoull(argv[i] + 6, NULL, 0);
 		else if (strcmp(argv[i], "--old-cpu") == 0)
-			nofeat = sim_pmap_old_cpu_features();
+			nofeat |= sim_pmap_old_cpu_features();
+		else if (strcmp(argv[i], "--no-pcid") == 0)
+			nofeat |= sim_pmap_pcid_feature();
 		else {
 			fprintf(stderr, "usage: %s [--sfbuf=dmap|mapped] [--seed=N] [--cpus=N] "
-			    "[--tlb=N] [--spec=PPM] [--mem=MIB] [--sched=random|pct[:DEPTH[:POINTS]]] [--old-cpu]\n", argv[0]);
+			    "[--tlb=N] [--spec=PPM] [--mem=MIB] [--sched=random|pct[:DEPTH[:POINTS]]] "
+			    "[--old-cpu] [--no-pcid]\n", argv[0]);
 			return 2;
 		}
 	}
@@ -462,7 +471,8 @@ ptest_standalone_main(const struct ptest_suite *s, int argc, char **argv)
 		c.machine.tlb_capacity = tlb;
 	}
 	tap_diag("suite %s: %d CPUs%s, %s TLB%s, sf_buf %s mode, %s, seed %llu",
-	    s->ps_name, ncpus, nofeat ? " without PGE/INVPCID/NX/1G/PAT" : "",
+	    s->ps_name, ncpus, nofeat == sim_pmap_old_cpu_features() ?
+	    " without PGE/PCID/INVPCID/NX/1G/PAT" : nofeat != 0 ? " without PCIDs" : "",
 	    tlb > 0 ? "capacity-limited" : "strict",
 	    spec > 0 ? " with speculative fills" : "",
 	    sfbuf_mode == PMAP_SFBUF_MAPPED ? "mapped" : "direct-map",

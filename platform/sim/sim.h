@@ -103,6 +103,16 @@ struct sim_config {
 	bool phys_aliases;
 	enum sim_ad_on_fault ad_on_fault;
 	bool audit_on_free;		/* scan every TLB when a page is freed */
+	/*
+	 * sim_audit_pcid_dead also drops that PCID's entries on that CPU
+	 * (unless it is the current one), as the CPU may evict any entry: they
+	 * cannot be used again without a flush unless the library breaks its
+	 * promise, which only a machine that keeps them can catch - so tests
+	 * leave this off.  A long run (pmapsim) turns it on: otherwise every
+	 * CPU's TLB fills up with the entries of every address space that ever
+	 * ran there, and the free-time scan (audit_on_free) slows to a crawl.
+	 */
+	bool pcid_dead_drop;
 	bool no_psc;			/* do not model paging-structure caches */
 	/*
 	 * Speculative fills (SDM vol. 3, 4.10.2.3: a processor may cache any
@@ -343,6 +353,7 @@ struct sim_cpu_stats {
 	uint64_t invlpg;
 	uint64_t invpcid;
 	uint64_t cr3_loads;
+	uint64_t cr3_keeps;	/* of them, PCID loads with bit 63 (nothing dropped) */
 	uint64_t flushes_full;	/* CR3/CR4/INVPCID flushes that dropped entries */
 	uint64_t ipis_taken;
 	uint64_t spec_fills;	/* speculative fills made (spec_fill_ppm) */
@@ -350,6 +361,9 @@ struct sim_cpu_stats {
 	uint64_t psc_entries;	/* current */
 };
 struct sim_cpu_stats sim_cpu_stats(int cpu);
+/* The counters alone (tlb_entries and psc_entries 0): no scan of the
+ * caches, cheap enough to take around every quantum of a workload. */
+struct sim_cpu_stats sim_cpu_counters(int cpu);
 void sim_stats_reset(void);
 
 /* ------------------------------------------------------------------ */
@@ -399,7 +413,9 @@ void sim_audit_private_windows(int (*owner)(uint64_t va));
 
 /* Let the auditor skip the entries of (cpu, pcid) because their owner has
  * arranged for them to be flushed before they can be used again (lazy PCID
- * invalidation).  Cleared by the next load of that PCID. */
+ * invalidation), while that PCID is not the current one: they may be stale
+ * and point at freed pages.  Cleared by the next load of that PCID.  With
+ * pcid_dead_drop (sim_config), also drops them unless pcid is current. */
 void sim_audit_pcid_dead(int cpu, uint16_t pcid);
 
 /* One-line dump of the TLB of cpu (for diagnostics). Any thread. */

@@ -162,7 +162,7 @@ struct sim_cpu {
 	 * must not straddle a cache line). */
 	struct {
 		sim_u64a accesses, tlb_hits, walks, page_faults, invlpg,
-		    invpcid, cr3_loads, flushes_full, ipis_taken, spec_fills;
+		    invpcid, cr3_loads, cr3_keeps, flushes_full, ipis_taken, spec_fills;
 	} c_st;
 };
 
@@ -331,6 +331,9 @@ void sim_sched_wake(struct sim_cpu *c);
 /* Scan every CPU's caches for a reference to physical page pa; fills text
  * and returns true on a hit. */
 bool sim_audit_page_referenced(uint64_t pa, char *text, size_t len);
+/* Drop every non-global TLB and paging-structure-cache entry of pcid on c
+ * (c_tlb_lock held): sim_config.pcid_dead_drop. */
+void sim_mmu_drop_pcid_locked(struct sim_cpu *c, uint16_t pcid);
 
 static inline struct sim_cpu *
 sim_cur(void)

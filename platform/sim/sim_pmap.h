@@ -45,6 +45,8 @@ bool sim_pmap_have_nx(void);
 bool sim_pmap_kimage_large(void);
 bool sim_pmap_have_pat(void);
 uint32_t sim_pmap_old_cpu_features(void);
+/* The feature bit of PCIDs (0 on a machine without them: i386). */
+uint32_t sim_pmap_pcid_feature(void);
 
 /* The lwp running on this CPU (NULL: a kernel thread, kernel pmap). */
 void sim_set_curlwp(struct lwp *l);
@@ -88,6 +90,7 @@ enum sim_hook {
 	SIM_HK_SLEEP_PREPARE, SIM_HK_SLEEP, SIM_HK_WAKEUP, SIM_HK_CURLWP,
 	SIM_HK_LWP_PMAP, SIM_HK_INVLPG, SIM_HK_INVPCID,
 	SIM_HK_READ_CR, SIM_HK_LCR0, SIM_HK_LCR3, SIM_HK_LCR4, SIM_HK_MSR,
+	SIM_HK_PCID_DEAD,
 	SIM_HK_COUNT
 };
 #define SIM_HK_ENTRY	0x1

@@ -12,7 +12,10 @@
  *          "removed since" only after pmap_update returned.
  *   CPU 2  runs A: reads and writes its addresses.  A write that works
  *          after a write-protect was published, or a read after a removal
- *          (and no re-entry since), is a stale translation.
+ *          (and no re-entry since), is a stale translation.  Now and then
+ *          it leaves A for the kernel or a pmap of its own and comes back:
+ *          what it kept of A (address-space identifiers) must not outlive
+ *          a change made while it was away.
  *   CPU 3  pagedaemon (pmap_clear_reference, pmap_clear_modify on A's
  *          pages; now and then pmap_protect over all of A, so two CPUs walk
  *          A's tables while CPU 1 makes and frees them) and, now and
@@ -33,7 +36,7 @@
 #define NP	4		/* pages they map */
 #define VA0	UVA(100)	/* the mapping every churned pmap has */
 
-static struct uspace a;
+static struct uspace a, a_away;
 static struct vm_page *pages[NP], *churn_page;
 static int gen[NV], ro[NV], gone[NV];	/* published by CPU 1 (__atomic) */
 /* rw[v]: the protect epoch (pgen, even) in which CPU 1 entered v
@@ -97,8 +100,13 @@ user(void *p)
 	for (long i = 0; i < r->iters; i++) {
 		int v = (int)(ptest_rand(&r->rng) % NV);
 		bool write = ptest_rand(&r->rng) & 1;
+		uint64_t leave = ptest_rand(&r->rng) % 8;
+		if (leave < 2)		/* away, to come back after the promises */
+			ptest_switch(leave == 0 ? NULL : a_away.us_l);
 		int g = ld(&gen[v]), wasro = ld(&ro[v]), wasgone = ld(&gone[v]);
 		int pg = ld(&pgen), wasrw = ld(&rw[v]);
+		if (leave < 2)
+			ptest_switch(a.us_l);
 		uint64_t val = 0x5eed;
 		int res = write ? ptest_store(AVA(v), 8, val, PTEST_USER)
 				: ptest_load(AVA(v), 8, &val, PTEST_USER);
@@ -216,6 +224,7 @@ PTEST_SUITE(explore)
 	}
 	unsigned scale = ptest_scale_percent();
 	a = uspace_new();
+	a_away = uspace_new();
 	for (int i = 0; i < NP; i++)
 		pages[i] = page_with(0x100 + (uint64_t)i);
 	churn_page = page_with(0xc0de);
@@ -251,6 +260,7 @@ PTEST_SUITE(explore)
 	    "wherever it lands");
 	check_pmap_ok("pmap A after the exploration", a.us_pm);
 	uspace_free(&a);
+	uspace_free(&a_away);
 	for (int i = 0; i < NP; i++) {
 		pmap_page_protect(pages[i], VM_PROT_NONE);
 		ptest_page_free(pages[i]);

@@ -7,7 +7,7 @@
  *
  *   pmapsim [--trace=FILE]... [--fork] [--churn] [--storm] [--pageout] [--files]
  *           [--mem=PAGES] [--cpus=N] [--seed=N] [--quantum=N] [--sfbuf=dmap|mapped]
- *           [--no-launder] [--no-map]
+ *           [--no-launder] [--no-map] [--no-pcid] [--sched=random|pct]
  *
  * Each --trace is one process replaying a Valgrind lackey --trace-mem=yes
  * trace ("I  addr,size", " L addr,size", " S addr,size", " M addr,size";
@@ -33,7 +33,11 @@
  * after fsync, must hold exactly the model's bytes.
  * Processes are scheduled round-robin over the CPUs, --quantum accesses at
  * a time, moving between CPUs; the VM has --mem pages of memory and pages
- * out to swap when that is less than the working set.
+ * out to swap when that is less than the working set.  --no-pcid runs
+ * them on a CPU without PCIDs (amd64), so every switch of address space
+ * flushes the TLB - for comparing the per-CPU TLB counters of the summary;
+ * --sched runs the CPUs one at a time under the deterministic scheduler
+ * (seeded by --seed), so that those counters repeat from run to run.
  *
  * Output: a progress line every two seconds, a summary, a residency map
  * per process, and last, exactly:
@@ -85,12 +89,14 @@ struct sproc {
 	int s_gen;		/* generation (server 0); storm: rounds begun,
 				 * its children's round */
 	int s_state;		/* 0 runnable, 1 running, 2 done */
+	int s_lastcpu;		/* where its last quantum ran (-1: none yet) */
 };
 
 static struct trace traces[MAXTRACES];
 static int ntraces;
 static bool fork_workload, churn_workload, storm_workload, pageout_workload;
-static bool files_workload, launder = true, show_map = true;
+static bool files_workload, launder = true, show_map = true, no_pcid;
+static enum sim_sched_mode sched = SIM_SCHED_OFF;
 static uint64_t mem_pages = 256, seed = 1, quantum = 2000;
 static int ncpus = 4;
 
@@ -348,7 +354,7 @@ new_proc(int kind, struct vo_proc *o, uint64_t work, int gen, uint64_t rng)
 		abort();
 	}
 	procs[nprocs] = (struct sproc){ .s_kind = kind, .s_o = o, .s_pos = work,
-		.s_gen = gen, .s_rng = rng };
+		.s_gen = gen, .s_rng = rng, .s_lastcpu = -1 };
 	nprocs++;
 	spin_unlock(&rq_mtx);
 }
@@ -677,6 +683,14 @@ checked_total(void)
 
 static uint64_t exited_checked, exited_lost;
 
+/* Per CPU (its own thread writes it): quanta of a process that last ran on
+ * this CPU too - a switch back, the kernel having run in between - and
+ * what the MMU did in them. */
+struct back {
+	uint64_t b_quanta, b_accesses, b_misses, b_walks;
+};
+static struct back backs[16];
+
 static void
 peak_max(peak_t *peak, uint64_t v)
 {
@@ -712,7 +726,18 @@ cpu_loop(void *arg)
 		}
 		next = pick + 1;
 		struct sproc *s = &procs[pick];
+		bool back = s->s_lastcpu == cpu;
+		struct sim_cpu_stats s0 = sim_cpu_counters(cpu);
 		bool done = run_quantum(s);
+		if (back) {
+			struct sim_cpu_stats s1 = sim_cpu_counters(cpu);
+			backs[cpu].b_quanta++;
+			backs[cpu].b_accesses += s1.accesses - s0.accesses;
+			backs[cpu].b_misses += (s1.accesses - s1.tlb_hits) -
+			    (s0.accesses - s0.tlb_hits);
+			backs[cpu].b_walks += s1.walks - s0.walks;
+		}
+		s->s_lastcpu = cpu;
 		vm_switch(NULL);
 		if (done && (s->s_kind == P_CHILD || s->s_kind == P_STORMKID ||
 		    s->s_kind == P_FCLIENT)) {
@@ -973,10 +998,19 @@ body(void *arg)
 	    pc.pc_shootdown_ipis, peak_pv, peak_ptp);
 	for (int c = 0; c < ncpus; c++) {
 		struct sim_cpu_stats s = sim_cpu_stats(c);
-		printf("cpu %d           %9" PRIu64 " accesses, %9" PRIu64 " TLB hits, %7" PRIu64
-		    " walks, %6" PRIu64 " faults, %6" PRIu64 " INVLPG, %5" PRIu64 " CR3 loads, %6"
-		    PRIu64 " IPIs taken\n", c, s.accesses, s.tlb_hits, s.walks, s.page_faults,
-		    s.invlpg, s.cr3_loads, s.ipis_taken);
+		printf("cpu %d           %9" PRIu64 " accesses, %7" PRIu64 " TLB misses, %7" PRIu64
+		    " walks, %6" PRIu64 " faults, %6" PRIu64 " INVLPG, %5" PRIu64 " CR3 loads (%"
+		    PRIu64 " kept the TLB), %6" PRIu64 " IPIs taken\n", c, s.accesses,
+		    s.accesses - s.tlb_hits, s.walks, s.page_faults, s.invlpg, s.cr3_loads,
+		    s.cr3_keeps, s.ipis_taken);
+	}
+	for (int c = 0; c < ncpus; c++) {
+		const struct back *b = &backs[c];
+		printf("cpu %d back      %9" PRIu64 " quanta of a process back on this CPU: %9"
+		    PRIu64 " accesses, %7" PRIu64 " TLB misses, %7" PRIu64 " walks (%.2f misses "
+		    "per 1000 accesses)\n", c, b->b_quanta, b->b_accesses, b->b_misses,
+		    b->b_walks, b->b_accesses ? 1000.0 * (double)b->b_misses /
+		    (double)b->b_accesses : 0.0);
 	}
 	if (show_map) {
 		printf("\n--- residency (R own, C copy-on-write, S shared or file, s swapped, "
@@ -1060,11 +1094,17 @@ main(int argc, char **argv)
 			sfbuf = a + 8;
 		else if (strcmp(a, "--no-map") == 0)
 			show_map = false;
+		else if (strcmp(a, "--no-pcid") == 0)
+			no_pcid = true;
+		else if (strcmp(a, "--sched=random") == 0)
+			sched = SIM_SCHED_RANDOM;
+		else if (strcmp(a, "--sched=pct") == 0)
+			sched = SIM_SCHED_PCT;
 		else
 			die2("unknown argument \"%s\"\nusage: pmapsim [--trace=FILE]... [--fork] "
 			    "[--churn] [--storm] [--pageout] [--files] [--mem=PAGES] [--cpus=N] "
 			    "[--seed=N] [--quantum=N] [--sfbuf=dmap|mapped] [--no-launder] "
-			    "[--no-map]", a);
+			    "[--no-map] [--no-pcid] [--sched=random|pct]", a);
 	}
 	if (ntraces == 0 && !fork_workload && !churn_workload && !storm_workload &&
 	    !pageout_workload && !files_workload)
@@ -1076,6 +1116,13 @@ main(int argc, char **argv)
 		c.sfbuf_mode = strcmp(sfbuf, "mapped") == 0 ? PMAP_SFBUF_MAPPED : PMAP_SFBUF_DMAP;
 	c.machine.ncpus = ncpus;
 	c.machine.seed = seed;
+	if (no_pcid)
+		c.clear_features |= sim_pmap_pcid_feature();
+	c.machine.sched = sched;
+	c.machine.sched_seed = seed;
+	/* The address spaces of exited processes must not pile up in the
+	 * TLBs (see sim.h): thousands of them over a run. */
+	c.machine.pcid_dead_drop = true;
 	/* Enough for the VM and the page tables; the dump walks all of it. */
 	if (c.machine.mem_size == 0 || c.machine.mem_size > (128ULL << 20))
 		c.machine.mem_size = 128ULL << 20;
@@ -1085,8 +1132,11 @@ main(int argc, char **argv)
 	    (storm_workload ? STORM_PAGES * (1 + STORM_KIDS) : 0) +
 	    (pageout_workload ? SWEEP_PAGES : 0) +
 	    (files_workload ? FDATA_PAGES + FSTATIC_PAGES + FBUF_PAGES * (1 + FCLIENTS) : 0);
-	printf("pmapsim: the VM layer on libpmap, simulated %d-CPU " PMAP_MACHINE " machine, "
-	    "strict TLB, seed %llu\n", ncpus, (unsigned long long)seed);
+	printf("pmapsim: the VM layer on libpmap, simulated %d-CPU " PMAP_MACHINE " machine%s, "
+	    "strict TLB, %s, seed %llu\n", ncpus, sim_pmap_pcid_feature() == 0 ? "" :
+	    no_pcid ? " without PCIDs" : " with PCIDs", sched == SIM_SCHED_RANDOM ?
+	    "random-walk scheduler" : sched == SIM_SCHED_PCT ? "PCT scheduler" :
+	    "CPUs as threads", (unsigned long long)seed);
 	for (int i = 0; i < ntraces; i++) {
 		printf("  trace %s: %" PRIu64 " records, %" PRIu64 " pages touched\n",
 		    traces[i].t_name, traces[i].t_n, traces[i].t_pages);

@@ -36,4 +36,16 @@ void pmap_host_amd64_lcr4(uint64_t cr4);
 uint64_t pmap_host_amd64_rdmsr(uint32_t msr);
 void pmap_host_amd64_wrmsr(uint32_t msr, uint64_t v);
 
+/*
+ * A hint, not an instruction: from now on the library will not use what
+ * CPU cpu caches under PCID pcid before flushing it (the address space it
+ * was handed to was changed, or destroyed, while cpu was not running it).
+ * Those entries may go stale, and may point at pages and page tables given
+ * back to the host; a checker of TLBs against page tables (the simulated
+ * machine's auditor) stops checking them until pcid is loaded again.  Real
+ * hardware: do nothing.  Called on any CPU, about any CPU, with any lock
+ * held and interrupts in any state; never sleeps.
+ */
+void pmap_host_amd64_pcid_dead(int cpu, uint16_t pcid);
+
 #endif /* PMAP_AMD64_HOST_H */
