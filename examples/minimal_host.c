@@ -309,6 +309,15 @@ pmap_host_amd64_invpcid(int type, uint16_t pcid, uint64_t va)
 		    (unsigned long long)va);
 }
 
+/* A hint for TLB checkers (the PCIDs the library will flush before reuse):
+ * a kernel without one does nothing. */
+void
+pmap_host_amd64_pcid_dead(int cpu, uint16_t pcid)
+{
+	(void)cpu;
+	(void)pcid;
+}
+
 void
 pmap_host_amd64_lcr3(uint64_t cr3)
 {
