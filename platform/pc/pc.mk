@@ -114,7 +114,8 @@ PC_SELFTEST_SRCS := $(PC_DIR)/selftest.c
 # The libpmap kernel: the host glue, the library core, the portable suites
 # (new ones are picked up automatically), TAP and the probe generator.
 PC_GLUE_SRCS  := $(PC_DIR)/host.c $(PC_ADIR)/host_md.c $(PC_DIR)/ptest_pc.c \
-	$(PC_DIR)/mmuprobe_common.c $(PC_ADIR)/mmuprobe.c $(PC_DIR)/bench_pc.c
+	$(PC_DIR)/mmuprobe_common.c $(PC_ADIR)/mmuprobe.c $(PC_DIR)/bench_pc.c \
+	$(PC_DIR)/atomic_test.c
 PC_CORE_SRCS  := pmap/pmap.c pmap/pv.c pmap/tlb.c pmap/tmpmap.c pmap/kmem.c pmap/ptree.c \
 	arch/$(PC_ARCH)/pmap_md.c
 PC_SUITE_SRCS := $(sort $(wildcard tests/portable/*_test.c))

@@ -10,6 +10,18 @@
  * compare-exchange of 0 with 0, so it needs the page writable (every
  * 8-byte atomic of the library and the platform is on writable memory).
  * cdecl: uint64_t results in %edx:%eax.
+ *
+ * No flag-setting instruction precedes a CMPXCHG8B in its straight-line
+ * run of code (a load clears with MOV, not XOR; the read-modify-write
+ * loop jumps to the CMPXCHG8B after its ADD/ADC).  QEMU 7.2's TCG
+ * computes the new EFLAGS of a CMPXCHG8B from a lazily-kept flag state
+ * that the instructions before it in the same translation block have not
+ * written back: with a stale "flags are literal" state and an ADC's
+ * operand of 0xffffffff in its place, the CPU's EFLAGS became garbage
+ * (TF, VM, IOPL 3) and the kernel triple-faulted on the next exception.
+ * A jump ends the translation block, which writes the state back; on
+ * hardware it costs nothing.  (QEMU 8.0 generates CMPXCHG8B inline and
+ * does not have the bug.)
  */
 	.text
 
@@ -19,10 +31,10 @@ __atomic_load_8:
 	pushl %ebx
 	pushl %esi
 	movl 12(%esp), %esi
-	xorl %eax, %eax
-	xorl %edx, %edx
-	xorl %ebx, %ebx
-	xorl %ecx, %ecx
+	movl $0, %eax                   /* MOV, not XOR: see above */
+	movl $0, %edx
+	movl $0, %ebx
+	movl $0, %ecx
 	lock cmpxchg8b (%esi)
 	popl %esi
 	popl %ebx
@@ -97,7 +109,8 @@ __atomic_\name\()_fetch_8:
 	movl %edx, %ecx
 	\oplo 20(%esp), %ebx
 	\ophi 24(%esp), %ecx
-	lock cmpxchg8b (%esi)
+	jmp 3f                          /* ends the block: see above */
+3:	lock cmpxchg8b (%esi)
 	jnz 1b
 	testl %edi, %edi
 	jz 2f
