@@ -447,8 +447,10 @@ check-tsan:
 # The explorer: the explore suite (four CPUs in a kernel's roles, each
 # checking pmap(9)'s promises) over 200 schedules of each strategy.
 check-explore:
-	$(MAKE) -j$(NPROC) VARIANT=asan $(BA)/asan/tests/portable/explore_test
+	$(MAKE) -j$(NPROC) VARIANT=asan $(BA)/asan/tests/portable/explore_test \
+		$(BA)/asan/tests/portable/copy_test
 	tests/soak.sh -b $(BA)/asan -s 1..200 -m random,pct,threads explore
+	tests/soak.sh -b $(BA)/asan -s 1..20 -m random,pct copy
 
 # PMAP_DIAGNOSTIC: every operation checks the pmap or page it changed.
 DIAG_TESTS := random_test concurrency_test races_test modref_test protect_test \
@@ -533,7 +535,9 @@ check-i386:
 	fi
 
 # The i386 suites under QEMU's user mode, for a host that cannot run 32-bit
-# programs itself: every suite once, 60 explored schedules, and pmapsim.
+# programs itself: every suite once, 60 explored schedules, 16 of the copy
+# suite (its race with page-side operations reaches the table windows),
+# and pmapsim.
 QEMU_USER := qemu-i386
 RUN_QEMU_ARGS := --cpus=4 --mem=160 --files --storm
 .PHONY: check-qemu-user
@@ -542,6 +546,7 @@ check-qemu-user: all $(TRACES)
 		"needed (Debian: qemu-user)"; exit 1; }
 	prove --exec $(QEMU_USER) --timer $(SIM_TESTS) $(PORTABLE_TESTS) $(VM_TESTS)
 	PMAP_TEST_EXEC=$(QEMU_USER) tests/soak.sh -b $(B) -s 1..20 -m random,pct,threads explore
+	PMAP_TEST_EXEC=$(QEMU_USER) tests/soak.sh -b $(B) -s 1..8 -m random,pct copy
 	$(MAKE) run-check RUN_EXEC=$(QEMU_USER) RUN_ARGS="$(RUN_QEMU_ARGS)"
 
 # How good the suites are: realistic bugs (tests/mutants.txt) applied one

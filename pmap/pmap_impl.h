@@ -314,7 +314,10 @@ long pmap_pt_check_ptps(pmap_t pm);
 /* Table pointers (pmap_md_table_ptr) live while this CPU holds a pmap's or
  * a page's lock, and die when it drops the outermost one: a pmap-side
  * operation takes pages' locks inside its pmap's (pv changes), and their
- * release must not end the tables it is still walking. */
+ * release must not end the tables it is still walking.  They die too when
+ * it drops any pmap's lock: a page-side operation that locked the pmap
+ * inside the page may have emptied a table, which the next pmap_update
+ * frees (on any CPU), so no window of this CPU may still show it. */
 static inline void pmap_lock(pmap_t pm) { pmap_spin_lock(&pm->pm_lock); pmap_md_tables_hold(pm == PMAP_KERNEL); }
 static inline bool
 pmap_trylock(pmap_t pm)
@@ -324,7 +327,7 @@ pmap_trylock(pmap_t pm)
 	pmap_md_tables_hold(pm == PMAP_KERNEL);
 	return true;
 }
-static inline void pmap_unlock(pmap_t pm) { pmap_md_tables_done(pm == PMAP_KERNEL); pmap_spin_unlock(&pm->pm_lock); }
+static inline void pmap_unlock(pmap_t pm) { pmap_md_tables_done(pm == PMAP_KERNEL, true); pmap_spin_unlock(&pm->pm_lock); }
 
 /* ---- per-page data ---- */
 
@@ -342,14 +345,14 @@ pmap_pp(struct vm_page *pg)
 
 static inline void pp_lock(struct pmap_page *pp) { pmap_spin_lock(&pp->pp_lock); pmap_md_tables_hold(false); }
 /* Page-side operations reach their pmaps' tables with only pp_lock. */
-static inline void pp_unlock(struct pmap_page *pp) { pmap_md_tables_done(false); pmap_spin_unlock(&pp->pp_lock); }
+static inline void pp_unlock(struct pmap_page *pp) { pmap_md_tables_done(false, false); pmap_spin_unlock(&pp->pp_lock); }
 /* The same for a CPU holding a pmap's lock (pmap_enter, pmap_remove,
  * pmap_copy): preemption is off already, so two host calls per page fewer. */
 static inline void pp_lock_inpm(struct pmap_page *pp) { pmap_spin_acquire(&pp->pp_lock); pmap_md_tables_hold(false); }
 static inline void
 pp_unlock_inpm(struct pmap_page *pp)
 {
-	pmap_md_tables_done(false);
+	pmap_md_tables_done(false, false);
 	__atomic_store_n(&pp->pp_lock, 0, __ATOMIC_RELEASE);
 }
 

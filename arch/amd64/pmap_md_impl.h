@@ -110,7 +110,8 @@ pmap_md_canonical(vaddr_t va)
  *   the region holding va (level PMAP_MD_LEVELS: pm's root), for the walk;
  *   valid while pm's lock (or, page-side, the page's) is held, until
  *   pmap_md_tables_done() at the release of the outermost such lock this
- *   CPU holds (pmap_md_tables_hold() counts them);
+ *   CPU holds (pmap_md_tables_hold() counts them) or of any pmap's lock
+ *   (pmap_lock true);
  * pmap_md_meta_map: a lasting pointer to a page the library keeps its own
  *   data in (pv chunks, pmap structures), with a cookie for
  *   pmap_md_meta_free, which unmaps the page and gives it back;
@@ -138,9 +139,10 @@ pmap_md_tables_hold(bool kernel)
 }
 
 static inline void
-pmap_md_tables_done(bool kernel)
+pmap_md_tables_done(bool kernel, bool pmap_lock)
 {
 	(void)kernel;
+	(void)pmap_lock;
 }
 
 static inline void *

@@ -14,8 +14,9 @@
  *     freed) are always there: kenter, kremove and the windows below use it,
  *     from interrupt handlers too.
  *   - a table window per CPU for a user pmap's page table, filled under
- *     the pmap's lock and emptied when it is dropped (pmap_md_tables_done),
- *     so a page table that is later freed is in no window.  A user pmap's
+ *     the pmap's lock (or a page's) and emptied when that pmap's lock is
+ *     dropped, even inside a page's (pmap_md_tables_done), so a page table
+ *     that is later freed is in no window.  A user pmap's
  *     tables go through it even when that pmap is the one loaded: a table
  *     pmap_remove frees is invalidated (its recursive view too,
  *     pmap_md_table_alias) only by the next pmap_update, and a pmap_enter
@@ -176,14 +177,14 @@ pmap_md_tables_hold(bool kernel)
 }
 
 void
-pmap_md_tables_done(bool kernel)
+pmap_md_tables_done(bool kernel, bool pmap_lock)
 {
 	if (kernel)
 		return;		/* never in the window (and may be an interrupt) */
 	int cpu = pmap_host_cpu_id();
 	struct md_cpu *mc = &md_cpus[cpu];
-	if (mc->tw_holds > 0 && --mc->tw_holds > 0)
-		return;		/* an outer lock's walk still uses it */
+	if (mc->tw_holds > 0 && --mc->tw_holds > 0 && !pmap_lock)
+		return;		/* an outer page lock's walk still uses it */
 	if (!mc->tw_mapped)
 		return;
 	vaddr_t w = WINDOW_VA(W_TABLE + cpu);

@@ -97,7 +97,11 @@ pmap_md_canonical(vaddr_t va)
  *   pmap_md_tables_done() empties it at the release of the outermost pmap
  *   or page lock this CPU holds (pmap_md_tables_hold counts them: pv
  *   changes take a page's lock inside the pmap's, and its release must
- *   not end the table the pmap-side walk is still using);
+ *   not end the table the pmap-side walk is still using), or at the
+ *   release of any pmap's lock (pmap_lock true): a page-side operation
+ *   that took the pmap's lock inside the page's may have emptied a table,
+ *   which whoever next runs pmap_update frees, and the window must not
+ *   show it then;
  * pmap_md_meta_map/free: pages of the metadata area of KVA, mapped global;
  *   freeing one invalidates it on every CPU first;
  * pmap_md_tmp_map/unmap: a per-CPU stack of PMAP_MD_TMP_DEPTH windows
@@ -108,7 +112,7 @@ pmap_md_canonical(vaddr_t va)
  */
 pmap_pte_t *pmap_md_table_ptr(pmap_t pm, vaddr_t va, int level, paddr_t pa);
 void pmap_md_tables_hold(bool kernel);
-void pmap_md_tables_done(bool kernel);
+void pmap_md_tables_done(bool kernel, bool pmap_lock);
 void *pmap_md_meta_map(paddr_t pa, vaddr_t *cookiep);
 void pmap_md_meta_free(vaddr_t cookie, paddr_t pa);
 /* The address at which the level-`level` table mapping [base, ...) is itself
